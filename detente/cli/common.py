@@ -1,0 +1,126 @@
+"""What every command group shares: error handling at the edge, the store option, output."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from detente.errors import DetenteError, InputError
+
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", envvar="DETENTE_DB", show_envvar=True,
+                 help="Event store file (default: events.duckdb in the user data directory)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def report_error(error: DetenteError) -> None:
+    """Print a domain error for a person: the summary, then one line per problem."""
+    label = "error" if not isinstance(error, InputError) else "invalid input"
+    err_console.print(f"[bold red]{label}:[/] ", end="")
+    err_console.print(str(error), markup=False, highlight=False)
+
+
+class DetenteGroup(TyperGroup):
+    """Root group: turns a ``DetenteError`` raised anywhere below into a message and an exit
+    code (2 for bad input, 3 for an unusable store), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DetenteError as error:
+            report_error(error)
+            raise typer.Exit(error.exit_code) from None
+
+
+class DefaultCommandGroup(TyperGroup):
+    """A group that runs its ``default`` command when the first argument is not a subcommand,
+    so ``detente simulate ID`` and ``detente simulate calibrate ID`` can both exist."""
+
+    default_command = "run"
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = [self.default_command, *args]
+        elif args and args[0].startswith("-") and args[0] not in ("--help", "-h"):
+            args = [self.default_command, *args]
+        return super().resolve_command(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, f"[{self.default_command.upper()} ARGS] | COMMAND")
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as JSON on stdout (plain, so it can be piped)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_json_default, ensure_ascii=False))
+    sys.stdout.write("\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+class StageProgress:
+    """Progress for staged library work: silent for the first second, then a Rich bar on a
+    terminal, or one line per stage otherwise (so logs and tests can see the stages)."""
+
+    def __init__(self, label: str, delay: float = 1.0):
+        self.label, self.delay = label, delay
+        self.start = time.monotonic()
+        self._progress = None
+        self._task = None
+        self.interactive = err_console.is_terminal
+
+    def __call__(self, stage: str, total: int | None = None) -> None:
+        if not self.interactive:
+            count = f" ({total:,} rows)" if total else ""
+            err_console.print(f"{self.label}: {stage}{count}", markup=False, highlight=False)
+            return
+        if self._progress is None and time.monotonic() - self.start >= self.delay:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                      TimeElapsedColumn(), console=err_console, transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.label)
+        if self._progress is not None:
+            count = f" ({total:,} rows)" if total else ""
+            self._progress.update(self._task, description=f"{self.label}: {stage}{count}")
+            if stage == "done":
+                self.close()
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+@contextlib.contextmanager
+def progress(label: str) -> Iterator[StageProgress]:
+    bar = StageProgress(label)
+    try:
+        yield bar
+    finally:
+        bar.close()

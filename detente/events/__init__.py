@@ -1,0 +1,1 @@
+"""Events: the model (kinds, actors, Event), the DuckDB store and the source adapters."""

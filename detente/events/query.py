@@ -1,0 +1,154 @@
+"""Event filters: one value object turned into SQL for the store, the CLI and the web API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from detente.errors import ParameterError
+from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS, Kind
+
+OPERATORS = ("!=", ">=", "<=", "=", ">", "<")
+_CONDITION_RE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>!=|>=|<=|=|>|<)\s*(?P<value>.*)$")
+_LIST_ATTRS = {name for name, spec in COMMON_ATTRS.items() if spec.type == "list"} | {
+    name for specs in KIND_ATTRS.values() for name, spec in specs.items() if spec.type == "list"}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A test on one attribute: ``class=ICBM,IRBM``, ``apogee_km>=1000``, ``status!=held``."""
+
+    key: str
+    op: str
+    values: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Condition:
+        match = _CONDITION_RE.match(text.strip())
+        if not match:
+            raise ParameterError.single(
+                "expected KEY=VALUE (or !=, >=, <=, >, <), e.g. class=ICBM or apogee_km>=1000",
+                field="where", value=text)
+        op, raw = match["op"], match["value"].strip()
+        values = tuple(v.strip() for v in raw.split(",")) if op in ("=", "!=") else (raw,)
+        if not all(values):
+            raise ParameterError.single("empty value", field="where", value=text)
+        if op not in ("=", "!="):
+            try:
+                float(raw)
+            except ValueError:
+                raise ParameterError.single(f"'{op}' needs a number", field="where",
+                                            value=text) from None
+        return cls(match["key"], op, values)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        path = f'$."{self.key}"'
+        if self.op in ("=", "!="):
+            marks = ", ".join("?" for _ in self.values)
+            if self.key in _LIST_ATTRS:
+                test = f"list_has_any(json_extract_string(e.attrs, '{path}[*]'), [{marks}])"
+            else:
+                test = f"json_extract_string(e.attrs, '{path}') IN ({marks})"
+            if self.op == "!=":
+                test = f"NOT coalesce({test}, false)"
+            return test, list(self.values)
+        return (f"TRY_CAST(json_extract_string(e.attrs, '{path}') AS DOUBLE) {self.op} ?",
+                [float(self.values[0])])
+
+
+def _as_tuple(value: str | Any | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return tuple(value)
+
+
+def _as_date(value: Any, name: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ParameterError.single("expected a date YYYY-MM-DD", field=name,
+                                    value=value) from None
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events to select. Every field is optional; fields combine with AND, values within
+    a field with OR. ``start``/``end`` select events that overlap the range."""
+
+    actor: tuple[str, ...] = ()
+    target: tuple[str, ...] = ()
+    involving: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    where: tuple[Condition, ...] = ()
+    start: dt.date | None = None
+    end: dt.date | None = None
+    text: str | None = None
+    source: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    limit: int | None = None
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("actor", "target", "involving", "kind", "source", "ids"):
+            object.__setattr__(self, name, _as_tuple(getattr(self, name)))
+        where = self.where
+        if isinstance(where, str | Condition):
+            where = (where,)
+        object.__setattr__(self, "where", tuple(
+            w if isinstance(w, Condition) else Condition.parse(w) for w in where or ()))
+        object.__setattr__(self, "start", _as_date(self.start, "start"))
+        object.__setattr__(self, "end", _as_date(self.end, "end"))
+        known = {k.value for k in Kind}
+        for k in self.kind:
+            if k not in known:
+                raise ParameterError.single(f"unknown kind; expected one of {', '.join(sorted(known))}",
+                                            field="kind", value=k)
+        if self.start and self.end and self.end < self.start:
+            raise ParameterError.single(f"end is before start {self.start}", field="end",
+                                        value=str(self.end))
+        if self.limit is not None and self.limit < 0:
+            raise ParameterError.single("must be >= 0", field="limit", value=self.limit)
+        if self.offset < 0:
+            raise ParameterError.single("must be >= 0", field="offset", value=self.offset)
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """A ``WHERE`` clause over ``events e`` and its parameters ('' when unfiltered)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+
+        def one_of(column: str, values: tuple[str, ...]) -> None:
+            if values:
+                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+
+        one_of("e.actor", self.actor)
+        one_of("e.target", self.target)
+        one_of("e.kind", self.kind)
+        one_of("e.source", self.source)
+        one_of("e.id", self.ids)
+        if self.involving:
+            marks = ", ".join("?" for _ in self.involving)
+            clauses.append(
+                f"(e.actor IN ({marks}) OR e.target IN ({marks}) OR list_has_any("
+                f"json_extract_string(e.attrs, '$.parties[*]'), [{marks}]))")
+            params.extend(self.involving * 3)
+        for condition in self.where:
+            test, values = condition.sql()
+            clauses.append(test)
+            params.extend(values)
+        if self.start is not None:
+            clauses.append('coalesce(e."end", e.date) >= ?')
+            params.append(self.start)
+        if self.end is not None:
+            clauses.append("e.date <= ?")
+            params.append(self.end)
+        if self.text:
+            clauses.append("(e.summary ILIKE ? OR CAST(e.attrs AS VARCHAR) ILIKE ?)")
+            params.extend([f"%{self.text}%"] * 2)
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params

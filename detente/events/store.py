@@ -1,0 +1,483 @@
+"""The event store: one DuckDB file, versioned schema, transactional idempotent ingest.
+
+Ingest runs in one transaction (all rows or none). Identity works at two levels:
+
+* ``id`` is a hash of (source, source_ref): the same source row always gets the same id, so
+  re-ingesting a file adds nothing.
+* ``match_key`` names the real-world event across sources (``missile_test|PRK|2017-07-04|1``).
+  A row whose key matches an existing event becomes an *alias* of it (its source is kept on the
+  event as ``also``) instead of a second event. A key ending in ``*`` is a summary row (a salvo
+  reported once) that links to every event whose key starts with the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import platformdirs
+
+from detente.errors import IngestError, SchemaVersionError, StoreError, StoreLockedError
+from detente.events import validation
+from detente.events.event import ID_LENGTH, Event
+from detente.events.query import EventFilter
+
+SCHEMA_VERSION = 1
+ENV_VAR = "DETENTE_DB"
+BUNDLED_EVENTS = Path(__file__).resolve().parent.parent / "data" / "events.parquet"
+
+EVENT_COLUMNS = ("id", "date", "end", "actor", "target", "kind", "attrs", "source", "source_ref",
+                 "confidence", "summary", "match_key")
+STAGED_COLUMNS = ("_loc", *EVENT_COLUMNS[1:])
+
+# Each migration brings the schema from version i to i + 1. Append, never edit.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+        """CREATE TABLE events (
+            id VARCHAR NOT NULL, date DATE NOT NULL, "end" DATE, actor VARCHAR NOT NULL,
+            target VARCHAR, kind VARCHAR NOT NULL, attrs JSON NOT NULL, source VARCHAR NOT NULL,
+            source_ref VARCHAR NOT NULL, confidence VARCHAR NOT NULL, summary VARCHAR,
+            match_key VARCHAR)""",
+        """CREATE TABLE aliases (id VARCHAR NOT NULL, event_id VARCHAR NOT NULL,
+            source VARCHAR NOT NULL, source_ref VARCHAR NOT NULL)""",
+        """CREATE TABLE actors (code VARCHAR PRIMARY KEY, name VARCHAR)""",
+        """CREATE TABLE ingests (ingested_at TIMESTAMP, file VARCHAR, format VARCHAR, rows BIGINT,
+            added BIGINT, merged BIGINT, linked BIGINT, unchanged BIGINT)""",
+    ],
+]
+
+Progress = Callable[[str, int | None], None]
+
+
+def default_path() -> Path:
+    """``$DETENTE_DB`` if set, else ``events.duckdb`` in the user data directory."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("detente", appauthor=False)) / "events.duckdb"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What an ingest did: rows read; events added; rows merged into or linked to existing
+    events as further sources; rows already present."""
+
+    file: str
+    rows: int
+    added: int
+    merged: int
+    linked: int
+    unchanged: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.merged or self.linked)
+
+
+_LOCK_RE = re.compile(r"Conflicting lock is held in (?P<exe>\S+) \(PID (?P<pid>\d+)\)")
+
+
+def _describe_process(pid: str) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return f"PID {pid}"
+    cmd = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    return f"PID {pid}: {cmd[:200]}" if cmd else f"PID {pid}"
+
+
+class Store:
+    """An event store in one DuckDB file.
+
+    ``Store(path)`` opens (and if needed creates) the file; a new file starts with the bundled
+    record loaded unless ``empty=True``. Use as a context manager or call ``close()``.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False,
+                 empty: bool = False):
+        self.path = Path(path).expanduser() if path is not None else default_path()
+        self.read_only = read_only
+        is_new = not self.path.exists()
+        if is_new and read_only:
+            # Read-only on a missing file cannot create it: create it once, then reopen.
+            Store(self.path, empty=empty).close()
+            is_new = False
+        if is_new:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = self._connect()
+        try:
+            if not read_only:
+                self._migrate()
+                if is_new and not empty:
+                    self.load_bundled()
+            else:
+                self._check_version()
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.path), read_only=self.read_only)
+        except duckdb.IOException as exc:
+            match = _LOCK_RE.search(str(exc))
+            if match:
+                raise StoreLockedError(
+                    f"the event store {self.path} is in use by another process "
+                    f"({_describe_process(match['pid'])}); DuckDB allows one writer at a time. "
+                    "Stop that process, wait for it to finish, or pass another --db."
+                ) from None
+            raise StoreError(f"cannot open the event store {self.path}: {exc}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open the event store {self.path}: {exc}") from None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # --- schema -------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        has_meta = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchall()[0][0]
+        if not has_meta:
+            return 0
+        rows = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        return int(rows[0][0]) if rows else 0
+
+    def _check_version(self) -> int:
+        version = self.schema_version()
+        if version > len(MIGRATIONS):
+            raise SchemaVersionError(
+                f"the event store {self.path} has schema version {version}, newer than this "
+                f"detente understands ({len(MIGRATIONS)}); upgrade detente")
+        return version
+
+    def _migrate(self) -> None:
+        version = self._check_version()
+        if version == len(MIGRATIONS):
+            return
+        self.con.begin()
+        try:
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    self.con.execute(statement)
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(len(MIGRATIONS))])
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def load_bundled(self, path: Path = BUNDLED_EVENTS) -> IngestResult:
+        """Load the bundled record (already merged across sources) into this store."""
+        if not path.exists():
+            raise StoreError(f"the bundled dataset {path} is missing; run scripts/build_dataset.py")
+        return self.ingest_relation(
+            self.con.sql(f"SELECT * FROM read_parquet('{_sql_str(path)}')"),
+            file=str(path), fmt="bundled", prebuilt=True)
+
+    # --- ingest -------------------------------------------------------------------------------
+
+    def declare_actor(self, code: str, name: str | None = None) -> None:
+        """Allow ``code`` as an actor in this store."""
+        from detente.events import actors
+
+        if not actors.is_valid_code(code):
+            raise IngestError.single("actor codes are 2-16 upper-case letters or digits",
+                                     field="actor", value=code)
+        self._write("INSERT OR REPLACE INTO actors VALUES (?, ?)", [code, name])
+
+    def declared_actors(self) -> dict[str, str | None]:
+        return dict(self.con.execute("SELECT code, name FROM actors ORDER BY code").fetchall())
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._require_writable()
+        self.con.execute(sql, params)
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"the event store {self.path} is open read-only")
+
+    def ingest_events(self, events: Sequence[Event], *, file: str = "<events>") -> IngestResult:
+        """Ingest ``Event`` objects (already validated by their model)."""
+        rows = [{"_loc": i + 1, **{c: getattr(e, c) for c in EVENT_COLUMNS[1:]}}
+                for i, e in enumerate(events)]
+        for row in rows:
+            row["attrs"] = json.dumps(row["attrs"], sort_keys=True)
+            row["kind"] = str(row["kind"])
+        frame = pd.DataFrame(rows, columns=list(STAGED_COLUMNS))
+        return self.ingest_frame(frame, file=file, fmt="events")
+
+    def ingest_frame(self, frame: pd.DataFrame, *, file: str, fmt: str = "frame",
+                     loc: str = "row", progress: Progress | None = None) -> IngestResult:
+        """Ingest a normalised frame with the columns ``STAGED_COLUMNS``."""
+        missing = [c for c in STAGED_COLUMNS if c not in frame.columns]
+        if missing:
+            raise IngestError.single(f"normalised frame lacks columns {missing}", file=file)
+        frame = frame.astype({"date": "datetime64[ms]", "end": "datetime64[ms]"})
+        name = f"incoming_{id(frame)}"
+        self.con.register(name, frame)
+        try:
+            return self.ingest_relation(self.con.sql(f"SELECT * FROM {name}"), file=file,
+                                        fmt=fmt, loc=loc, progress=progress)
+        finally:
+            self.con.unregister(name)
+
+    def ingest_relation(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
+                        loc: str = "row", progress: Progress | None = None,
+                        prebuilt: bool = False) -> IngestResult:
+        """Ingest a DuckDB relation with the normalised columns, in one transaction.
+
+        Raises ``IngestError`` listing every problem (file, row or line, field) and leaves the
+        store unchanged. ``prebuilt`` rows come from an exported store (they carry ``id`` and
+        ``also`` and are trusted to be merged already).
+        """
+        self._require_writable()
+        note = progress or (lambda stage, n: None)
+        self.con.begin()
+        try:
+            note("reading", None)
+            self.con.execute("DROP TABLE IF EXISTS temp.staged")
+            self.con.register("incoming_relation", relation)
+            if prebuilt:
+                self.con.execute(
+                    "CREATE TEMP TABLE staged AS SELECT row_number() OVER () AS _loc, * "
+                    "FROM incoming_relation")
+            else:
+                select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _STAGED_TYPES)
+                self.con.execute(
+                    f"CREATE TEMP TABLE staged AS SELECT {select} FROM incoming_relation")
+            total = self.con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
+            note("validating", total)
+            validation.check_staged(self.con, file=file, loc=loc)
+            note("merging", total)
+            result = self._merge(file, total, prebuilt=prebuilt)
+            if result.changed:
+                self.con.execute(
+                    "INSERT INTO ingests VALUES (now(), ?, ?, ?, ?, ?, ?, ?)",
+                    [file, fmt, result.rows, result.added, result.merged, result.linked,
+                     result.unchanged])
+            note("committing", total)
+            self.con.execute("DROP TABLE temp.staged")
+            self.con.unregister("incoming_relation")
+            self.con.commit()
+            note("done", total)
+            return result
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def _merge(self, file: str, total: int, *, prebuilt: bool) -> IngestResult:
+        con = self.con
+        if not prebuilt:
+            con.execute(
+                f"ALTER TABLE staged ADD COLUMN id VARCHAR; "
+                f"UPDATE staged SET id = substr(sha256(source || chr(31) || source_ref), 1, "
+                f"{ID_LENGTH})")
+        # Rows already known by id (their own or as an alias) change nothing.
+        con.execute("""CREATE TEMP TABLE fresh AS SELECT * FROM staged s
+            WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)
+              AND NOT EXISTS (SELECT 1 FROM aliases a WHERE a.id = s.id)""")
+        fresh = con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
+        unchanged = total - fresh
+        merged = linked = 0
+        if prebuilt:
+            con.execute(f"INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh ORDER BY date, id")
+            con.execute("""INSERT INTO aliases
+                SELECT substr(sha256(r.source || chr(31) || r.source_ref), 1, ?), f.id,
+                       r.source, r.source_ref
+                FROM (SELECT id, unnest(also) AS r FROM fresh) f""", [ID_LENGTH])
+            con.execute("DROP TABLE fresh")
+            return IngestResult(file, total, fresh, 0, 0, unchanged)
+        keyed = con.execute("SELECT count(*) FROM fresh WHERE match_key IS NOT NULL").fetchall()[0][0]
+        if keyed:
+            merged, linked = self._merge_keyed()
+        con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh
+            WHERE NOT _aliased ORDER BY date, id""" if keyed else
+                    f"INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh ORDER BY date, id")
+        added = con.execute(
+            "SELECT count(*) FROM fresh" + (" WHERE NOT _aliased" if keyed else "")
+        ).fetchall()[0][0]
+        con.execute("DROP TABLE fresh")
+        return IngestResult(file, total, added, merged, linked, unchanged)
+
+    def _merge_keyed(self) -> tuple[int, int]:
+        """Resolve ``match_key`` rows of ``fresh`` against the store and each other.
+
+        Marks rows that become aliases (``_aliased``) and returns (merged, linked) counts.
+        """
+        con = self.con
+        con.execute("ALTER TABLE fresh ADD COLUMN _aliased BOOLEAN DEFAULT false")
+        con.execute("""UPDATE fresh SET match_key = NULL WHERE match_key = ''""")
+        group = "ends_with(match_key, '*')"
+        # 1. An item row whose key an existing event already has: alias of that event.
+        con.execute(f"""CREATE TEMP TABLE hits AS
+            SELECT f.id, min(e.id) AS event_id, f.source, f.source_ref FROM fresh f
+            JOIN events e ON e.match_key = f.match_key
+            WHERE NOT {group.replace('match_key', 'f.match_key')}
+            GROUP BY f.id, f.source, f.source_ref""")
+        # 2. Item rows sharing a key within the batch: the first (by source position) stays.
+        con.execute(f"""INSERT INTO hits SELECT f.id, w.id, f.source, f.source_ref
+            FROM fresh f JOIN (SELECT match_key, arg_min(id, _loc) AS id FROM fresh
+                               WHERE match_key IS NOT NULL AND NOT {group}
+                               GROUP BY match_key) w
+              ON f.match_key = w.match_key AND f.id <> w.id
+            WHERE f.id NOT IN (SELECT id FROM hits)
+              AND w.id NOT IN (SELECT id FROM hits)""")
+        merged = con.execute("SELECT count(DISTINCT id) FROM hits").fetchall()[0][0]
+        con.execute("INSERT INTO aliases SELECT id, event_id, source, source_ref FROM hits")
+        con.execute("UPDATE fresh SET _aliased = true WHERE id IN (SELECT id FROM hits)")
+        con.execute("DROP TABLE hits")
+        # 3. Existing summary events that new items now itemise: they become aliases of the items.
+        con.execute(f"""CREATE TEMP TABLE absorbed AS
+            SELECT g.id AS group_id, f.id AS item_id FROM events g
+            JOIN fresh f ON NOT f._aliased AND f.match_key IS NOT NULL
+              AND NOT ends_with(f.match_key, '*')
+              AND ends_with(g.match_key, '*')
+              AND starts_with(f.match_key, rtrim(g.match_key, '*'))""")
+        if con.execute("SELECT count(*) FROM absorbed").fetchall()[0][0]:
+            con.execute("""INSERT INTO aliases
+                SELECT DISTINCT g.id, a.item_id, g.source, g.source_ref
+                FROM absorbed a JOIN events g ON g.id = a.group_id
+                UNION
+                SELECT DISTINCT x.id, a.item_id, x.source, x.source_ref
+                FROM absorbed a JOIN aliases x ON x.event_id = a.group_id""")
+            con.execute("""DELETE FROM aliases WHERE event_id IN
+                (SELECT group_id FROM absorbed)""")
+            con.execute("DELETE FROM events WHERE id IN (SELECT group_id FROM absorbed)")
+        con.execute("DROP TABLE absorbed")
+        # 4. New summary rows link to every item they summarise (existing or from this batch).
+        con.execute(f"""CREATE TEMP TABLE links AS
+            SELECT f.id, c.id AS event_id, f.source, f.source_ref FROM fresh f
+            JOIN (SELECT id, match_key FROM events WHERE match_key IS NOT NULL
+                  UNION ALL
+                  SELECT id, match_key FROM fresh WHERE NOT _aliased AND match_key IS NOT NULL
+                    AND NOT {group}) c
+              ON starts_with(c.match_key, rtrim(f.match_key, '*'))
+             AND NOT ends_with(c.match_key, '*')
+            WHERE NOT f._aliased AND ends_with(f.match_key, '*')""")
+        linked = con.execute("SELECT count(DISTINCT id) FROM links").fetchall()[0][0]
+        con.execute("INSERT INTO aliases SELECT id, event_id, source, source_ref FROM links")
+        con.execute("UPDATE fresh SET _aliased = true WHERE id IN (SELECT id FROM links)")
+        con.execute("DROP TABLE links")
+        return merged, linked
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def relation(self, flt: EventFilter | None = None) -> duckdb.DuckDBPyRelation:
+        """The events matching ``flt`` as a DuckDB relation, ordered by date, with ``also``."""
+        where, params = (flt or EventFilter()).sql()
+        sql = f"""SELECT {_PUBLIC_SELECT} FROM events e {where}
+                  ORDER BY e.date, e.id"""
+        flt = flt or EventFilter()
+        if flt.limit is not None:
+            sql += f" LIMIT {int(flt.limit)} OFFSET {int(flt.offset)}"
+        elif flt.offset:
+            sql += f" OFFSET {int(flt.offset)}"
+        return self.con.sql(sql, params=params) if params else self.con.sql(sql)
+
+    def query(self, flt: EventFilter | None = None, **filters: Any) -> pd.DataFrame:
+        """Matching events as a DataFrame (columns as in ``Event``; ``attrs`` as JSON text)."""
+        flt = _as_filter(flt, filters)
+        frame = self.relation(flt).df()
+        for column in ("date", "end"):
+            frame[column] = pd.to_datetime(frame[column])
+        return frame
+
+    def arrow(self, flt: EventFilter | None = None, **filters: Any):
+        """Matching events as a ``pyarrow.Table``."""
+        return self.relation(_as_filter(flt, filters)).to_arrow_table()
+
+    def events(self, flt: EventFilter | None = None, **filters: Any) -> Iterator[Event]:
+        """Matching events as ``Event`` objects, in date order, streamed in batches."""
+        flt = _as_filter(flt, filters)
+        reader = self.relation(flt).to_arrow_reader(batch_size=10_000)
+        for batch in reader:
+            for row in batch.to_pylist():
+                yield Event.from_row(row)
+
+    def get(self, event_id: str) -> Event | None:
+        """The event with ``event_id`` (or one of its aliases), or None."""
+        row = self.con.execute(
+            "SELECT coalesce((SELECT event_id FROM aliases WHERE id = ? LIMIT 1), ?)",
+            [event_id, event_id]).fetchall()[0]
+        found = list(self.events(EventFilter(ids=(row[0],))))
+        return found[0] if found else None
+
+    def count(self, flt: EventFilter | None = None, **filters: Any) -> int:
+        where, params = _as_filter(flt, filters).sql()
+        return self.con.execute(f"SELECT count(*) FROM events e {where}", params).fetchall()[0][0]
+
+    def date_range(self) -> tuple[dt.date | None, dt.date | None]:
+        return tuple(self.con.execute(
+            'SELECT min(date), max(coalesce("end", date)) FROM events').fetchall()[0])
+
+    def stats(self) -> dict[str, pd.DataFrame]:
+        """Counts of events by kind, by actor and by year."""
+        out = {}
+        for name, expr in (("kind", "kind"), ("actor", "actor"), ("year", "year(date)")):
+            out[name] = self.con.sql(
+                f"SELECT {expr} AS {name}, count(*) AS events FROM events "
+                f"GROUP BY ALL ORDER BY {'year' if name == 'year' else 'events DESC, ' + name}"
+            ).df()
+        return out
+
+    def ingest_log(self) -> pd.DataFrame:
+        return self.con.sql("SELECT * FROM ingests ORDER BY ingested_at").df()
+
+    def fingerprint(self) -> str:
+        """A digest of every row of every table: equal fingerprints mean equal contents."""
+        parts = []
+        for table, order in (("events", "id"), ("aliases", "id, event_id"),
+                             ("actors", "code"), ("ingests", "ingested_at, file"), ("meta", "key")):
+            digest = self.con.execute(
+                f"SELECT count(*), coalesce(md5(string_agg(t::VARCHAR, '|' ORDER BY {order})), '')"
+                f" FROM {table} t").fetchall()[0]
+            parts.append(f"{table}:{digest[0]}:{digest[1]}")
+        return ";".join(parts)
+
+    def export_parquet(self, path: str | Path) -> int:
+        """Write every event (with ``also``) to a Parquet file, sorted by date and id."""
+        path = Path(path)
+        rel = self.relation()
+        rel.write_parquet(str(path), compression="zstd")
+        return self.count()
+
+
+def _as_filter(flt: EventFilter | None, filters: dict[str, Any]) -> EventFilter:
+    if flt is not None and filters:
+        raise TypeError("pass either an EventFilter or keyword filters, not both")
+    return flt if flt is not None else EventFilter(**filters)
+
+
+def _sql_str(path: Path | str) -> str:
+    return str(path).replace("'", "''")
+
+
+_STAGED_TYPES = (
+    ("_loc", "BIGINT"), ("date", "DATE"), ("end", "DATE"), ("actor", "VARCHAR"),
+    ("target", "VARCHAR"), ("kind", "VARCHAR"), ("attrs", "VARCHAR"), ("source", "VARCHAR"),
+    ("source_ref", "VARCHAR"), ("confidence", "VARCHAR"), ("summary", "VARCHAR"),
+    ("match_key", "VARCHAR"),
+)
+_EVENT_SELECT = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+_PUBLIC_SELECT = (", ".join(f'e."{c}"' for c in EVENT_COLUMNS) + """,
+    coalesce((SELECT list({'source': a.source, 'source_ref': a.source_ref}
+                          ORDER BY a.source, a.source_ref)
+              FROM aliases a WHERE a.event_id = e.id), []) AS also""")

@@ -1,0 +1,122 @@
+"""YAML in and out with line numbers, and pydantic errors turned into located problems.
+
+Agreement specs and dialogue scenarios are written by hand, so an error must say which file,
+which line and which field: ruamel.yaml keeps the line of every mapping key and list item, and
+``validate`` maps each pydantic error location back to it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from detente.errors import InputError, Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Located:
+    """A parsed YAML document that can say on which line a path (``("a", 0, "b")``) starts."""
+
+    def __init__(self, data: Any, file: str):
+        self.data = data
+        self.file = file
+
+    def line_of(self, path: Sequence[str | int]) -> int | None:
+        """1-based line of the deepest node of ``path`` that exists."""
+        node, line = self.data, 1 if self.data is not None else None
+        for part in path:
+            if isinstance(node, CommentedMap) and part in node:
+                pos = node.lc.key(part) if hasattr(node.lc, "key") else None
+                line = pos[0] + 1 if pos else line
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                pos = node.lc.item(part)
+                line = pos[0] + 1 if pos else line
+                node = node[part]
+            else:
+                break
+        return line
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def parse(text: str, file: str, error: type[InputError] = InputError) -> Located:
+    """Parse YAML text; a syntax error becomes ``error`` with the file and line."""
+    try:
+        data = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        raise error(f"{file}: invalid YAML", [Problem(message, file=file, line=line)]) from None
+    except Exception as exc:  # ruamel raises several unrelated classes for bad input
+        raise error(f"{file}: invalid YAML", [Problem(f"YAML error: {exc}", file=file)]) from None
+    return Located(data, file)
+
+
+def read(path: str | Path, error: type[InputError] = InputError) -> Located:
+    """Read and parse a YAML file (UTF-8)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error.single("file not found", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise error.single(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    return parse(text, str(path), error)
+
+
+def to_plain(data: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists."""
+    if isinstance(data, dict):
+        return {str(k): to_plain(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [to_plain(v) for v in data]
+    return data
+
+
+def problems_from(exc: ValidationError, doc: Located) -> list[Problem]:
+    """One located ``Problem`` per pydantic error."""
+    problems = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        field = ".".join(str(p) for p in loc) or None
+        message = err["msg"].removeprefix("Value error, ")
+        value = err.get("input") if err["type"] not in ("missing",) else None
+        if isinstance(value, dict | list):
+            value = None
+        problems.append(Problem(message, file=doc.file, line=doc.line_of(loc), field=field,
+                                value=value))
+    return problems
+
+
+def validate(model: type[M], doc: Located, error: type[InputError] = InputError,
+             context: dict[str, Any] | None = None) -> M:
+    """``model`` validated from ``doc``; every error located by file, line and field."""
+    try:
+        return model.model_validate(to_plain(doc.data), context=context)
+    except ValidationError as exc:
+        problems = problems_from(exc, doc)
+        raise error(f"{doc.file}: {len(problems)} problem(s)", problems) from None
+
+
+def dump(data: Any) -> str:
+    """Plain data as block-style YAML text."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False
+    buffer = io.StringIO()
+    yaml.dump(to_plain(data), buffer)
+    return buffer.getvalue()
