@@ -42,7 +42,8 @@ class Problem:
         return f"{head}: {body}" if head else body
 
     def as_dict(self) -> dict[str, Any]:
-        value = self.value if isinstance(self.value, str | int | float | bool | None) else str(self.value)
+        plain = isinstance(self.value, str | int | float | bool | None)
+        value = self.value if plain else str(self.value)
         return {
             "message": self.message,
             "file": self.file,

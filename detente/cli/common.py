@@ -54,9 +54,7 @@ class DefaultCommandGroup(TyperGroup):
     default_command = "run"
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
-            args = [self.default_command, *args]
-        elif args and args[0].startswith("-") and args[0] not in ("--help", "-h"):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = [self.default_command, *args]
         return super().resolve_command(ctx, args)
 

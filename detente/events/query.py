@@ -11,7 +11,8 @@ from detente.errors import ParameterError
 from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS, Kind
 
 OPERATORS = ("!=", ">=", "<=", "=", ">", "<")
-_CONDITION_RE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>!=|>=|<=|=|>|<)\s*(?P<value>.*)$")
+_CONDITION_RE = re.compile(
+    r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>!=|>=|<=|=|>|<)\s*(?P<value>.*)$")
 _LIST_ATTRS = {name for name, spec in COMMON_ATTRS.items() if spec.type == "list"} | {
     name for specs in KIND_ATTRS.values() for name, spec in specs.items() if spec.type == "list"}
 
@@ -107,8 +108,9 @@ class EventFilter:
         known = {k.value for k in Kind}
         for k in self.kind:
             if k not in known:
-                raise ParameterError.single(f"unknown kind; expected one of {', '.join(sorted(known))}",
-                                            field="kind", value=k)
+                raise ParameterError.single(
+                    f"unknown kind; expected one of {', '.join(sorted(known))}",
+                    field="kind", value=k)
         if self.start and self.end and self.end < self.start:
             raise ParameterError.single(f"end is before start {self.start}", field="end",
                                         value=str(self.end))

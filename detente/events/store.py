@@ -25,7 +25,13 @@ import duckdb
 import pandas as pd
 import platformdirs
 
-from detente.errors import IngestError, SchemaVersionError, StoreError, StoreLockedError
+from detente.errors import (
+    IngestError,
+    Problem,
+    SchemaVersionError,
+    StoreError,
+    StoreLockedError,
+)
 from detente.events import validation
 from detente.events.event import ID_LENGTH, Event
 from detente.events.query import EventFilter
@@ -253,19 +259,10 @@ class Store:
         self.con.begin()
         try:
             note("reading", None)
-            self.con.execute("DROP TABLE IF EXISTS temp.staged")
-            self.con.register("incoming_relation", relation)
-            if prebuilt:
-                self.con.execute(
-                    "CREATE TEMP TABLE staged AS SELECT row_number() OVER () AS _loc, * "
-                    "FROM incoming_relation")
-            else:
-                select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _STAGED_TYPES)
-                self.con.execute(
-                    f"CREATE TEMP TABLE staged AS SELECT {select} FROM incoming_relation")
+            self._stage(relation, file, prebuilt)
             total = self.con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
             note("validating", total)
-            validation.check_staged(self.con, file=file, loc=loc)
+            validation.check_staged(self.con, file=file, loc=loc, prebuilt=prebuilt)
             note("merging", total)
             result = self._merge(file, total, prebuilt=prebuilt)
             if result.changed:
@@ -275,13 +272,45 @@ class Store:
                      result.unchanged])
             note("committing", total)
             self.con.execute("DROP TABLE temp.staged")
-            self.con.unregister("incoming_relation")
             self.con.commit()
             note("done", total)
             return result
         except BaseException:
             self.con.rollback()
             raise
+
+    def _stage(self, relation: duckdb.DuckDBPyRelation, file: str, prebuilt: bool) -> None:
+        """Copy the incoming rows into temp table ``staged`` with the normalised types."""
+        self.con.execute("DROP TABLE IF EXISTS temp.staged")
+        columns = set(relation.columns)
+        typed = list(_STAGED_TYPES)
+        if prebuilt:
+            typed += [("id", "VARCHAR"), ("also", _ALSO_TYPE)]
+        select = [f'CAST("{c}" AS {t}) AS "{c}"' for c, t in typed if c in columns and c != "attrs"]
+        # Minified JSON text, so equal attributes compare equal whatever their spacing.
+        select.append('CASE WHEN json_valid(attrs) THEN CAST(json(attrs) AS VARCHAR) '
+                      'ELSE CAST(attrs AS VARCHAR) END AS attrs' if "attrs" in columns
+                      else "CAST(NULL AS VARCHAR) AS attrs")
+        select += [f'CAST(NULL AS {t}) AS "{c}"' for c, t in typed
+                   if c not in columns and c not in ("_loc", "also", "attrs")]
+        if "_loc" not in columns:
+            select.append("row_number() OVER () AS _loc")
+        if prebuilt and "also" not in columns:
+            select.append(f"CAST([] AS {_ALSO_TYPE}) AS also")
+        for raw in ("_raw_date", "_raw_end"):
+            select.append(f"CAST({raw} AS VARCHAR) AS {raw}" if raw in columns
+                          else f"CAST(NULL AS VARCHAR) AS {raw}")
+        self.con.register("incoming_relation", relation)
+        try:
+            self.con.execute(
+                f"CREATE TEMP TABLE staged AS SELECT {', '.join(select)} FROM incoming_relation")
+        except duckdb.Error as exc:
+            first = str(exc).split("\n", 1)[0]
+            match = re.search(r"[Ll]ine:? (\d+)", str(exc))
+            raise IngestError(f"{file}: cannot read the input; nothing was ingested", [
+                Problem(first, file=file, line=int(match.group(1)) if match else None)]) from None
+        finally:
+            self.con.unregister("incoming_relation")
 
     def _merge(self, file: str, total: int, *, prebuilt: bool) -> IngestResult:
         con = self.con
@@ -305,7 +334,8 @@ class Store:
                 FROM (SELECT id, unnest(also) AS r FROM fresh) f""", [ID_LENGTH])
             con.execute("DROP TABLE fresh")
             return IngestResult(file, total, fresh, 0, 0, unchanged)
-        keyed = con.execute("SELECT count(*) FROM fresh WHERE match_key IS NOT NULL").fetchall()[0][0]
+        keyed = con.execute(
+            "SELECT count(*) FROM fresh WHERE match_key IS NOT NULL").fetchall()[0][0]
         if keyed:
             merged, linked = self._merge_keyed()
         con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh
@@ -345,7 +375,7 @@ class Store:
         con.execute("UPDATE fresh SET _aliased = true WHERE id IN (SELECT id FROM hits)")
         con.execute("DROP TABLE hits")
         # 3. Existing summary events that new items now itemise: they become aliases of the items.
-        con.execute(f"""CREATE TEMP TABLE absorbed AS
+        con.execute("""CREATE TEMP TABLE absorbed AS
             SELECT g.id AS group_id, f.id AS item_id FROM events g
             JOIN fresh f ON NOT f._aliased AND f.match_key IS NOT NULL
               AND NOT ends_with(f.match_key, '*')
@@ -476,6 +506,7 @@ _STAGED_TYPES = (
     ("source_ref", "VARCHAR"), ("confidence", "VARCHAR"), ("summary", "VARCHAR"),
     ("match_key", "VARCHAR"),
 )
+_ALSO_TYPE = "STRUCT(source VARCHAR, source_ref VARCHAR)[]"
 _EVENT_SELECT = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
 _PUBLIC_SELECT = (", ".join(f'e."{c}"' for c in EVENT_COLUMNS) + """,
     coalesce((SELECT list({'source': a.source, 'source_ref': a.source_ref}

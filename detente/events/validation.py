@@ -14,6 +14,7 @@ import pandas as pd
 
 from detente.errors import IngestError, Problem
 from detente.events import actors
+from detente.events.event import ID_LENGTH
 from detente.events.kinds import CONFIDENCES, EXTENSION_PREFIX, Kind, attr_specs
 
 MAX_PER_CHECK = 20
@@ -63,20 +64,31 @@ def _known_actors(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("known_actors_frame")
 
 
-def check_staged(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row") -> None:
+def check_staged(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row",
+                 prebuilt: bool = False) -> None:
     """Raise ``IngestError`` listing every problem in temp table ``staged``."""
     c = _Collector(con, file, loc)
     con.execute("UPDATE staged SET attrs = '{}' WHERE attrs IS NULL OR trim(attrs) = ''")
+    for column in ("date", "end"):
+        c.add_rows(f"""SELECT _loc, _raw_{column} FROM staged WHERE "{column}" IS NULL
+                       AND nullif(trim(_raw_{column}), '') IS NOT NULL""",
+                   "not a valid date (expected YYYY-MM-DD or the --date-format given)", column)
     for column in ("date", "actor", "kind", "source", "source_ref", "confidence"):
-        c.add_rows(f'SELECT _loc, NULL FROM staged WHERE "{column}" IS NULL '
-                   f"OR trim(CAST(\"{column}\" AS VARCHAR)) = ''",
-                   "missing (or unparseable) value", column)
+        parsed_elsewhere = " AND nullif(trim(_raw_date), '') IS NULL" if column == "date" else ""
+        c.add_rows(f'SELECT _loc, NULL FROM staged WHERE ("{column}" IS NULL '
+                   f"OR trim(CAST(\"{column}\" AS VARCHAR)) = ''){parsed_elsewhere}",
+                   "missing value", column)
+    if prebuilt:
+        c.add_rows(f"""SELECT _loc, id FROM staged WHERE
+                       id <> substr(sha256(source || chr(31) || source_ref), 1, {ID_LENGTH})""",
+                   "id does not match source and source_ref (edited export?)", "id")
     c.add_rows('SELECT _loc, CAST("end" AS VARCHAR) FROM staged WHERE "end" < date',
                "end is before date", "end")
     kinds = [k.value for k in Kind]
     c.add_rows(f"SELECT _loc, kind FROM staged WHERE kind NOT IN ({_marks(kinds)})",
                f"unknown kind; expected one of {', '.join(kinds)}", "kind", kinds)
-    c.add_rows(f"SELECT _loc, confidence FROM staged WHERE confidence NOT IN ({_marks(CONFIDENCES)})",
+    c.add_rows(f"SELECT _loc, confidence FROM staged "
+               f"WHERE confidence NOT IN ({_marks(CONFIDENCES)})",
                f"must be one of {', '.join(CONFIDENCES)}", "confidence", list(CONFIDENCES))
     _known_actors(con)
     for column in ("actor", "target"):

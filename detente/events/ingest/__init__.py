@@ -1,0 +1,108 @@
+"""Source adapters: each turns one source format into a ``Batch`` of normalised events.
+
+An adapter module defines ``FORMAT`` (its ``--format`` name), ``DESCRIPTION``, ``detect(path)``
+(a cheap sniff: does this file look like my format?) and ``read(path, con, **options) -> Batch``.
+Adapters parse and check what only they understand (encodings, date formats, their columns) and
+raise ``IngestError`` naming the file, line or row and field; the store then validates the
+normalised rows against the event model and ingests them in one transaction.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from detente.errors import IngestError
+from detente.events.store import IngestResult, Progress, Store
+
+# Adapter modules under detente.events.ingest, in detection order (most specific first).
+ADAPTER_MODULES: list[str] = [
+    "generic",
+]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Normalised events from one source file, ready for ``Store.ingest_*``.
+
+    ``data`` is a DataFrame, or a DuckDB relation on the store's connection (so large files
+    stream through DuckDB). Its columns are ``store.STAGED_COLUMNS`` (``_loc`` locates the
+    row in the file: a line number if ``loc == "line"``, else a row number), optionally with
+    ``_raw_date``/``_raw_end`` holding the unparsed text for error messages. ``prebuilt``
+    batches carry ``id`` and ``also`` (an export of a store) and are ingested as they are.
+    """
+
+    file: str
+    format: str
+    data: pd.DataFrame | duckdb.DuckDBPyRelation
+    loc: str = "row"
+    prebuilt: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+
+def adapters() -> dict[str, ModuleType]:
+    """Every adapter module by its format name."""
+    found = {}
+    for name in ADAPTER_MODULES:
+        module = importlib.import_module(f"detente.events.ingest.{name}")
+        found[module.FORMAT] = module
+    return found
+
+
+def formats() -> list[tuple[str, str]]:
+    """(format, description) of every adapter, for help text and ``detente data formats``."""
+    return [(name, module.DESCRIPTION) for name, module in adapters().items()]
+
+
+def detect(path: Path) -> str:
+    """The format of ``path``: the first adapter whose ``detect`` accepts it."""
+    for name, module in adapters().items():
+        if module.detect(path):
+            return name
+    raise IngestError.single(
+        f"cannot tell the format of this file; pass --format (one of {', '.join(adapters())})",
+        file=str(path))
+
+
+def read(path: str | Path, con: duckdb.DuckDBPyConnection, fmt: str | None = None,
+         **options: Any) -> Batch:
+    """Read ``path`` with the adapter for ``fmt`` (detected when None)."""
+    path = Path(path)
+    if not path.exists():
+        raise IngestError.single("file not found", file=str(path))
+    if path.is_file() and path.stat().st_size == 0:
+        raise IngestError.single("the file is empty", file=str(path))
+    fmt = fmt or detect(path)
+    registry = adapters()
+    if fmt not in registry:
+        raise IngestError.single(f"unknown format; expected one of {', '.join(registry)}",
+                                 field="format", value=fmt)
+    return registry[fmt].read(path, con, **options)
+
+
+def ingest_file(store: Store, path: str | Path, fmt: str | None = None, *,
+                progress: Progress | None = None, **options: Any) -> IngestResult:
+    """Read ``path`` and ingest it into ``store`` in one transaction."""
+    if progress:
+        progress("reading", None)
+    batch = read(path, store.con, fmt, **options)
+    return ingest_batch(store, batch, progress=progress)
+
+
+def ingest_batch(store: Store, batch: Batch, *, progress: Progress | None = None) -> IngestResult:
+    """Ingest an adapter's ``Batch``."""
+    if isinstance(batch.data, pd.DataFrame):
+        if batch.prebuilt:
+            relation = store.con.from_df(batch.data)
+            return store.ingest_relation(relation, file=batch.file, fmt=batch.format,
+                                         loc=batch.loc, progress=progress, prebuilt=True)
+        return store.ingest_frame(batch.data, file=batch.file, fmt=batch.format, loc=batch.loc,
+                                  progress=progress)
+    return store.ingest_relation(batch.data, file=batch.file, fmt=batch.format, loc=batch.loc,
+                                 progress=progress, prebuilt=batch.prebuilt)
