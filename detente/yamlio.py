@@ -116,6 +116,7 @@ def dump(data: Any) -> str:
     """Plain data as block-style YAML text."""
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    yaml.width = 4096
     yaml.sort_base_mapping_type_on_output = False
     buffer = io.StringIO()
     yaml.dump(to_plain(data), buffer)

@@ -1,0 +1,1 @@
+"""Agreements: the spec model, bundled presets, and what is computed from them."""

@@ -1,0 +1,303 @@
+"""The agreement spec: parties, commitments, verification and reciprocity, validated.
+
+The YAML keys (``refrains_from``, ``where``, ``undertakes``, ``verification`` with ``means``,
+``detection``, ``delay_days``, ``false_alarm``, ``reciprocity``) are a public format: users write
+their own specs against them, so they stay stable. See docs/agreements.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from detente import yamlio
+from detente.errors import Problem, SpecError
+from detente.events import actors
+from detente.events.event import Event
+from detente.events.kinds import Kind, attr_specs
+
+Scalar = str | int | float | bool
+ReciprocityMode = Literal["mutual", "none"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_party(code: str) -> str:
+    if not actors.is_valid_code(code) or not actors.is_known(code):
+        raise ValueError(f"unknown party {code!r}: use an ISO 3166-1 alpha-3 code or UN, EU, IAEA")
+    return code
+
+
+class Selector(_Frozen):
+    """Which events a commitment is about: a kind, attribute values, optionally targets.
+
+    ``where`` maps an attribute to one value or a list of accepted values; an event lacking the
+    attribute does not match (an unknown missile class is not an ICBM).
+    """
+
+    kind: Kind
+    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    target: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _known_attributes(self) -> Selector:
+        specs = attr_specs(self.kind)
+        for name, value in self.where.items():
+            spec = specs.get(name)
+            if spec is None:
+                raise ValueError(
+                    f"unknown attribute {name!r} for kind {self.kind.value}; "
+                    f"known: {', '.join(sorted(specs))}")
+            if spec.choices is not None:
+                for v in value if isinstance(value, list) else [value]:
+                    if v not in spec.choices:
+                        raise ValueError(f"where.{name}: {v!r} is not one of "
+                                         f"{', '.join(spec.choices)}")
+        for code in self.target or ():
+            _check_party(code)
+        return self
+
+    def accepted(self, name: str) -> list[Scalar]:
+        value = self.where[name]
+        return list(value) if isinstance(value, list) else [value]
+
+    def matches(self, event: Event) -> bool:
+        """Whether ``event`` is of this kind, has accepted attribute values and target."""
+        if event.kind != self.kind:
+            return False
+        if self.target is not None and event.target not in self.target:
+            return False
+        return all(event.attrs.get(name) in self.accepted(name) for name in self.where)
+
+
+class Verification(_Frozen):
+    """How well the other parties can see a commitment kept or broken.
+
+    ``detection``: probability that a real breach is observed; ``delay_days``: days from breach to
+    observation; ``false_alarm``: probability, per week, that a breach is reported when none
+    happened (convert to other periods as 1 - (1 - f) ** (days / 7)).
+    """
+
+    means: str = Field(min_length=1)
+    detection: float = Field(ge=0.0, le=1.0)
+    delay_days: float = Field(default=0.0, ge=0.0)
+    false_alarm: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class Undertaking(_Frozen):
+    """A positive obligation: an event of ``kind``/``where`` by the party within a deadline."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    kind: Kind
+    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    within_days: int | None = Field(default=None, ge=0)
+    by: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _deadline(self) -> Undertaking:
+        if (self.within_days is None) == (self.by is None):
+            raise ValueError("give exactly one deadline: within_days or by")
+        Selector(kind=self.kind, where=self.where)  # same attribute rules as a selector
+        return self
+
+    @property
+    def selector(self) -> Selector:
+        return Selector(kind=self.kind, where=self.where)
+
+    def deadline(self, start: dt.date) -> dt.date:
+        return self.by if self.by is not None else start + dt.timedelta(days=self.within_days)
+
+
+class Commitment(_Frozen):
+    """What one party promises: to refrain from some events, and/or to undertake others."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    party: str
+    description: str = ""
+    refrains_from: list[Selector] = Field(default_factory=list)
+    undertakes: list[Undertaking] = Field(default_factory=list)
+    verification: Verification
+
+    _party = field_validator("party")(classmethod(lambda cls, v: _check_party(v)))
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Commitment:
+        if not self.refrains_from and not self.undertakes:
+            raise ValueError("a commitment needs refrains_from and/or undertakes")
+        return self
+
+    def is_breach(self, event: Event) -> bool:
+        """Whether ``event`` is an act of this party that the commitment forbids."""
+        return by_party(event, self.party) and any(s.matches(event) for s in self.refrains_from)
+
+
+class Payoff(_Frozen):
+    """One party's per-period stakes, in arbitrary but common units.
+
+    ``other_restraint``: value of the other side's restraint; ``own_restraint``: cost of one's own
+    restraint; ``defection_gain``: extra gain from breaching while the other side restrains.
+    """
+
+    other_restraint: float = Field(default=3.0, ge=0.0)
+    own_restraint: float = Field(default=1.0, ge=0.0)
+    defection_gain: float = Field(default=1.0, ge=0.0)
+
+
+class Reciprocity(_Frozen):
+    """Who is released by whose breach. ``mutual``: a breach releases every other party;
+    ``none``: nobody is released; otherwise an explicit map breaching party -> released."""
+
+    mode: Literal["mutual", "none", "explicit"] = "mutual"
+    releases: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_yaml(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in ("mutual", "none"):
+                raise ValueError(f"reciprocity must be mutual, none or a map party -> "
+                                 f"[released parties], got {value!r}")
+            return {"mode": value}
+        if isinstance(value, Mapping) and "mode" not in value and "releases" not in value:
+            return {"mode": "explicit", "releases": dict(value)}
+        return value
+
+    @model_serializer
+    def _to_yaml(self) -> Any:
+        return self.mode if self.mode != "explicit" else {k: list(v) for k, v in
+                                                          self.releases.items()}
+
+    def released_by(self, breacher: str, parties: list[str]) -> list[str]:
+        """The parties a breach by ``breacher`` releases."""
+        if self.mode == "mutual":
+            return [p for p in parties if p != breacher]
+        if self.mode == "none":
+            return []
+        return list(self.releases.get(breacher, []))
+
+
+class Agreement(_Frozen):
+    """A reciprocal-restraint agreement, as written in a spec file."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str = Field(min_length=1)
+    parties: list[str] = Field(min_length=1)
+    start: dt.date
+    end: dt.date | None = None
+    commitments: list[Commitment] = Field(min_length=1)
+    reciprocity: Reciprocity = Field(default_factory=Reciprocity)
+    payoffs: dict[str, Payoff] = Field(default_factory=dict)
+    rationale: str = ""
+    sources: list[str] = Field(default_factory=list)
+
+    _parties = field_validator("parties")(classmethod(
+        lambda cls, v: [_check_party(p) for p in v]))
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Agreement:
+        # YAML loaders defer these checks so that each problem gets its own line number.
+        if not (info.context or {}).get("defer_cross_checks"):
+            problems = cross_problems(self)
+            if problems:
+                raise ValueError("; ".join(message for _, message, _ in problems))
+        return self
+
+    def commitment(self, commitment_id: str) -> Commitment:
+        for c in self.commitments:
+            if c.id == commitment_id:
+                return c
+        raise KeyError(commitment_id)
+
+    def commitments_of(self, party: str) -> list[Commitment]:
+        return [c for c in self.commitments if c.party == party]
+
+    def payoff(self, party: str) -> Payoff:
+        return self.payoffs.get(party, Payoff())
+
+    def with_window(self, start: dt.date | None = None, end: dt.date | None = None) -> Agreement:
+        """The same agreement replayed over another window (``--start``/``--end``)."""
+        update: dict[str, Any] = {}
+        if start is not None:
+            update["start"] = start
+        if end is not None:
+            update["end"] = end
+        if not update:
+            return self
+        return Agreement.model_validate({**self.to_dict(), **{k: v.isoformat()
+                                                              for k, v in update.items()}})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data in the YAML layout (dates as ISO strings, defaults left out)."""
+        return self.model_dump(mode="json", exclude_defaults=True, by_alias=True) | {
+            "reciprocity": self.reciprocity.model_dump(mode="json")}
+
+    def to_yaml(self) -> str:
+        return yamlio.dump(self.to_dict())
+
+
+def cross_problems(agreement: Agreement) -> list[tuple[tuple[str | int, ...], str, Any]]:
+    """Rules that span fields, each as (path, message, bad value)."""
+    out: list[tuple[tuple[str | int, ...], str, Any]] = []
+    parties = agreement.parties
+    seen: set[str] = set()
+    for i, p in enumerate(parties):
+        if p in parties[:i]:
+            out.append((("parties", i), "duplicate party", p))
+    if agreement.end is not None and agreement.end < agreement.start:
+        out.append((("end",), f"end is before start {agreement.start}", str(agreement.end)))
+    for i, c in enumerate(agreement.commitments):
+        if c.id in seen:
+            out.append((("commitments", i, "id"), "duplicate commitment id", c.id))
+        seen.add(c.id)
+        if c.party not in parties:
+            out.append((("commitments", i, "party"),
+                        f"not one of the agreement's parties {parties}", c.party))
+    for breacher, released in agreement.reciprocity.releases.items():
+        for p in [breacher, *released]:
+            if p not in parties:
+                out.append((("reciprocity", breacher), f"not one of the parties {parties}", p))
+    for p in agreement.payoffs:
+        if p not in parties:
+            out.append((("payoffs", p), f"not one of the parties {parties}", p))
+    return out
+
+
+def _validated(doc: yamlio.Located) -> Agreement:
+    agreement = yamlio.validate(Agreement, doc, SpecError,
+                                context={"defer_cross_checks": True})
+    problems = [Problem(message, file=doc.file, line=doc.line_of(path),
+                        field=".".join(str(p) for p in path), value=value)
+                for path, message, value in cross_problems(agreement)]
+    SpecError.collect(f"{doc.file}: {len(problems)} problem(s)", problems)
+    return agreement
+
+
+def by_party(event: Event, party: str) -> bool:
+    """Whether ``party`` did ``event``: it is the actor, or listed among the event's parties
+    (joint acts such as combined exercises)."""
+    return event.actor == party or party in (event.attrs.get("parties") or ())
+
+
+def parse(text: str, file: str = "<spec>") -> Agreement:
+    """An agreement from YAML text; errors name the file, line and field."""
+    return _validated(yamlio.parse(text, file, SpecError))
+
+
+def load(path: str | Path) -> Agreement:
+    """An agreement from a YAML file; errors name the file, line and field."""
+    return _validated(yamlio.read(path, SpecError))
