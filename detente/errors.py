@@ -73,7 +73,8 @@ class InputError(DetenteError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        if not self.problems:
+        if not self.problems or (len(self.problems) == 1
+                                 and self.summary == str(self.problems[0])):
             return self.summary
         lines = [self.summary]
         lines += [f"  - {p}" for p in self.problems[:_MAX_LISTED]]
