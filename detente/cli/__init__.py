@@ -27,6 +27,7 @@ app = typer.Typer(
 _GROUPS: list[tuple[str, str, str]] = [
     ("events", "app", "events"),
     ("data", "app", "data"),
+    ("verification", "app", "verification"),
 ]
 # Modules exposing register(app) for top-level commands.
 _COMMANDS: list[str] = [
