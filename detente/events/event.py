@@ -86,20 +86,8 @@ class Event(BaseModel):
 
     def to_json_dict(self) -> dict[str, Any]:
         """The public JSON form (what ``detente events list --format json`` prints)."""
-        return {
-            "id": self.id,
-            "date": self.date.isoformat(),
-            "end": self.end.isoformat() if self.end else None,
-            "actor": self.actor,
-            "target": self.target,
-            "kind": self.kind.value,
-            "attrs": self.attrs,
-            "source": self.source,
-            "source_ref": self.source_ref,
-            "confidence": self.confidence,
-            "summary": self.summary,
-            "also": [r.model_dump() for r in self.also],
-        }
+        return json_record({**{name: getattr(self, name) for name in JSON_FIELDS},
+                            "also": [r.model_dump() for r in self.also]})
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Event:
@@ -111,3 +99,23 @@ class Event(BaseModel):
             data["attrs"] = {}
         data["also"] = tuple(SourceRef(**r) for r in (data.get("also") or ()))
         return cls.model_validate(data)
+
+
+JSON_FIELDS = ("id", "date", "end", "actor", "target", "kind", "attrs", "source", "source_ref",
+               "confidence", "summary", "match_key", "also")
+
+
+def json_record(row: dict[str, Any]) -> dict[str, Any]:
+    """The public JSON form of an event given as a store row or as ``Event`` fields."""
+    attrs = row.get("attrs")
+    if isinstance(attrs, str):
+        attrs = json.loads(attrs)
+    out = {name: row.get(name) for name in JSON_FIELDS}
+    for name in ("date", "end"):
+        value = out[name]
+        if value is not None and hasattr(value, "isoformat"):
+            out[name] = value.isoformat()[:10]
+    out["kind"] = str(out["kind"]) if out["kind"] is not None else None
+    out["attrs"] = attrs or {}
+    out["also"] = [dict(r) for r in (out["also"] or [])]
+    return out

@@ -33,7 +33,7 @@ from detente.errors import (
     StoreLockedError,
 )
 from detente.events import validation
-from detente.events.event import ID_LENGTH, Event
+from detente.events.event import ID_LENGTH, Event, json_record
 from detente.events.query import EventFilter
 
 SCHEMA_VERSION = 1
@@ -441,6 +441,13 @@ class Store:
         for batch in reader:
             for row in batch.to_pylist():
                 yield Event.from_row(row)
+
+    def records(self, flt: EventFilter | None = None, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Matching events in their public JSON form, streamed (no model validation: fast)."""
+        reader = self.relation(_as_filter(flt, filters)).to_arrow_reader(batch_size=10_000)
+        for batch in reader:
+            for row in batch.to_pylist():
+                yield json_record(row)
 
     def get(self, event_id: str) -> Event | None:
         """The event with ``event_id`` (or one of its aliases), or None."""

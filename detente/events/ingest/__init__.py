@@ -82,7 +82,7 @@ def read(path: str | Path, con: duckdb.DuckDBPyConnection, fmt: str | None = Non
     registry = adapters()
     if fmt not in registry:
         raise IngestError.single(f"unknown format; expected one of {', '.join(registry)}",
-                                 field="format", value=fmt)
+                                 file=str(path), field="format", value=fmt)
     return registry[fmt].read(path, con, **options)
 
 

@@ -6,6 +6,8 @@ itself: its columns already have the event field names, and its ``also`` column 
 further sources of each event. Any other file needs ``mapping`` (event field -> column, with
 ``attrs.NAME`` for attributes) and/or ``constants`` (event field -> fixed value).
 
+Columns named like event fields (``date``, ``actor``, ``kind``, ...) map to them by default.
+
 When DuckDB cannot read a CSV file, the file is scanned again with Python's csv module to
 report the first bad line precisely (encoding, field count, unterminated quote).
 """
@@ -131,7 +133,14 @@ def diagnose_csv(path: Path, encoding: str = "utf-8",
     except csv.Error as exc:
         problems.append(Problem(f"malformed CSV: {exc}", file=file, line=reader.line_num))
     if not problems and text.count('"') % 2:
-        problems.append(Problem("unterminated quoted field", file=file, line=start + 1))
+        # The unterminated field opens on the last line where the quote parity turns odd.
+        odd, opened = False, 1
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.count('"') % 2:
+                odd = not odd
+                if odd:
+                    opened = number
+        problems.append(Problem("unterminated quoted field", file=file, line=opened))
     return problems
 
 
@@ -161,8 +170,10 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
     except duckdb.Error as exc:
         raise _read_error(path, exc, encoding, delimiter) from None
     exported = {"id", "date", "kind", "actor", "source", "source_ref", "attrs"} <= set(columns)
-    if exported and not mapping:
-        mapping = {f: f for f in (*FIELDS, "attrs") if f in columns}
+    # Columns named like event fields map to them unless the user says otherwise; a constant
+    # always wins over a column.
+    mapping = {**{f: f for f in (*FIELDS, "attrs") if f in columns}, **mapping}
+    mapping = {f: c for f, c in mapping.items() if f not in constants}
     _check_mapping(file, mapping, constants, columns)
 
     def text_of(field: str) -> str:

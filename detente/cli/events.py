@@ -1,0 +1,222 @@
+"""``detente events``: ingest, list, show, stats and export events."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from detente.cli.common import DbOption, JsonOption, console, emit_json, progress
+from detente.errors import NotFoundError, ParameterError
+from detente.events import ingest as ingest_lib
+from detente.events.query import EventFilter
+from detente.events.store import Store
+
+app = typer.Typer(help="Ingest, query and export events.", no_args_is_help=True)
+
+TABLE_LIMIT = 50
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    out = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError.single("expected FIELD=VALUE", field=option, value=item)
+        out[key.strip()] = value.strip()
+    return out
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files to ingest (each in one transaction).")],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="Adapter name (see `detente data formats`); detected if omitted.")
+    ] = None,
+    mapping: Annotated[list[str] | None, typer.Option(
+        "--map", help="generic format: FIELD=COLUMN, e.g. date=Date or attrs.class=Type.")] = None,
+    constants: Annotated[list[str] | None, typer.Option(
+        "--set", help="generic format: FIELD=VALUE for every row, e.g. source=mydata.")] = None,
+    date_format: Annotated[str | None, typer.Option(
+        help="generic format: strptime format of date columns, e.g. %d/%m/%Y.")] = None,
+    encoding: Annotated[str, typer.Option(help="generic format: text encoding.")] = "utf-8",
+    declare: Annotated[list[str] | None, typer.Option(
+        "--declare-actor", help="Allow a non-ISO actor code: CODE or CODE=Name.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest event files; all rows of a file or none, and re-ingesting adds nothing.
+
+    Example:
+
+        detente events ingest mydata.csv --map date=Day --map actor=Country
+        --map kind=Type --set source=mydata
+    """
+    options = {"mapping": _pairs(mapping, "--map"), "constants": _pairs(constants, "--set"),
+               "date_format": date_format, "encoding": encoding}
+    results = []
+    with Store(db) as store:
+        for code, _, name in (d.partition("=") for d in declare or []):
+            store.declare_actor(code.strip(), name.strip() or None)
+        for path in paths:
+            with progress(f"ingest {path.name}") as bar:
+                result = ingest_lib.ingest_file(store, path, fmt, progress=bar, **options)
+            results.append(result)
+    if as_json:
+        emit_json([r.__dict__ for r in results])
+        return
+    for r in results:
+        console.print(f"[bold]{r.file}[/]: {r.rows:,} rows read, {r.added:,} events added, "
+                      f"{r.merged:,} merged into existing events, {r.linked:,} linked as "
+                      f"summaries, {r.unchanged:,} already present")
+
+
+@app.command("list")
+def list_command(
+    actor: Annotated[list[str] | None, typer.Option(help="Actor code(s), e.g. PRK.")] = None,
+    target: Annotated[list[str] | None, typer.Option(help="Target code(s).")] = None,
+    involving: Annotated[list[str] | None, typer.Option(
+        help="Actor, target or listed party.")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Event kind(s), e.g. missile_test.")
+                    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")
+                         ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
+    where: Annotated[list[str] | None, typer.Option(
+        help="Attribute test: class=ICBM,IRBM or apogee_km>=1000 or status!=held.")] = None,
+    text: Annotated[str | None, typer.Option(help="Text in the summary or attributes.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Source name(s).")] = None,
+    limit: Annotated[int | None, typer.Option(
+        help=f"At most this many events (tables default to {TABLE_LIMIT}).")] = None,
+    offset: Annotated[int, typer.Option(help="Skip this many events first.")] = 0,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")
+                      ] = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """List events matching filters, in date order.
+
+    Example:
+
+        detente events list --actor PRK --kind missile_test --where class=ICBM
+        --from 2017-01-01 --to 2017-12-31 --format json
+    """
+    flt = EventFilter(actor=actor, target=target, involving=involving, kind=kind,
+                      where=tuple(where or ()), start=date_from, end=date_to, text=text,
+                      source=source, offset=offset,
+                      limit=limit if limit is not None or output != OutputFormat.table
+                      else TABLE_LIMIT)
+    with Store(db, read_only=True) as store:
+        if output == OutputFormat.json:
+            emit_json(list(store.records(flt)))
+        elif output == OutputFormat.csv:
+            _write_csv(store, flt)
+        else:
+            total = store.count(flt)
+            _print_table(list(store.records(flt)), total, flt)
+
+
+def _write_csv(store: Store, flt: EventFilter) -> None:
+    writer = None
+    for record in store.records(flt):
+        row = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
+               for k, v in record.items()}
+        if writer is None:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(row), lineterminator="\n")
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def _brief_attrs(attrs: dict) -> str:
+    keep = ("class", "missile", "status", "name", "issuer", "magnitude", "title", "resolution",
+            "outcome", "category", "individuals", "entities")
+    return ", ".join(f"{k}={attrs[k]}" for k in keep if attrs.get(k) not in (None, ""))[:60]
+
+
+def _print_table(records: list[dict], total: int, flt: EventFilter) -> None:
+    table = Table(show_lines=False)
+    for name in ("date", "end", "actor", "target", "kind", "attributes", "source", "id"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("date", "end", "id"),
+                         min_width=10 if name in ("date", "end") else None)
+    for r in records:
+        table.add_row(r["date"], r["end"] or "", r["actor"], r["target"] or "", r["kind"],
+                      _brief_attrs(r["attrs"]), r["source"] + (f" +{len(r['also'])}"
+                                                               if r["also"] else ""), r["id"])
+    console.print(table)
+    shown = len(records)
+    if shown < total:
+        console.print(f"showing {flt.offset + 1:,}-{flt.offset + shown:,} of {total:,} events; "
+                      "use --limit/--offset or --format json|csv for all")
+    else:
+        console.print(f"{total:,} events")
+
+
+@app.command("show")
+def show_command(event_id: Annotated[str, typer.Argument(help="Event id (or an alias id).")],
+                 db: DbOption = None) -> None:
+    """Show one event with every attribute and all its sources, as JSON.
+
+    Example:
+
+        detente events show 3f2a9c0d1e2b4a5c
+    """
+    with Store(db, read_only=True) as store:
+        event = store.get(event_id)
+    if event is None:
+        raise NotFoundError(f"no event with id {event_id!r}")
+    emit_json(event.to_json_dict())
+
+
+@app.command("stats")
+def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Counts of events by kind, by actor and by year.
+
+    Example:
+
+        detente events stats --json
+    """
+    with Store(db, read_only=True) as store:
+        stats = store.stats()
+        first, last = store.date_range()
+        total = store.count()
+    if as_json:
+        emit_json({"events": total, "first": first, "last": last,
+                   **{name: frame.to_dict(orient="records") for name, frame in stats.items()}})
+        return
+    console.print(f"[bold]{total:,}[/] events from {first} to {last}")
+    grid = Table.grid(padding=(0, 4))
+    tables = []
+    for name, frame in stats.items():
+        t = Table(title=f"by {name}")
+        t.add_column(name)
+        t.add_column("events", justify="right")
+        for key, count in frame.itertuples(index=False):
+            t.add_row(str(key), f"{count:,}")
+        tables.append(t)
+    grid.add_row(*tables)
+    console.print(grid)
+
+
+@app.command("export")
+def export_command(path: Annotated[Path, typer.Argument(help="Output .parquet file.")],
+                   db: DbOption = None) -> None:
+    """Export every event (with all its sources) to Parquet; `events ingest` reads it back.
+
+    Example:
+
+        detente events export backup.parquet
+    """
+    with Store(db, read_only=True) as store:
+        count = store.export_parquet(path)
+    console.print(f"wrote {count:,} events to {path}")

@@ -1,0 +1,166 @@
+"""The generic adapter: users' own CSV, JSON and Parquet files, and what they get wrong."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from detente.errors import IngestError
+from detente.events import ingest
+
+MAPPING = {"date": "Day", "actor": "Who", "kind": "What", "attrs.class": "Class",
+           "source_ref": "Key"}
+CONSTANTS = {"source": "mine"}
+GOOD = ("Day,Who,What,Class,Key\n2017-07-04,PRK,missile_test,ICBM,a1\n"
+        "2017-07-28,PRK,missile_test,ICBM,a2\n")
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def ingest_refused(store, path: Path, **options) -> IngestError:
+    before = store.fingerprint()
+    with pytest.raises(IngestError) as info:
+        ingest.ingest_file(store, path, **options)
+    assert store.fingerprint() == before, "a failed ingest changed the store"
+    assert all(p.file == str(path) for p in info.value.problems)
+    return info.value
+
+
+def test_mapped_csv_ingests_and_reingests_as_nothing(tmp_path, empty_store):
+    path = write(tmp_path, "mine.csv", GOOD)
+    first = ingest.ingest_file(empty_store, path, mapping=MAPPING, constants=CONSTANTS)
+    again = ingest.ingest_file(empty_store, path, mapping=MAPPING, constants=CONSTANTS)
+    assert (first.added, again.added, again.unchanged) == (2, 0, 2)
+    assert [e.attrs["class"] for e in empty_store.events()] == ["ICBM", "ICBM"]
+
+
+def test_fields_named_like_event_fields_need_no_mapping(tmp_path, empty_store):
+    path = write(tmp_path, "plain.csv",
+                 "date,actor,kind,source_ref\n2017-07-04,PRK,nuclear_test,x\n")
+    assert ingest.ingest_file(empty_store, path, constants={"source": "p"}).added == 1
+
+
+def test_without_a_key_column_the_row_content_is_the_key(tmp_path, empty_store):
+    path = write(tmp_path, "nokey.csv", "date,actor,kind\n2017-07-04,PRK,nuclear_test\n"
+                 "2016-09-09,PRK,nuclear_test\n")
+    assert ingest.ingest_file(empty_store, path, constants={"source": "p"}).added == 2
+    assert ingest.ingest_file(empty_store, path, constants={"source": "p"}).unchanged == 2
+    dup = write(tmp_path, "dup.csv", "date,actor,kind\n2017-07-04,PRK,nuclear_test\n"
+                "2017-07-04,PRK,nuclear_test\n")
+    error = ingest_refused(empty_store, dup, constants={"source": "q"})
+    assert [(p.row, p.field) for p in error.problems] == [(2, "source_ref")]
+    assert "first at row 1" in str(error)
+
+
+def test_json_lines_and_json_arrays_and_gzip(tmp_path, empty_store):
+    records = [{"day": "2017-07-04", "who": "PRK", "what": "missile_test", "key": "j1",
+                "cls": "ICBM"}]
+    mapping = {"date": "day", "actor": "who", "kind": "what", "source_ref": "key",
+               "attrs.class": "cls"}
+    lines = write(tmp_path, "e.jsonl", "\n".join(json.dumps(r) for r in records))
+    assert ingest.ingest_file(empty_store, lines, mapping=mapping, constants=CONSTANTS).added == 1
+    array = write(tmp_path, "e.json", json.dumps([{**records[0], "key": "j2"}]))
+    assert ingest.ingest_file(empty_store, array, mapping=mapping, constants=CONSTANTS).added == 1
+    packed = tmp_path / "e.csv.gz"
+    packed.write_bytes(gzip.compress(GOOD.encode()))
+    assert ingest.ingest_file(empty_store, packed, mapping=MAPPING,
+                              constants={"source": "gz"}).added == 2
+
+
+def test_custom_date_format(tmp_path, empty_store):
+    path = write(tmp_path, "d.csv", "Day,Who,What,Class,Key\n04/07/2017,PRK,missile_test,ICBM,a\n")
+    ingest.ingest_file(empty_store, path, mapping=MAPPING, constants=CONSTANTS,
+                       date_format="%d/%m/%Y")
+    assert next(empty_store.events()).date.isoformat() == "2017-07-04"
+
+
+def test_wrong_encoding_names_the_line_and_suggests_the_fix(tmp_path, empty_store):
+    text = GOOD + "2017-08-01,PRK,missile_test,ICBM,caf\xe9\n"
+    path = write(tmp_path, "latin.csv", text.encode("latin-1"))
+    error = ingest_refused(empty_store, path, mapping=MAPPING, constants=CONSTANTS)
+    assert error.problems[0].line == 4
+    assert "--encoding" in str(error)
+    result = ingest.ingest_file(empty_store, path, mapping=MAPPING, constants=CONSTANTS,
+                                encoding="latin-1")
+    assert result.added == 3
+
+
+def test_missing_or_renamed_column_is_named(tmp_path, empty_store):
+    path = write(tmp_path, "renamed.csv", GOOD.replace("Who", "Actor"))
+    error = ingest_refused(empty_store, path, mapping=MAPPING, constants=CONSTANTS)
+    (problem,) = error.problems
+    assert problem.field == "actor" and problem.value == "Who"
+    assert "Actor" in problem.message  # the columns the file does have
+
+
+def test_unmapped_required_field_is_named(tmp_path, empty_store):
+    path = write(tmp_path, "m.csv", GOOD)
+    error = ingest_refused(empty_store, path, mapping=MAPPING)
+    assert [p.field for p in error.problems] == ["source"]
+
+
+@pytest.mark.parametrize(("row", "field", "fragment"), [
+    ("2017-02-30,PRK,missile_test,ICBM,k", "date", "not a valid date"),
+    ("yesterday,PRK,missile_test,ICBM,k", "date", "not a valid date"),
+    ("2017-07-04,XXX,missile_test,ICBM,k", "actor", "unknown actor"),
+    ("2017-07-04,PRK,missile_tset,ICBM,k", "kind", "unknown kind"),
+    ("2017-07-04,PRK,missile_test,BIG,k", "attrs.class", "must be one of"),
+])
+def test_bad_values_are_located(tmp_path, empty_store, row, field, fragment):
+    path = write(tmp_path, "bad.csv", GOOD + row + "\n")
+    error = ingest_refused(empty_store, path, mapping=MAPPING, constants=CONSTANTS)
+    (problem,) = error.problems
+    assert (problem.row, problem.field) == (3, field)
+    assert fragment in problem.message
+
+
+def test_attribute_of_the_wrong_type_is_located(tmp_path, empty_store):
+    path = write(tmp_path, "t.csv",
+                 "date,actor,kind,apogee,key\n2017-07-04,PRK,missile_test,high,k\n")
+    error = ingest_refused(empty_store, path, mapping={"attrs.apogee_km": "apogee",
+                                                       "source_ref": "key"},
+                           constants=CONSTANTS)
+    assert [(p.row, p.field) for p in error.problems] == [(1, "attrs.apogee_km")]
+
+
+@pytest.mark.parametrize(("text", "line", "fragment"), [
+    (GOOD + "2017-08-01,PRK,missile_test\n", 4, "3 fields"),
+    (GOOD + '2017-08-01,PRK,missile_test,ICBM,"unterminated\n', 4, "unterminated"),
+])
+def test_truncated_or_malformed_csv_names_the_line(tmp_path, empty_store, text, line, fragment):
+    path = write(tmp_path, "broken.csv", text)
+    error = ingest_refused(empty_store, path, mapping=MAPPING, constants=CONSTANTS)
+    assert error.problems[0].line == line
+    assert fragment in error.problems[0].message
+
+
+def test_empty_and_header_only_files(tmp_path, empty_store):
+    empty = write(tmp_path, "empty.csv", "")
+    assert "empty" in str(ingest_refused(empty_store, empty, mapping=MAPPING,
+                                         constants=CONSTANTS))
+    header = write(tmp_path, "header.csv", GOOD.splitlines()[0] + "\n")
+    assert ingest.ingest_file(empty_store, header, mapping=MAPPING, constants=CONSTANTS).rows == 0
+
+
+def test_truncated_json_is_refused(tmp_path, empty_store):
+    path = write(tmp_path, "cut.json", '[{"date": "2017-07-04", "actor": "PRK", "kind": "nucl')
+    ingest_refused(empty_store, path, constants=CONSTANTS)
+
+
+def test_unknown_format_and_missing_file(tmp_path, empty_store):
+    path = write(tmp_path, "x.xlsx", "not really")
+    assert "cannot tell the format" in str(ingest_refused(empty_store, path))
+    assert "unknown format" in str(ingest_refused(empty_store, path, fmt="excel"))
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(IngestError, match="file not found"):
+        ingest.ingest_file(empty_store, missing)
