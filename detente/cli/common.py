@@ -17,8 +17,8 @@ from typer.core import TyperGroup
 
 from detente.errors import DetenteError, InputError
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     Path | None,

@@ -271,7 +271,7 @@ class Store:
                     [file, fmt, result.rows, result.added, result.merged, result.linked,
                      result.unchanged])
             note("committing", total)
-            self.con.execute("DROP TABLE temp.staged")
+            self._drop_staged()
             self.con.commit()
             note("done", total)
             return result
@@ -281,20 +281,25 @@ class Store:
 
     def _stage(self, relation: duckdb.DuckDBPyRelation, file: str, prebuilt: bool) -> None:
         """Copy the incoming rows into temp table ``staged`` with the normalised types."""
-        self.con.execute("DROP TABLE IF EXISTS temp.staged")
+        self._drop_staged()
         columns = set(relation.columns)
         typed = list(_STAGED_TYPES)
         if prebuilt:
             typed += [("id", "VARCHAR"), ("also", _ALSO_TYPE)]
-        select = [f'CAST("{c}" AS {t}) AS "{c}"' for c, t in typed if c in columns and c != "attrs"]
+        trimmed = ("actor", "target", "kind", "source", "source_ref", "confidence", "match_key")
+        select = [(f'nullif(trim(CAST("{c}" AS VARCHAR)), \'\') AS "{c}"' if c in trimmed
+                   else f'CAST("{c}" AS {t}) AS "{c}"')
+                  for c, t in typed if c in columns and c != "attrs"]
         # Minified JSON text, so equal attributes compare equal whatever their spacing.
-        select.append('CASE WHEN json_valid(attrs) THEN CAST(json(attrs) AS VARCHAR) '
-                      'ELSE CAST(attrs AS VARCHAR) END AS attrs' if "attrs" in columns
-                      else "CAST(NULL AS VARCHAR) AS attrs")
+        select.append("CASE WHEN nullif(trim(CAST(attrs AS VARCHAR)), '') IS NULL THEN '{}' "
+                      "WHEN json_valid(attrs) THEN CAST(json(attrs) AS VARCHAR) "
+                      "ELSE CAST(attrs AS VARCHAR) END AS attrs" if "attrs" in columns
+                      else "'{}' AS attrs")
         select += [f'CAST(NULL AS {t}) AS "{c}"' for c, t in typed
                    if c not in columns and c not in ("_loc", "also", "attrs")]
-        if "_loc" not in columns:
-            select.append("row_number() OVER () AS _loc")
+        if not prebuilt:
+            select.append(f"substr(sha256(CAST(source AS VARCHAR) || chr(31) || "
+                          f"CAST(source_ref AS VARCHAR)), 1, {ID_LENGTH}) AS id")
         if prebuilt and "also" not in columns:
             select.append(f"CAST([] AS {_ALSO_TYPE}) AS also")
         for raw in ("_raw_date", "_raw_end"):
@@ -302,8 +307,18 @@ class Store:
                           else f"CAST(NULL AS VARCHAR) AS {raw}")
         self.con.register("incoming_relation", relation)
         try:
-            self.con.execute(
-                f"CREATE TEMP TABLE staged AS SELECT {', '.join(select)} FROM incoming_relation")
+            if "_loc" in columns:
+                self.con.execute(f"CREATE TEMP TABLE staged AS SELECT {', '.join(select)} "
+                                 "FROM incoming_relation")
+            else:
+                # The position in the source follows from the rowid (CTAS keeps insertion
+                # order); much cheaper than row_number(), which serialises the scan.
+                self.con.execute(f"CREATE TEMP TABLE staged_rows AS SELECT {', '.join(select)} "
+                                 "FROM incoming_relation")
+                first = self.con.execute(
+                    "SELECT coalesce(min(rowid), 0) FROM staged_rows").fetchall()[0][0]
+                self.con.execute("CREATE TEMP VIEW staged AS "
+                                 f"SELECT rowid - {int(first)} + 1 AS _loc, * FROM staged_rows")
         except duckdb.Error as exc:
             first = str(exc).split("\n", 1)[0]
             match = re.search(r"[Ll]ine:? (\d+)", str(exc))
@@ -312,38 +327,38 @@ class Store:
         finally:
             self.con.unregister("incoming_relation")
 
+    def _drop_staged(self) -> None:
+        views = self.con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'staged'"
+        ).fetchall()[0][0]
+        self.con.execute(f"DROP {'VIEW' if views else 'TABLE'} IF EXISTS temp.staged")
+        self.con.execute("DROP TABLE IF EXISTS temp.staged_rows")
+
     def _merge(self, file: str, total: int, *, prebuilt: bool) -> IngestResult:
         con = self.con
-        if not prebuilt:
-            con.execute(
-                f"ALTER TABLE staged ADD COLUMN id VARCHAR; "
-                f"UPDATE staged SET id = substr(sha256(source || chr(31) || source_ref), 1, "
-                f"{ID_LENGTH})")
-        # Rows already known by id (their own or as an alias) change nothing.
-        con.execute("""CREATE TEMP TABLE fresh AS SELECT * FROM staged s
-            WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)
-              AND NOT EXISTS (SELECT 1 FROM aliases a WHERE a.id = s.id)""")
-        fresh = con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
-        unchanged = total - fresh
-        merged = linked = 0
-        if prebuilt:
-            con.execute(f"INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh ORDER BY date, id")
-            con.execute("""INSERT INTO aliases
-                SELECT substr(sha256(r.source || chr(31) || r.source_ref), 1, ?), f.id,
-                       r.source, r.source_ref
-                FROM (SELECT id, unnest(also) AS r FROM fresh) f""", [ID_LENGTH])
-            con.execute("DROP TABLE fresh")
-            return IngestResult(file, total, fresh, 0, 0, unchanged)
-        keyed = con.execute(
-            "SELECT count(*) FROM fresh WHERE match_key IS NOT NULL").fetchall()[0][0]
-        if keyed:
-            merged, linked = self._merge_keyed()
-        con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh
-            WHERE NOT _aliased ORDER BY date, id""" if keyed else
-                    f"INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh ORDER BY date, id")
-        added = con.execute(
-            "SELECT count(*) FROM fresh" + (" WHERE NOT _aliased" if keyed else "")
+        keyed = not prebuilt and con.execute(
+            "SELECT count(*) FROM staged WHERE nullif(match_key, '') IS NOT NULL"
         ).fetchall()[0][0]
+        # Rows already known by id (their own or as an alias) change nothing.
+        known = con.execute("SELECT (SELECT count(*) FROM events) + "
+                            "(SELECT count(*) FROM aliases)").fetchall()[0][0]
+        new = ("""NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)
+                  AND NOT EXISTS (SELECT 1 FROM aliases a WHERE a.id = s.id)"""
+               if known else "true")
+        if not keyed:
+            if prebuilt:
+                con.execute(f"""INSERT INTO aliases
+                    SELECT substr(sha256(r.source || chr(31) || r.source_ref), 1, {ID_LENGTH}),
+                           f.id, r.source, r.source_ref
+                    FROM (SELECT id, unnest(also) AS r FROM staged s WHERE {new}) f""")
+            added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM staged s
+                                    WHERE {new}""").fetchall()[0][0]
+            return IngestResult(file, total, added, 0, 0, total - added)
+        con.execute(f"CREATE TEMP TABLE fresh AS SELECT * FROM staged s WHERE {new}")
+        unchanged = total - con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
+        merged, linked = self._merge_keyed()
+        added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh
+                                WHERE NOT _aliased ORDER BY date""").fetchall()[0][0]
         con.execute("DROP TABLE fresh")
         return IngestResult(file, total, added, merged, linked, unchanged)
 

@@ -23,6 +23,15 @@ from detente.events.store import IngestResult, Progress, Store
 
 # Adapter modules under detente.events.ingest, in detection order (most specific first).
 ADAPTER_MODULES: list[str] = [
+    "cns",
+    "missile_json",
+    "csis",
+    "usgs",
+    "un_list",
+    "exercises",
+    "us_sanctions",
+    "un_resolutions",
+    "diplomacy",
     "generic",
 ]
 
@@ -89,8 +98,6 @@ def read(path: str | Path, con: duckdb.DuckDBPyConnection, fmt: str | None = Non
 def ingest_file(store: Store, path: str | Path, fmt: str | None = None, *,
                 progress: Progress | None = None, **options: Any) -> IngestResult:
     """Read ``path`` and ingest it into ``store`` in one transaction."""
-    if progress:
-        progress("reading", None)
     batch = read(path, store.con, fmt, **options)
     return ingest_batch(store, batch, progress=progress)
 

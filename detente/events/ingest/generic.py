@@ -207,8 +207,9 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
     if attr_columns or attr_constants:
         pairs = [f"{_s(name)}, {_q(col)}" for name, col in attr_columns.items()]
         pairs += [f"{_s(name)}, {_s(json.dumps(v))}::JSON" for name, v in attr_constants.items()]
-        # json_object keeps SQL NULLs as JSON nulls, which mean "unknown" and pass validation.
-        parts.append(f"json_object({', '.join(pairs)})")
+        # Merging into {} drops null members (RFC 7396), so an empty cell means "absent":
+        # a column mapped to attrs.class leaves no class on rows of other kinds.
+        parts.append(f"json_merge_patch('{{}}', json_object({', '.join(pairs)}))")
     if not parts:
         attrs_sql = "'{}'"
     elif len(parts) == 1:
@@ -225,7 +226,6 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
     date_sql, raw_date = date_of("date")
     end_sql, raw_end = date_of("end")
     select = [
-        "row_number() OVER () AS _loc",
         f"{date_sql} AS date", f"{end_sql} AS \"end\"",
         f"upper(trim({text_of('actor')})) AS actor",
         f"nullif(upper(trim({text_of('target')})), '') AS target",
@@ -238,7 +238,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
     ]
     prebuilt = exported and "also" in columns and mapping.get("source") == "source"
     if prebuilt:
-        select.insert(1, "id")
+        select.insert(0, "id")
         also = "also" if types.get("also", "").startswith("STRUCT") else (
             "CAST(from_json(CAST(also AS JSON), '[{\"source\":\"VARCHAR\",\"source_ref\":"
             "\"VARCHAR\"}]') AS STRUCT(source VARCHAR, source_ref VARCHAR)[])")

@@ -1,0 +1,169 @@
+"""The events, data and init commands, through Typer's runner and as a real subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from detente.cli import app
+from detente.events.store import Store
+
+runner = CliRunner()
+CSV = ("Day,Who,What,Class,Key\n2017-07-04,PRK,missile_test,ICBM,a1\n"
+       "2017-07-28,PRK,missile_test,ICBM,a2\n2016-09-09,PRK,nuclear_test,,n5\n")
+MAP = ["--map", "date=Day", "--map", "actor=Who", "--map", "kind=What",
+       "--map", "attrs.class=Class", "--map", "source_ref=Key", "--set", "source=mine"]
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> Path:
+    db = tmp_path / "cli.duckdb"
+    assert run("init", "--empty", "--db", db).exit_code == 0
+    src = tmp_path / "mine.csv"
+    src.write_text(CSV, encoding="utf-8")
+    result = run("events", "ingest", src, *MAP, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "3 events added" in result.output
+    return db
+
+
+def test_ingest_twice_reports_nothing_added(loaded, tmp_path):
+    result = run("events", "ingest", tmp_path / "mine.csv", *MAP, "--db", loaded, "--json")
+    assert json.loads(result.stdout)[0]["added"] == 0
+    assert json.loads(result.stdout)[0]["unchanged"] == 3
+
+
+def test_list_json_has_the_public_event_fields(loaded):
+    result = run("events", "list", "--kind", "missile_test", "--format", "json", "--db", loaded)
+    assert result.exit_code == 0
+    events = json.loads(result.stdout)
+    assert [e["date"] for e in events] == ["2017-07-04", "2017-07-28"]
+    for e in events:
+        assert {"id", "date", "end", "actor", "target", "kind", "attrs", "source", "source_ref",
+                "confidence"} <= set(e)
+        assert e["attrs"] == {"class": "ICBM"}
+
+
+def test_list_filters(loaded):
+    def dates(*args):
+        out = run("events", "list", "--format", "json", "--db", loaded, *args)
+        assert out.exit_code == 0, out.output
+        return [e["date"] for e in json.loads(out.stdout)]
+
+    assert dates("--where", "class=ICBM", "--from", "2017-07-10") == ["2017-07-28"]
+    assert dates("--kind", "nuclear_test") == ["2016-09-09"]
+    assert dates("--actor", "USA") == []
+    assert dates("--limit", "1", "--offset", "1") == ["2017-07-04"]
+
+
+def test_list_csv_reingests_into_an_identical_store(loaded, tmp_path):
+    out = run("events", "list", "--format", "csv", "--db", loaded)
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert len(rows) == 3 and json.loads(rows[0]["attrs"]) == {}
+    exported = tmp_path / "export.csv"
+    exported.write_text(out.stdout, encoding="utf-8")
+    copy = tmp_path / "copy.duckdb"
+    run("init", "--empty", "--db", copy)
+    assert run("events", "ingest", exported, "--db", copy).exit_code == 0
+    with Store(loaded, read_only=True) as a, Store(copy, read_only=True) as b:
+        assert a.query().astype(str).equals(b.query().astype(str))
+
+
+def test_table_output_and_stats(loaded):
+    table = run("events", "list", "--db", loaded)
+    assert table.exit_code == 0 and "3 events" in table.output
+    stats = run("events", "stats", "--json", "--db", loaded)
+    data = json.loads(stats.stdout)
+    assert data["events"] == 3
+    assert {r["kind"]: r["events"] for r in data["kind"]} == {"missile_test": 2,
+                                                                "nuclear_test": 1}
+
+
+def test_show_by_id_and_unknown_id(loaded):
+    first = json.loads(run("events", "list", "--format", "json", "--db", loaded).stdout)[0]
+    shown = run("events", "show", first["id"], "--db", loaded)
+    assert json.loads(shown.stdout) == first
+    missing = run("events", "show", "0000000000000000", "--db", loaded)
+    assert missing.exit_code == 2 and "no event" in missing.output
+
+
+def test_bad_file_exits_2_names_file_row_field_and_writes_nothing(loaded, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CSV + "2017-13-01,PRK,missile_test,ICBM,a9\n", encoding="utf-8")
+    with Store(loaded, read_only=True) as store:
+        before = store.fingerprint()
+    result = run("events", "ingest", bad, *MAP, "--db", loaded)
+    assert result.exit_code == 2
+    assert "bad.csv, row 4: field 'date'" in result.output
+    assert "Traceback" not in result.output
+    with Store(loaded, read_only=True) as store:
+        assert store.fingerprint() == before
+
+
+def test_bad_filter_values_exit_2(loaded):
+    assert run("events", "list", "--kind", "missile", "--db", loaded).exit_code == 2
+    assert run("events", "list", "--from", "2017-02-30", "--db", loaded).exit_code == 2
+    assert run("events", "list", "--where", "apogee_km>=high", "--db", loaded).exit_code == 2
+
+
+def test_declare_actor_option(tmp_path, loaded):
+    src = tmp_path / "iaea.csv"
+    src.write_text("date,actor,kind,source_ref\n2009-04-16,KEDO,announcement,k\n",
+                   encoding="utf-8")
+    refused = run("events", "ingest", src, "--set", "source=x", "--db", loaded)
+    assert refused.exit_code == 2 and "unknown actor" in refused.output
+    accepted = run("events", "ingest", src, "--set", "source=x", "--declare-actor",
+                   "KEDO=Korean Peninsula Energy Development Organization", "--db", loaded)
+    assert accepted.exit_code == 0, accepted.output
+
+
+def test_init_refuses_to_overwrite_without_force(loaded):
+    assert run("init", "--db", loaded).exit_code == 3
+    assert run("init", "--empty", "--force", "--db", loaded).exit_code == 0
+
+
+def test_data_commands(loaded):
+    kinds = json.loads(run("data", "kinds", "--json").stdout)
+    by_kind = {k["kind"]: k for k in kinds}
+    assert by_kind["sanctions_designation"]["cameo"] == "163"
+    assert by_kind["missile_test"]["attributes"]["class"].startswith("str")
+    formats = run("data", "formats")
+    assert formats.exit_code == 0 and "generic" in formats.output
+
+
+def test_every_command_has_help_with_an_example():
+    import typer.main
+
+    root = typer.main.get_command(app)
+
+    def walk(command, path: list[str]):
+        if hasattr(command, "commands"):  # a group (Typer may vendor its own click classes)
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield path, command
+
+    for path, command in walk(root, []):
+        assert command.help, f"`detente {' '.join(path)}` has no help"
+        assert "Example" in command.help, f"`detente {' '.join(path)}` has no example"
+        result = run(*path, "--help")
+        assert result.exit_code == 0, (path, result.output)
+
+
+def test_module_entry_point_runs_as_a_subprocess(loaded):
+    done = subprocess.run([sys.executable, "-m", "detente", "events", "list", "--format",
+                           "json", "--db", str(loaded)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 3
