@@ -46,3 +46,119 @@ def event_dicts(draw, source: str = "hyp") -> dict:
         "confidence": draw(st.sampled_from(["high", "medium", "low"])),
         "summary": draw(st.one_of(st.none(), _text)),
     }
+
+
+# --- agreements, monitor and what-if ----------------------------------------------------------
+
+PARTIES = ("PRK", "USA", "KOR", "CHN", "JPN", "RUS")
+_ident = st.from_regex(r"[a-z][a-z0-9-]{0,11}", fullmatch=True)
+_spec_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=60)
+_probability = st.floats(0, 1, allow_nan=False)
+# Attributes a selector may test, with values of the attribute's declared type.
+SELECTOR_ATTRS = {
+    Kind.MISSILE_TEST: {"class": st.sampled_from(MISSILE_CLASSES),
+                        "outcome": st.sampled_from(OUTCOMES), "series": st.integers(1, 5),
+                        "missile": _text, "confirmed": st.booleans()},
+    Kind.MILITARY_EXERCISE: {"status": st.sampled_from(EXERCISE_STATUSES), "name": _text,
+                             "parties": st.sampled_from(PARTIES)},
+    Kind.SANCTIONS_DESIGNATION: {"issuer": st.sampled_from(["OFAC", "UNSC", "EU"]),
+                                 "individuals": st.integers(0, 30)},
+    Kind.NUCLEAR_TEST: {"site": _text},
+    Kind.PROVOCATION: {"category": _text, "label": _text},
+}
+
+
+@st.composite
+def where_maps(draw, kind: Kind) -> dict:
+    options = SELECTOR_ATTRS.get(kind, {})
+    names = draw(st.sets(st.sampled_from(sorted(options)), max_size=2)) if options else set()
+    out = {}
+    for name in sorted(names):
+        values = draw(st.lists(options[name], min_size=1, max_size=3, unique=True))
+        out[name] = values if len(values) > 1 or draw(st.booleans()) else values[0]
+    return out
+
+
+@st.composite
+def selector_dicts(draw) -> dict:
+    kind = draw(st.sampled_from(sorted(SELECTOR_ATTRS)))
+    out = {"kind": kind.value}
+    where = draw(where_maps(kind))
+    if where:
+        out["where"] = where
+    if draw(st.integers(0, 4)) == 0:
+        out["target"] = draw(st.lists(st.sampled_from(PARTIES), min_size=1, max_size=2,
+                                      unique=True))
+    return out
+
+
+@st.composite
+def undertaking_dicts(draw, ident: str) -> dict:
+    kind = draw(st.sampled_from(sorted(SELECTOR_ATTRS)))
+    out = {"id": ident, "kind": kind.value}
+    if draw(st.booleans()):
+        out["description"] = draw(_spec_text)
+    where = draw(where_maps(kind))
+    if where:
+        out["where"] = where
+    if draw(st.booleans()):
+        out["within_days"] = draw(st.integers(0, 400))
+    else:
+        out["by"] = draw(st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1))).isoformat()
+    return out
+
+
+@st.composite
+def agreement_dicts(draw) -> dict:
+    """A valid agreement spec as plain data (what a YAML file holds)."""
+    parties = draw(st.lists(st.sampled_from(PARTIES), min_size=1, max_size=4, unique=True))
+    start = draw(st.dates(dt.date(1990, 1, 1), dt.date(2030, 1, 1)))
+    ids = draw(st.lists(_ident, min_size=1, max_size=4, unique=True))
+    commitments = []
+    for k, cid in enumerate(ids):
+        c = {"id": cid, "party": draw(st.sampled_from(parties))}
+        if draw(st.booleans()):
+            c["description"] = draw(_spec_text)
+        refrains = draw(st.lists(selector_dicts(), max_size=3))
+        undertakes = [draw(undertaking_dicts(f"u{k}-{j}"))
+                      for j in range(draw(st.integers(0 if refrains else 1, 2)))]
+        if refrains:
+            c["refrains_from"] = refrains
+        if undertakes:
+            c["undertakes"] = undertakes
+        c["verification"] = {"means": draw(_spec_text.filter(lambda s: s.strip() != "")
+                                           .map(str.strip).filter(bool)),
+                             "detection": draw(_probability),
+                             "delay_days": draw(st.floats(0, 365, allow_nan=False)),
+                             "false_alarm": draw(_probability)}
+        commitments.append(c)
+    out = {"id": draw(_ident), "title": draw(_spec_text.map(str.strip).filter(bool)),
+           "parties": parties, "start": start.isoformat(), "commitments": commitments}
+    if draw(st.booleans()):
+        out["end"] = (start + dt.timedelta(days=draw(st.integers(0, 3000)))).isoformat()
+    mode = draw(st.sampled_from(["mutual", "none", "explicit"]))
+    if mode == "explicit":
+        out["reciprocity"] = {p: draw(st.lists(st.sampled_from(parties), max_size=3, unique=True))
+                              for p in draw(st.lists(st.sampled_from(parties), min_size=1,
+                                                     unique=True))}
+    else:
+        out["reciprocity"] = mode
+    if draw(st.booleans()):
+        out["payoffs"] = {p: {"other_restraint": draw(st.floats(0, 10, allow_nan=False)),
+                              "own_restraint": draw(st.floats(0, 10, allow_nan=False)),
+                              "defection_gain": draw(st.floats(0, 10, allow_nan=False))}
+                          for p in draw(st.lists(st.sampled_from(parties), unique=True))}
+    if draw(st.booleans()):
+        out["rationale"] = draw(_spec_text)
+    if draw(st.booleans()):
+        out["sources"] = draw(st.lists(_spec_text, max_size=3))
+    return out
+
+
+def make_event(ref: str, date: dt.date, actor: str, kind: str, attrs: dict | None = None, *,
+               end: dt.date | None = None, target: str | None = None, source: str = "syn"):
+    """A synthetic ``Event`` for monitor tests."""
+    from detente.events.event import Event
+
+    return Event(date=date, end=end, actor=actor, target=target, kind=kind, attrs=attrs or {},
+                 source=source, source_ref=ref)

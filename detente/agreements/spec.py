@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     ValidationInfo,
-    field_validator,
     model_serializer,
     model_validator,
 )
@@ -42,6 +42,10 @@ def _check_party(code: str) -> str:
     return code
 
 
+# Validated item by item, so an error names the list index (``parties.2``).
+PartyCode = Annotated[str, AfterValidator(_check_party)]
+
+
 class Selector(_Frozen):
     """Which events a commitment is about: a kind, attribute values, optionally targets.
 
@@ -51,7 +55,7 @@ class Selector(_Frozen):
 
     kind: Kind
     where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
-    target: list[str] | None = None
+    target: list[PartyCode] | None = None
 
     @model_validator(mode="after")
     def _known_attributes(self) -> Selector:
@@ -67,8 +71,6 @@ class Selector(_Frozen):
                     if v not in spec.choices:
                         raise ValueError(f"where.{name}: {v!r} is not one of "
                                          f"{', '.join(spec.choices)}")
-        for code in self.target or ():
-            _check_party(code)
         return self
 
     def accepted(self, name: str) -> list[Scalar]:
@@ -76,12 +78,21 @@ class Selector(_Frozen):
         return list(value) if isinstance(value, list) else [value]
 
     def matches(self, event: Event) -> bool:
-        """Whether ``event`` is of this kind, has accepted attribute values and target."""
+        """Whether ``event`` is of this kind, has accepted attribute values and target.
+
+        A list-valued attribute (``parties``) matches when any of its items is accepted.
+        """
         if event.kind != self.kind:
             return False
         if self.target is not None and event.target not in self.target:
             return False
-        return all(event.attrs.get(name) in self.accepted(name) for name in self.where)
+        return all(_accepts(self.accepted(name), event.attrs.get(name)) for name in self.where)
+
+
+def _accepts(accepted: list[Scalar], value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return any(v in accepted for v in value)
+    return value in accepted
 
 
 class Verification(_Frozen):
@@ -127,13 +138,11 @@ class Commitment(_Frozen):
     """What one party promises: to refrain from some events, and/or to undertake others."""
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    party: str
+    party: PartyCode
     description: str = ""
     refrains_from: list[Selector] = Field(default_factory=list)
     undertakes: list[Undertaking] = Field(default_factory=list)
     verification: Verification
-
-    _party = field_validator("party")(classmethod(lambda cls, v: _check_party(v)))
 
     @model_validator(mode="after")
     def _not_empty(self) -> Commitment:
@@ -196,7 +205,7 @@ class Agreement(_Frozen):
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = Field(min_length=1)
-    parties: list[str] = Field(min_length=1)
+    parties: list[PartyCode] = Field(min_length=1)
     start: dt.date
     end: dt.date | None = None
     commitments: list[Commitment] = Field(min_length=1)
@@ -204,9 +213,6 @@ class Agreement(_Frozen):
     payoffs: dict[str, Payoff] = Field(default_factory=dict)
     rationale: str = ""
     sources: list[str] = Field(default_factory=list)
-
-    _parties = field_validator("parties")(classmethod(
-        lambda cls, v: [_check_party(p) for p in v]))
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Agreement:

@@ -28,10 +28,12 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("events", "app", "events"),
     ("data", "app", "data"),
     ("verification", "app", "verification"),
+    ("agreements", "app", "agreements"),
 ]
 # Modules exposing register(app) for top-level commands.
 _COMMANDS: list[str] = [
     "store",
+    "monitor",
 ]
 
 

@@ -1,0 +1,289 @@
+"""Historical what-if: replay an agreement from every start date in a range, in one pass.
+
+For each start ``s`` the agreement runs over ``[s, s + (end - start)]`` when the spec has an end
+(a fixed-term agreement keeps its length) or ``[s, record_end]`` when it is open-ended; the answer
+for ``s`` is exactly what ``monitor.check(agreement, store, start=s, end=..., as_of=record_end)``
+reports as its first breach (tests check this against a naive replay).
+
+Method: one SQL query fetches, for every commitment and undertaking, the (date, last day, id) of
+every matching event; then, per commitment, with the events sorted by (date, id) and ``M`` the
+running maximum of their last days, ``numpy.searchsorted`` answers all starts at once:
+an event covers ``s`` iff the first index with ``M >= s`` has date ``<= s`` (breach on ``s``);
+otherwise the next event with date ``> s`` is the breach. The first breach of the agreement is the
+earliest over commitments, ties broken as in the monitor.
+
+Survival: Kaplan-Meier over the starts, ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)``, the chance
+that the agreement is still holding ``t`` days after its start, with starts that reach the end of
+the record (or of their term) unbroken censored; a 95% band from Greenwood's variance on the
+log(-log) scale. Starts a week apart overlap heavily, so they are not independent samples: read
+the band as a lower bound on the uncertainty. See docs/agreements.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from detente import monitor
+from detente.agreements.spec import Agreement
+from detente.errors import ParameterError
+from detente.events.event import Event
+from detente.events.query import EventFilter
+from detente.events.store import Store
+
+EPOCH = dt.date(1970, 1, 1)
+_NEVER = np.iinfo(np.int64).max // 4
+STARTS_COLUMNS = ["start", "breach_date", "days_held", "breaker", "commitment", "event_id",
+                  "censored"]
+SURVIVAL_COLUMNS = ["days", "p", "lo", "hi"]
+
+
+def _day(value: dt.date) -> int:
+    return (value - EPOCH).days
+
+
+def _date(day: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))
+
+
+@dataclass(frozen=True)
+class WhatIfResult:
+    """Per start: the first breach (or censoring); the survival curve; who breaks first."""
+
+    agreement: str
+    start: dt.date
+    end: dt.date
+    step_days: int
+    record_end: dt.date
+    term_days: int | None
+    starts: pd.DataFrame
+    survival: pd.DataFrame
+    shares: pd.DataFrame
+
+    @property
+    def breached(self) -> int:
+        return int((~self.starts["censored"]).sum())
+
+    @property
+    def median_days(self) -> float | None:
+        """The first ``t`` with ``S(t) <= 0.5``, or None if the curve never gets there."""
+        below = self.survival[self.survival["p"] <= 0.5]
+        return float(below["days"].iloc[0]) if len(below) else None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        starts = []
+        for row in self.starts.itertuples(index=False):
+            starts.append({
+                "start": row.start.date().isoformat(),
+                "breach_date": None if pd.isna(row.breach_date)
+                else row.breach_date.date().isoformat(),
+                "days_held": int(row.days_held), "breaker": row.breaker,
+                "commitment": row.commitment, "event_id": row.event_id,
+                "censored": bool(row.censored)})
+        return {
+            "agreement": self.agreement, "from": self.start.isoformat(),
+            "to": self.end.isoformat(), "step_days": self.step_days,
+            "record_end": self.record_end.isoformat(), "term_days": self.term_days,
+            "n_starts": len(self.starts), "breached": self.breached,
+            "censored": len(self.starts) - self.breached, "median_days": self.median_days,
+            "shares": self.shares.to_dict(orient="records"),
+            "survival": self.survival.to_dict(orient="records"),
+            "starts": starts,
+        }
+
+
+def _fetch(agreement: Agreement, store: Store, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Matching events (id, d, l as day numbers, one boolean column per commitment and
+    undertaking), sorted by (date, id); exact even for selectors SQL can only narrow down."""
+    flags, any_sql = [], []
+    inexact = False
+    for i, c in enumerate(agreement.commitments):
+        sql, exact = monitor.commitment_sql(c)
+        inexact |= not exact
+        flags.append(f"{sql} AS _c{i}")
+        any_sql.append(sql)
+        for j, u in enumerate(c.undertakes):
+            usql, exact = monitor.undertaking_sql(c.party, u)
+            inexact |= not exact
+            flags.append(f"{usql} AS _u{i}_{j}")
+            any_sql.append(usql)
+    rel = store.relation(EventFilter(kind=monitor.kinds_of(agreement), start=first, end=last))
+    rel = rel.filter(" OR ".join(any_sql))
+    days = ("datediff('day', DATE '1970-01-01', date) AS d, "
+            "datediff('day', DATE '1970-01-01', coalesce(\"end\", date)) AS l")
+    if not inexact:
+        return rel.project(f"id, {days}, {', '.join(flags)}").order("d, id").df()
+    # Some selector tests a numeric or boolean attribute: confirm each candidate in Python.
+    rows = rel.project(f"*, {days}, {', '.join(flags)}").order("d, id").to_arrow_table()
+    records = rows.to_pylist()
+    frame = pd.DataFrame({"id": [r["id"] for r in records], "d": [r["d"] for r in records],
+                          "l": [r["l"] for r in records]})
+    columns = {c for c in rows.column_names if not c.startswith("_") and c not in ("d", "l")}
+    events = [Event.from_row({k: v for k, v in r.items() if k in columns}) for r in records]
+    for i, c in enumerate(agreement.commitments):
+        frame[f"_c{i}"] = np.array([bool(r[f"_c{i}"]) and c.is_breach(e)
+                                    for r, e in zip(records, events, strict=True)], dtype=bool)
+        for j, u in enumerate(c.undertakes):
+            frame[f"_u{i}_{j}"] = np.array(
+                [bool(r[f"_u{i}_{j}"]) and u.selector.matches(e)
+                 for r, e in zip(records, events, strict=True)], dtype=bool)
+    return frame
+
+
+def _first_on_or_after(d: np.ndarray, lasts: np.ndarray, starts: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """For each start ``s``: the first day >= s on which one of the events (sorted by date, id)
+    is in force, and the index of the first such event (date, id order); ``_NEVER``/-1 if none."""
+    n = len(d)
+    if n == 0:
+        return np.full(len(starts), _NEVER, np.int64), np.full(len(starts), -1, np.int64)
+    running = np.maximum.accumulate(lasts)
+    upto = np.searchsorted(d, starts, side="right")      # events dated <= s
+    cover = np.searchsorted(running, starts, side="left")  # first event lasting to >= s
+    covered = cover < upto
+    nxt = upto                                            # first event dated > s
+    has_next = nxt < n
+    day = np.where(covered, starts, np.where(has_next, d[np.minimum(nxt, n - 1)], _NEVER))
+    index = np.where(covered, cover, np.where(has_next, nxt, -1))
+    return day.astype(np.int64), index.astype(np.int64)
+
+
+def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, step_days: int = 7,
+           *, record_end: dt.date | None = None) -> WhatIfResult:
+    """Replay ``agreement`` from ``start``, ``start + step_days``, ... up to ``end``.
+
+    ``record_end`` (default: the store's last event day) is where observation stops: starts that
+    reach it unbroken are censored; ``end`` is clipped to it.
+    """
+    if step_days < 1:
+        raise ParameterError.single("must be at least 1 day", field="step_days", value=step_days)
+    if end < start:
+        raise ParameterError.single(f"is before the first start {start}", field="end",
+                                    value=str(end))
+    record_end = record_end or monitor.record_end(store)
+    if start > record_end:
+        raise ParameterError.single(f"is after the end of the record ({record_end})",
+                                    field="start", value=str(start))
+    end = min(end, record_end)
+    s = np.arange(_day(start), _day(end) + 1, step_days, dtype=np.int64)
+    term = (agreement.end - agreement.start).days if agreement.end is not None else None
+    horizon = np.minimum(s + term, _day(record_end)) if term is not None \
+        else np.full(len(s), _day(record_end), np.int64)
+
+    frame = _fetch(agreement, store, start, record_end)
+    d_all, l_all = frame["d"].to_numpy(np.int64), frame["l"].to_numpy(np.int64)
+    ids = frame["id"].to_numpy(object)
+
+    # One candidate per (commitment, kind) row; code orders ties as the monitor does:
+    # (date, commitment order, act before defaults, undertakings by id).
+    n_units = max([len(c.undertakes) for c in agreement.commitments] + [0])
+    codes, events, rows = [], [], []
+    for i, c in enumerate(agreement.commitments):
+        mask = frame[f"_c{i}"].to_numpy(bool)
+        day, index = _first_on_or_after(d_all[mask], l_all[mask], s)
+        day = np.where(day <= horizon, day, _NEVER)
+        ev = np.where(index >= 0, ids[mask][np.maximum(index, 0)] if mask.any() else None, None)
+        codes.append(day)
+        events.append(np.where(day < _NEVER, ev, None))
+        rows.append((i, 0))
+        rank = {u.id: k for k, u in enumerate(sorted(c.undertakes, key=lambda u: u.id))}
+        for j, u in enumerate(c.undertakes):
+            umask = frame[f"_u{i}_{j}"].to_numpy(bool)
+            met_day, _ = _first_on_or_after(d_all[umask], l_all[umask], s)
+            deadline = s + u.within_days if u.within_days is not None \
+                else np.full(len(s), _day(u.by), np.int64)
+            due = np.maximum(deadline + 1, s)
+            missed = (met_day > deadline) & (deadline < _day(record_end)) & (due <= horizon)
+            codes.append(np.where(missed, due, _NEVER))
+            events.append(np.full(len(s), None, object))
+            rows.append((i, 1 + rank[u.id]))
+    width = n_units + 1
+    if codes:
+        stacked = np.stack(codes)
+        order = np.array([i * width + k for i, k in rows], np.int64)[:, None]
+        key = np.where(stacked < _NEVER, stacked * (len(agreement.commitments) * width) + order,
+                       np.iinfo(np.int64).max)
+        best = np.argmin(key, axis=0)
+        breach = stacked[best, np.arange(len(s))] < _NEVER
+        breach_day = np.where(breach, stacked[best, np.arange(len(s))], -1)
+        evidence = np.stack(events)[best, np.arange(len(s))]
+    else:
+        best = np.zeros(len(s), np.int64)
+        breach = np.zeros(len(s), bool)
+        breach_day = np.full(len(s), -1)
+        evidence = np.full(len(s), None, object)
+    commitment_of = np.array([agreement.commitments[i].id for i, _ in rows] or [""], object)
+    party_of = np.array([agreement.commitments[i].party for i, _ in rows] or [""], object)
+    held = np.where(breach, breach_day - s, horizon - s + 1)
+
+    starts = pd.DataFrame({
+        "start": pd.to_datetime(s, unit="D"),
+        "breach_date": pd.to_datetime(np.where(breach, breach_day, np.nan), unit="D"),
+        "days_held": held.astype(np.int64),
+        "breaker": np.where(breach, party_of[best], None),
+        "commitment": np.where(breach, commitment_of[best], None),
+        "event_id": np.where(breach, evidence, None),
+        "censored": ~breach,
+    }, columns=STARTS_COLUMNS)
+    survival = kaplan_meier(held, breach)
+    shares = who_breaks_first(starts, agreement.parties)
+    return WhatIfResult(agreement=agreement.id, start=start, end=end, step_days=step_days,
+                        record_end=record_end, term_days=term, starts=starts, survival=survival,
+                        shares=shares)
+
+
+def kaplan_meier(days_held: np.ndarray, breached: np.ndarray, confidence: float = 0.95
+                 ) -> pd.DataFrame:
+    """Kaplan-Meier ``S(t) = P(days_held > t)`` with a Greenwood log(-log) band.
+
+    A censored start with ``days_held = C`` was seen holding on days ``0..C-1``, so it is at risk
+    at ``t`` iff ``t < C``; a breached one with ``days_held = k`` is at risk iff ``t <= k``.
+    Rows: ``t = 0`` and every breach time (where the curve steps).
+    """
+    from scipy.stats import norm
+
+    days_held = np.asarray(days_held, np.int64)
+    breached = np.asarray(breached, bool)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    times = np.unique(days_held[breached])
+    rows = [] if (len(times) and times[0] == 0) else [(0, 1.0, 1.0, 1.0)]
+    s_t, green = 1.0, 0.0
+    event_sorted = np.sort(days_held[breached])
+    censor_sorted = np.sort(days_held[~breached])
+    for t in times:
+        d = int(np.searchsorted(event_sorted, t, "right") - np.searchsorted(event_sorted, t))
+        n = int(len(event_sorted) - np.searchsorted(event_sorted, t, "left")
+                + len(censor_sorted) - np.searchsorted(censor_sorted, t, "right"))
+        s_t *= 1.0 - d / n
+        green = green + d / (n * (n - d)) if n > d else math.inf
+        if s_t <= 0.0:
+            rows.append((int(t), 0.0, 0.0, 0.0))
+            continue
+        log_s = math.log(s_t)
+        if log_s == 0.0 or not math.isfinite(green):
+            rows.append((int(t), s_t, s_t, s_t))
+            continue
+        se = math.sqrt(green) / abs(log_s)
+        rows.append((int(t), s_t, s_t ** math.exp(z * se), s_t ** math.exp(-z * se)))
+    return pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
+
+
+def who_breaks_first(starts: pd.DataFrame, parties: list[str]) -> pd.DataFrame:
+    """Per party (and ``none`` for censored starts): how many starts it broke first, and the
+    share of all starts and of the broken ones."""
+    total = len(starts)
+    broken = int((~starts["censored"]).sum())
+    rows = []
+    for party in parties:
+        n = int((starts["breaker"] == party).sum())
+        rows.append({"breaker": party, "starts": n, "share": n / total if total else 0.0,
+                     "share_of_breached": n / broken if broken else 0.0})
+    censored = total - broken
+    rows.append({"breaker": "none", "starts": censored,
+                 "share": censored / total if total else 0.0, "share_of_breached": 0.0})
+    return pd.DataFrame(rows, columns=["breaker", "starts", "share", "share_of_breached"])
