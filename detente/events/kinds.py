@@ -54,6 +54,7 @@ class AttrSpec:
 COMMON_ATTRS: dict[str, AttrSpec] = {
     "title": AttrSpec("str", doc="short title"),
     "url": AttrSpec("str", doc="link to the evidence"),
+    "citations": AttrSpec("list", doc="every link or citation the source gives for the event"),
     "parties": AttrSpec("list", doc="every actor involved, as actor codes"),
     "location": AttrSpec("str", doc="place name"),
     "lat": AttrSpec("float", doc="latitude in degrees"),
