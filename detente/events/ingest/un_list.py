@@ -67,9 +67,9 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *,
             element.clear()
     except ET.ParseError as exc:
         line, column = exc.position
-        raise IngestError.single(
-            f"malformed XML at column {column} ({exc.msg if hasattr(exc, 'msg') else exc}); "
-            "a truncated file?", file=file, line=line) from None
+        reason = re.sub(r":? line \d+, column \d+$", "", str(exc))
+        raise IngestError.single(f"malformed XML at column {column} ({reason}); a truncated file?",
+                                 file=file, line=line) from None
     if seen == 0:
         raise IngestError.single("no INDIVIDUAL or ENTITY entries: not a UN consolidated list?",
                                  file=file)

@@ -1,0 +1,190 @@
+"""The bundled dataset: it loads into a new store, matches its sources, and rebuilds exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from detente.events import ingest
+from detente.events.ingest import dataset
+from detente.events.store import BUNDLED_EVENTS, Store
+from tests.sources_support import CSIS_FILE, JSON_FILE, UN_FILE, real
+
+SOURCES_JSON = BUNDLED_EVENTS.parent / "sources.json"
+BALLISTIC = ("SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "SLV", "HGV")
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory) -> Store:
+    """A new store (not empty=True): it starts with the bundled record loaded."""
+    with Store(tmp_path_factory.mktemp("bundled") / "events.duckdb") as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict:
+    return json.loads(SOURCES_JSON.read_text(encoding="utf-8"))
+
+
+def _events(store: Store, **filters) -> list:
+    return list(store.events(**filters))
+
+
+def _sources_of(event) -> set[str]:
+    return {event.source, *(r.source for r in event.also)}
+
+
+def test_new_store_loads_the_bundled_parquet(bundled, sources):
+    rows = duckdb.sql(f"SELECT count(*) FROM read_parquet('{BUNDLED_EVENTS}')").fetchall()[0][0]
+    assert bundled.count() == rows == sources["events"]
+    by_kind = dict(bundled.con.execute(
+        "SELECT kind, count(*) FROM events GROUP BY kind").fetchall())
+    assert by_kind == sources["events_by_kind"]
+    aliases = bundled.con.execute("SELECT count(*) FROM aliases").fetchall()[0][0]
+    assert aliases > 400  # the further sources (also) came back with the events
+
+
+def test_six_nuclear_tests_with_usgs_magnitudes(bundled):
+    tests = _events(bundled, kind="nuclear_test")
+    assert [e.date.isoformat() for e in tests] == [
+        "2006-10-09", "2009-05-25", "2013-02-12", "2016-01-06", "2016-09-09", "2017-09-03"]
+    assert [e.attrs["magnitude"] for e in tests] == [4.3, 4.7, 5.1, 5.1, 5.3, 6.3]
+    for event in tests:  # USGS and CSIS record each test: one event, both sources
+        assert event.source == "usgs-comcat"
+        assert _sources_of(event) == {"usgs-comcat", "csis-provocations"}
+
+
+def test_cns_rows_each_paired_with_their_json_row(bundled):
+    cns_events = [e for e in _events(bundled, kind="missile_test")
+                  if "cns-missile-tests" in _sources_of(e)]
+    assert len(cns_events) == 245
+    assert max(e.date for e in cns_events) == dt.date(2023, 4, 12)
+    for event in cns_events:
+        assert event.source == "cns-missile-tests"
+        assert "nk-missile-tests" in _sources_of(event), event.source_ref
+
+
+def test_json_rows_all_present(bundled):
+    json_events = [e for e in _events(bundled, kind="missile_test")
+                   if "nk-missile-tests" in _sources_of(e)]
+    assert len(json_events) == 339
+    assert max(e.date for e in json_events) == dt.date(2026, 4, 18)
+    assert sum(e.attrs.get("date_precision") == "month" for e in json_events) == 8
+
+
+def test_no_missile_tests_in_2018(bundled):
+    year = {"start": dt.date(2018, 1, 1), "end": dt.date(2018, 12, 31)}
+    assert bundled.count(kind="missile_test", **year) == 0
+    assert bundled.count(kind="nuclear_test", **year) == 0
+    assert bundled.count(kind="military_exercise", **year) > 0  # the filter does select 2018
+    last = max(e.date for e in _events(bundled, kind="missile_test")
+               if e.date < dt.date(2018, 1, 1))
+    assert last == dt.date(2017, 11, 28)  # the Hwasong-15, 29 Nov in Korea
+
+
+def test_every_csis_row_is_an_event_or_a_further_source(bundled):
+    refs = bundled.con.execute(
+        """SELECT count(DISTINCT source_ref) FROM (
+             SELECT source_ref FROM events WHERE source = 'csis-provocations'
+             UNION ALL SELECT source_ref FROM aliases WHERE source = 'csis-provocations')"""
+    ).fetchall()[0][0]
+    assert refs == 493
+
+
+def test_csis_salvos_do_not_double_count(bundled):
+    """No CSIS salvo row left standing alone shares its day with per-missile events."""
+    per_missile_days = {e.date for e in _events(bundled, kind="missile_test")
+                        if e.source in ("cns-missile-tests", "nk-missile-tests")}
+    standalone = [e for e in _events(bundled, kind="missile_test")
+                  if e.source == "csis-provocations" and e.attrs.get("class") in BALLISTIC
+                  and (e.match_key or "").endswith("*")]
+    assert standalone, "CSIS adds launches the per-missile sources lack (and after 2026-04-18)"
+    assert not [e for e in standalone if e.date in per_missile_days]
+    linked = bundled.con.execute(
+        "SELECT count(DISTINCT id) FROM aliases WHERE source = 'csis-provocations'"
+    ).fetchall()[0][0]
+    assert linked > 150
+
+
+def test_un_designations_match_provenance(bundled):
+    listing = (real(UN_FILE).parent.parent / "PROVENANCE.md").read_text(encoding="utf-8")
+    section = listing[listing.index("Listings by date"):listing.index("Most batch dates")]
+    expected = {day: int(n) for day, n in re.findall(r"(\d{4}-\d{2}-\d{2}) \((\d+)\)", section)}
+    unsc = [e for e in _events(bundled, kind="sanctions_designation")
+            if e.attrs.get("issuer") == "UNSC"]
+    assert len(unsc) == 155 == sum(expected.values())
+    assert Counter(e.date.isoformat() for e in unsc) == expected
+    assert Counter(e.attrs["entry_type"] for e in unsc) == {"individual": 80, "entity": 75}
+
+
+def test_joint_exercises_and_diplomacy_shapes(bundled):
+    exercises = _events(bundled, kind="military_exercise")
+    assert len(exercises) == 30
+    assert all(e.actor == "USA" and e.attrs["parties"] == ["USA", "KOR"] for e in exercises)
+    singapore = [e for e in _events(bundled, kind="summit") if e.date == dt.date(2018, 6, 12)]
+    assert [(e.actor, e.target, e.attrs["parties"]) for e in singapore] == [
+        ("USA", "PRK", ["USA", "PRK"])]
+
+
+def test_sources_json_is_consistent(bundled, sources):
+    records = {r["source"]: r for r in sources["sources"]}
+    assert list(records) == ["cns-missile-tests", "nk-missile-tests", "usgs-comcat",
+                             "csis-provocations", "un-consolidated-list", "curated-exercises",
+                             "curated-us-sanctions", "curated-un-resolutions",
+                             "curated-diplomacy"]
+    assert sum(r["added"] for r in records.values()) == sources["events"]
+    for r in records.values():
+        assert r["added"] + r["merged"] + r["linked"] + r["unchanged"] == r["rows"]
+        assert r["title"] and r["licence"] and r["origin"]["path"]
+        assert r["first"] <= r["last"]
+    assert records["nk-missile-tests"]["origin"]["commit"] == (
+        "a0cc65874d36a4a0fdf16b73919d23a3a8f5dac5")
+    assert records["cns-missile-tests"]["rows"] == 245
+    assert records["nk-missile-tests"]["merged"] == 245
+    assert records["csis-provocations"]["merged"] == 6
+    for source, record in records.items():
+        carried = bundled.con.execute(
+            """SELECT count(DISTINCT id) FROM (SELECT id FROM events WHERE source = ?
+               UNION ALL SELECT event_id FROM aliases WHERE source = ?)""",
+            [source, source]).fetchall()[0][0]
+        assert carried == record["events"], source
+
+
+def test_reingesting_each_real_file_adds_nothing(bundled):
+    before = bundled.fingerprint()
+    shared = real(JSON_FILE).parent.parent.parent
+    for item in dataset.SOURCES:
+        result = ingest.ingest_file(bundled, shared / item.path)  # format detected
+        assert not result.changed, item.path
+        assert result.unchanged == result.rows
+    assert bundled.fingerprint() == before
+
+
+def test_rebuild_reproduces_the_committed_dataset(tmp_path, sources):
+    real(CSIS_FILE)  # skip without the shared folder
+    shared = real(JSON_FILE).parent.parent.parent
+    document = dataset.build(shared, tmp_path)
+    assert document == sources
+    assert (tmp_path / "sources.json").read_text(encoding="utf-8") == SOURCES_JSON.read_text(
+        encoding="utf-8")
+    query = "SELECT * FROM read_parquet('{}') ORDER BY id"
+    built = duckdb.sql(query.format(tmp_path / "events.parquet")).fetchall()
+    committed = duckdb.sql(query.format(BUNDLED_EVENTS)).fetchall()
+    assert built == committed
+
+
+def test_provenance_parsing():
+    text = Path(real(UN_FILE).parent.parent / "PROVENANCE.md").read_text(encoding="utf-8")
+    found = dataset.raw_provenance(text, "seismic.excerpt.json")
+    assert found["origin"] == {"repository": "Ahmet-Dedeler/free-north-korea",
+                               "path": "data/seismic.json",
+                               "commit": "2b681fe086472c965224b0c1907ad09845a3fcc3",
+                               "hand_made_excerpt": True}
+    assert "public domain" in found["licence"]
+    assert dataset.raw_provenance(text, "nothing.csv") == {"origin": None, "licence": None}
