@@ -13,9 +13,10 @@ Semantics (documented in full in docs/agreements.md):
 * A **default** is a missed positive obligation (``undertakes``): no matching act by the party
   inside ``[start, deadline]``; it is dated ``deadline + 1``.
 * Acts and defaults are taken in order of (date, commitment order in the spec, act before
-  default, event date, event id). Each is a **breach** unless its party had already been
-  **released** by an earlier breach of another party (``reciprocity``) on an earlier day; then
-  it is a **response**. Only breaches release. Same-day acts are never responses.
+  default, event date, event id). Each is a **breach** unless its party had been **released**
+  (``reciprocity``) by another party's breach on an earlier day, before breaching itself; then
+  it is a **response**. Only breaches release; a party that has breached is never released;
+  parties breaching on the same day are all breakers.
 * The **timeline** gives, for each day, ``holding`` (no breach yet), ``breached`` (by the
   parties listed, while some party bound by a commitment still keeps it) or ``collapsed`` (every
   party bound by a commitment has breached or responded). It is stored as change points
@@ -25,7 +26,7 @@ Semantics (documented in full in docs/agreements.md):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -364,19 +365,7 @@ def check(agreement: Agreement, store: Store, *, start: dt.date | None = None,
                               Breach(c.party, c.id, obligation.date, None, undertaking=u.id)))
     items.sort(key=lambda item: item[:5])
 
-    released: dict[str, tuple[dt.date, str]] = {}
-    breaches: list[Breach] = []
-    responses: list[Breach] = []
-    for item in items:
-        act: Breach = item[5]
-        release = released.get(act.party)
-        if release is not None and act.date > release[0]:
-            responses.append(Breach(act.party, act.commitment, act.date, act.event,
-                                    act.undertaking, released_by=release[1]))
-            continue
-        breaches.append(act)
-        for other in agreement.reciprocity.released_by(act.party, agreement.parties):
-            released.setdefault(other, (act.date, act.party))
+    breaches, responses = classify(agreement, [item[5] for item in items])
 
     per_commitment = tuple(
         CommitmentReport(c.id, c.party,
@@ -387,6 +376,41 @@ def check(agreement: Agreement, store: Store, *, start: dt.date | None = None,
     return Report(agreement=agreement, start=start, end=end, as_of=as_of,
                   breaches=tuple(breaches), responses=tuple(responses),
                   obligations=tuple(obligations), timeline=timeline, commitments=per_commitment)
+
+
+def classify(agreement: Agreement, acts: list[Breach]) -> tuple[list[Breach], list[Breach]]:
+    """Split date-ordered acts into breaches and responses.
+
+    A party's act is a response when an earlier day's breach by another party released it
+    (``reciprocity``) and it had not itself breached before that release. Parties breaching on
+    the same day are all breakers; only breaches release.
+    """
+    released: dict[str, tuple[dt.date, str]] = {}
+    breakers: set[str] = set()
+    breaches: list[Breach] = []
+    responses: list[Breach] = []
+    k = 0
+    while k < len(acts):
+        day = acts[k].date
+        today = []
+        while k < len(acts) and acts[k].date == day:
+            today.append(acts[k])
+            k += 1
+        new_breaches = []
+        for act in today:
+            release = released.get(act.party)
+            if release is not None and release[0] < day:
+                responses.append(replace(act, released_by=release[1]))
+            else:
+                new_breaches.append(act)
+        breaches.extend(new_breaches)
+        breakers |= {b.party for b in new_breaches}
+        # Releases take effect from the next day, for parties that have not broken it themselves.
+        for b in new_breaches:
+            for other in agreement.reciprocity.released_by(b.party, agreement.parties):
+                if other not in breakers:
+                    released.setdefault(other, (day, b.party))
+    return breaches, responses
 
 
 def _obligation(c: Commitment, u: Undertaking, j: int, i: int,

@@ -100,8 +100,8 @@ class VerificationView:
     commitments: tuple[CommitmentView, ...]
     parties: tuple[PartyView, ...]
     asymmetry: float
-    most_observable: str | None
-    least_observable: str | None
+    most_observable: tuple[str, ...]
+    least_observable: tuple[str, ...]
 
     def party(self, code: str) -> PartyView:
         for p in self.parties:
@@ -114,8 +114,8 @@ class VerificationView:
             "agreement": self.agreement, "horizon_days": self.horizon_days,
             "commitments": [c.to_json_dict() for c in self.commitments],
             "parties": [p.to_json_dict() for p in self.parties],
-            "asymmetry": self.asymmetry, "most_observable": self.most_observable,
-            "least_observable": self.least_observable,
+            "asymmetry": self.asymmetry, "most_observable": list(self.most_observable),
+            "least_observable": list(self.least_observable),
         }
 
 
@@ -150,13 +150,16 @@ def view(agreement: Agreement, horizon_days: float = DEFAULT_HORIZON_DAYS) -> Ve
             observability=weakest.informedness, min_detection=min(r.detection for r in own),
             max_delay_days=max(r.delay_days for r in own), false_alarm_week=fa_week,
             false_alarm_h=false_alarm_over(fa_week, horizon_days)))
+    most: tuple[str, ...] = ()
+    least: tuple[str, ...] = ()
+    asymmetry = 0.0
     if parties:
-        best = max(parties, key=lambda p: p.observability)
-        worst = min(parties, key=lambda p: p.observability)
-        asymmetry = best.observability - worst.observability
-        most, least = (best.party, worst.party) if asymmetry > 0 else (None, None)
-    else:
-        asymmetry, most, least = 0.0, None, None
+        high = max(p.observability for p in parties)
+        low = min(p.observability for p in parties)
+        asymmetry = high - low
+        if asymmetry > 0:  # equal visibility names nobody
+            most = tuple(p.party for p in parties if p.observability == high)
+            least = tuple(p.party for p in parties if p.observability == low)
     return VerificationView(agreement=agreement.id, horizon_days=float(horizon_days),
                             commitments=rows, parties=tuple(parties), asymmetry=asymmetry,
                             most_observable=most, least_observable=least)

@@ -187,12 +187,43 @@ def test_no_reciprocity_means_every_act_is_a_breach(store) -> None:
 
 def test_explicit_reciprocity_map(store) -> None:
     # A PRK breach releases the US; a US breach releases nobody.
+    spec = pause(reciprocity={"PRK": ["USA"]})
     store.ingest_events([ofac("u1", D(2018, 4, 1)), icbm("p1", D(2018, 5, 1)),
                          ofac("u2", D(2018, 6, 1))])
-    report = monitor.check(pause(reciprocity={"PRK": ["USA"]}), store)
-    assert [b.event.source_ref for b in report.breaches] == ["u1", "p1"]
-    assert [r.event.source_ref for r in report.responses] == ["u2"]
-    assert report.first_breach.party == "USA"
+    report = monitor.check(spec, store)
+    # The US broke it first and released nobody; PRK's launch is a breach; a party that has
+    # already breached is not released, so the US's later designation is a breach too.
+    assert [b.event.source_ref for b in report.breaches] == ["u1", "p1", "u2"]
+    assert report.responses == () and report.first_breach.party == "USA"
+    # Without the US's first breach, PRK's launch releases the US: u2 becomes a response.
+    later = monitor.check(spec, store, start=D(2018, 4, 2))
+    assert [b.event.source_ref for b in later.breaches] == ["p1"]
+    assert [(r.event.source_ref, r.released_by) for r in later.responses] == [("u2", "PRK")]
+    # The reverse map: the US breach releases PRK.
+    reverse = monitor.check(pause(reciprocity={"USA": ["PRK"]}), store)
+    assert [b.event.source_ref for b in reverse.breaches] == ["u1", "u2"]
+    assert [(r.event.source_ref, r.released_by) for r in reverse.responses] == [("p1", "USA")]
+
+
+def test_co_breakers_are_not_released_by_each_other(store) -> None:
+    exercise = [{"kind": "military_exercise", "where": {"status": "held"}}]
+    spec = pause(parties=["PRK", "USA", "KOR"], commitments=[
+        {"id": "prk-no-tests", "party": "PRK", "refrains_from": [{"kind": "nuclear_test"}],
+         "verification": {"means": "seismic", "detection": 1.0}},
+        {"id": "usa-no-exercises", "party": "USA", "refrains_from": exercise,
+         "verification": {"means": "public", "detection": 1.0}},
+        {"id": "kor-no-exercises", "party": "KOR", "refrains_from": exercise,
+         "verification": {"means": "public", "detection": 1.0}}])
+    joint = {"status": "held", "parties": ["USA", "KOR"]}
+    store.ingest_events([
+        make_event("fe", D(2018, 4, 1), "USA", "military_exercise", joint, end=D(2018, 4, 30)),
+        make_event("kr", D(2018, 4, 23), "USA", "military_exercise", joint, end=D(2018, 5, 3)),
+        make_event("nt", D(2019, 1, 1), "PRK", "nuclear_test")])
+    report = monitor.check(spec, store)
+    assert [(b.party, b.event.source_ref) for b in report.breaches] == [
+        ("USA", "fe"), ("KOR", "fe"), ("USA", "kr"), ("KOR", "kr")]
+    assert [(r.party, r.released_by) for r in report.responses] == [("PRK", "USA")]
+    assert [s.label for s in report.timeline] == ["holding", "breached by USA, KOR", "collapsed"]
 
 
 def test_positive_obligations_met_missed_and_pending(store) -> None:

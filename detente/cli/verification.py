@@ -42,26 +42,30 @@ def show(
         return
     h = f"{result.horizon_days:g}"
     table = Table(title=f"{result.agreement}: commitments (horizon {h} days)")
-    for column in ("commitment", "party", "means", "detection", "delay (d)", "false alarm/wk",
-                   f"false alarm/{h}d", "informedness"):
-        table.add_column(column, justify="right" if column[0] in "dfi" and column != "means"
-                         else "left")
+    for column in ("commitment", "party", "detect", "delay d", "FA/wk", f"FA/{h}d", "J"):
+        table.add_column(column, justify="left" if column in ("commitment", "party")
+                         else "right", no_wrap=column == "commitment")
     for c in result.commitments:
-        table.add_row(c.commitment, c.party, c.means, f"{c.detection:.2f}", f"{c.delay_days:g}",
+        table.add_row(c.commitment, c.party, f"{c.detection:.2f}", f"{c.delay_days:g}",
                       f"{c.false_alarm_week:.3f}", f"{c.false_alarm_h:.3f}",
                       f"{c.informedness:+.3f}")
     console.print(table)
-    parties = Table(title="what the other parties can see of each party")
-    for column in ("party", "weakest commitment", "observability", "min detection",
-                   "max delay (d)", "false alarm/wk (any)"):
+    console.print(f"FA: false-alarm probability; J (informedness) = detection within {h} days "
+                  f"- FA/{h}d. Means:", highlight=False)
+    for c in result.commitments:
+        console.print(f"  {c.commitment}: {c.means}", markup=False, highlight=False)
+    parties = Table(title="what the other parties can see of each party (observability)")
+    for column in ("party", "weakest commitment", "J (weakest)", "min detect",
+                   "max delay d", "FA/wk (any)"):
         parties.add_column(column, justify="left" if column in ("party", "weakest commitment")
-                           else "right")
+                           else "right", no_wrap=column == "weakest commitment")
     for p in result.parties:
         parties.add_row(p.party, p.weakest, f"{p.observability:+.3f}", f"{p.min_detection:.2f}",
                         f"{p.max_delay_days:g}", f"{p.false_alarm_week:.3f}")
     console.print(parties)
     if result.most_observable:
-        console.print(f"asymmetry: [bold]{result.asymmetry:.3f}[/] ({result.most_observable} is "
-                      f"watched better than {result.least_observable})")
+        console.print(f"asymmetry: [bold]{result.asymmetry:.3f}[/] "
+                      f"({', '.join(result.most_observable)} watched better than "
+                      f"{', '.join(result.least_observable)})")
     else:
         console.print(f"asymmetry: [bold]{result.asymmetry:.3f}[/] (every side equally visible)")
