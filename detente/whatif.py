@@ -225,9 +225,10 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
         "start": pd.to_datetime(s, unit="D"),
         "breach_date": pd.to_datetime(np.where(breach, breach_day, np.nan), unit="D"),
         "days_held": held.astype(np.int64),
-        "breaker": np.where(breach, party_of[best], None),
-        "commitment": np.where(breach, commitment_of[best], None),
-        "event_id": np.where(breach, evidence, None),
+        # object columns keep None (a string dtype would turn it into NaN)
+        "breaker": pd.Series(np.where(breach, party_of[best], None), dtype=object),
+        "commitment": pd.Series(np.where(breach, commitment_of[best], None), dtype=object),
+        "event_id": pd.Series(np.where(breach, evidence, None), dtype=object),
         "censored": ~breach,
     }, columns=STARTS_COLUMNS)
     survival = kaplan_meier(held, breach)

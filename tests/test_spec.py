@@ -34,7 +34,7 @@ reciprocity: mutual
 """
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(agreement_dicts())
 def test_spec_yaml_round_trip(data: dict) -> None:
     agreement = Agreement.model_validate(data)
@@ -124,6 +124,17 @@ def test_every_problem_reported_once() -> None:
         spec.parse(text, "two.yaml")
     fields = sorted(p.field for p in info.value.problems)
     assert fields == ["commitments.0.verification.detection", "parties.2"]
+
+
+def test_field_and_cross_field_problems_in_one_run() -> None:
+    text = GOOD.replace("detection: 0.9", "detection: -2").replace(
+        "id: usa-no-designations", "id: prk-no-tests").replace(
+        "start: 2018-02-26", "start: 2018-02-26\nend: 2018-01-01")
+    with pytest.raises(SpecError) as info:
+        spec.parse(text, "three.yaml")
+    found = [(p.line, p.field) for p in info.value.problems]
+    assert found == [(5, "end"), (11, "commitments.0.verification.detection"),
+                     (12, "commitments.1.id")]
 
 
 def test_yaml_syntax_error_has_line() -> None:

@@ -283,9 +283,63 @@ def cross_problems(agreement: Agreement) -> list[tuple[tuple[str | int, ...], st
     return out
 
 
+def _raw_cross_problems(data: Any) -> list[tuple[tuple[str | int, ...], str, Any]]:
+    """The main cross-field rules on plain data, for a spec that also has field errors, so that
+    one run reports every problem; each rule skips what it cannot read."""
+    if not isinstance(data, Mapping):
+        return []
+    out: list[tuple[tuple[str | int, ...], str, Any]] = []
+    raw_parties = data.get("parties")
+    parties = [p for p in raw_parties if isinstance(p, str)] if isinstance(raw_parties, list) \
+        else []
+    for i, p in enumerate(parties):
+        if p in parties[:i]:
+            out.append((("parties", i), "duplicate party", p))
+    start, end = (_plain_date(data.get(k)) for k in ("start", "end"))
+    if start is not None and end is not None and end < start:
+        out.append((("end",), f"end is before start {start}", str(end)))
+    commitments = data.get("commitments")
+    seen: set[str] = set()
+    for i, c in enumerate(commitments if isinstance(commitments, list) else []):
+        if not isinstance(c, Mapping):
+            continue
+        cid, party = c.get("id"), c.get("party")
+        if isinstance(cid, str):
+            if cid in seen:
+                out.append((("commitments", i, "id"), "duplicate commitment id", cid))
+            seen.add(cid)
+        # With a misspelt party in the list, membership would only echo that error.
+        valid = parties and len(parties) == len(raw_parties) and all(
+            actors.is_valid_code(p) and actors.is_known(p) for p in parties)
+        if isinstance(party, str) and valid and party not in parties:
+            out.append((("commitments", i, "party"),
+                        f"not one of the agreement's parties {parties}", party))
+    return out
+
+
+def _plain_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
 def _validated(doc: yamlio.Located) -> Agreement:
-    agreement = yamlio.validate(Agreement, doc, SpecError,
-                                context={"defer_cross_checks": True})
+    try:
+        agreement = yamlio.validate(Agreement, doc, SpecError,
+                                    context={"defer_cross_checks": True})
+    except SpecError as error:
+        known = {p.field for p in error.problems}
+        extra = [Problem(message, file=doc.file, line=doc.line_of(path),
+                         field=".".join(str(p) for p in path), value=value)
+                 for path, message, value in _raw_cross_problems(yamlio.to_plain(doc.data))
+                 if ".".join(str(p) for p in path) not in known]
+        if not extra:
+            raise
+        problems = sorted([*error.problems, *extra], key=lambda p: (p.line or 0))
+        raise SpecError(f"{doc.file}: {len(problems)} problem(s)", problems) from None
     problems = [Problem(message, file=doc.file, line=doc.line_of(path),
                         field=".".join(str(p) for p in path), value=value)
                 for path, message, value in cross_problems(agreement)]

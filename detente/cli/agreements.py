@@ -27,7 +27,7 @@ def _selector_text(selector) -> str:
 
 
 def _window(agreement) -> str:
-    return f"{agreement.start} .. {agreement.end or 'open'}"
+    return f"{agreement.start}..{agreement.end or ''}"
 
 
 @app.command("list")
@@ -46,10 +46,10 @@ def list_command(json_out: JsonOption = False) -> None:
                     "reciprocity": a.reciprocity.model_dump(mode="json")} for a in found])
         return
     table = Table(title="bundled agreement presets")
-    for column in ("id", "title", "parties", "window", "commitments"):
-        table.add_column(column)
+    for column in ("id", "window", "parties", "title"):
+        table.add_column(column, no_wrap=column != "title")
     for a in found:
-        table.add_row(a.id, a.title, " ".join(a.parties), _window(a), str(len(a.commitments)))
+        table.add_row(a.id, _window(a), ",".join(a.parties), a.title)
     console.print(table)
 
 
