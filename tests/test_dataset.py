@@ -186,5 +186,6 @@ def test_provenance_parsing():
                                "path": "data/seismic.json",
                                "commit": "2b681fe086472c965224b0c1907ad09845a3fcc3",
                                "hand_made_excerpt": True}
-    assert "public domain" in found["licence"]
-    assert dataset.raw_provenance(text, "nothing.csv") == {"origin": None, "licence": None}
+    assert found["licence"] == "the repository has no licence file"
+    assert "public domain" in found["licence_text"]
+    assert dataset.raw_provenance(text, "nothing.csv")["origin"] is None

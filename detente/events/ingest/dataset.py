@@ -45,8 +45,7 @@ SOURCES: tuple[SourceFile, ...] = (
     SourceFile("curated/un_resolutions.csv", "un-resolutions"),
     SourceFile("curated/diplomacy.csv", "diplomacy"),
 )
-CURATED_LICENCE = ("none stated; hand-compiled from the public record named in each row "
-                   "(see curated/README.md)")
+CURATED_LICENCE = "none stated; hand-compiled from the public record (curated/README.md)"
 
 
 def _bullets(section: str) -> dict[str, str]:
@@ -73,10 +72,14 @@ def raw_provenance(text: str, file_name: str) -> dict[str, Any]:
                  or [t for t in ticks if t != repository and "/" in t
                      and re.search(r"\.\w+$", t)])
         commit = next((t for t in ticks if re.fullmatch(r"[0-9a-f]{40}", t)), None)
-        return {"origin": {"repository": repository, "path": paths[0] if paths else None,
-                           "commit": commit, "hand_made_excerpt": "EXCERPT" in heading},
-                "licence": bullets.get("licence")}
-    return {"origin": None, "licence": None}
+        origin = {"repository": repository, "path": paths[0] if paths else None,
+                  "commit": commit}
+        if "EXCERPT" in heading:
+            origin["hand_made_excerpt"] = True
+        licence = bullets.get("licence") or ""
+        return {"origin": origin, "licence": licence.split(". ", 1)[0].rstrip(".") or None,
+                "licence_text": licence or None}
+    return {"origin": None, "licence": None, "licence_text": None}
 
 
 def curated_provenance(text: str, file_name: str) -> dict[str, Any]:
@@ -85,8 +88,9 @@ def curated_provenance(text: str, file_name: str) -> dict[str, Any]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 3 and cells[0].strip("`") == file_name:
             return {"origin": {"repository": None, "path": f"curated/{file_name}",
-                               "compiled": cells[-1]}, "licence": CURATED_LICENCE}
-    return {"origin": None, "licence": CURATED_LICENCE}
+                               "compiled": cells[-1]}, "licence": CURATED_LICENCE,
+                    "licence_text": None}
+    return {"origin": None, "licence": CURATED_LICENCE, "licence_text": None}
 
 
 def _sha256(path: Path) -> str:
