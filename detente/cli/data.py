@@ -32,14 +32,6 @@ def load_sources() -> list[dict[str, Any]]:
     return data
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return "" if value is None else str(value)
-
-
 @app.command("sources")
 def sources_command(as_json: JsonOption = False) -> None:
     """What the bundled record is built from: each source with provenance and counts.
@@ -52,16 +44,20 @@ def sources_command(as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(records)
         return
-    table = Table(title="bundled sources", show_lines=True)
-    columns = [c for c in ("source", "title", "origin", "licence", "rows", "events", "added",
-                           "merged", "linked", "first", "last", "date_range")
-               if any(c in r for r in records)]
-    for c in columns:
-        table.add_column(c, overflow="fold")
+    table = Table(title="bundled sources (details: --json)", show_lines=True)
+    table.add_column("source", overflow="fold")
+    table.add_column("what and where from", overflow="fold", ratio=3)
+    table.add_column("rows → events", overflow="fold")
+    table.add_column("dates", overflow="fold", no_wrap=True)
     for r in records:
-        table.add_row(*(_cell(r.get(c)) for c in columns))
+        origin = r.get("origin") or {}
+        where = origin.get("repository") if isinstance(origin, dict) else origin
+        what = f"{r.get('title', '')}\n[dim]{where or ''}; licence: {r.get('licence', '?')}[/]"
+        counts = (f"{r.get('rows', 0):,} rows: {r.get('added', 0):,} new, "
+                  f"{r.get('merged', 0):,} merged, {r.get('linked', 0):,} linked")
+        table.add_row(r.get("source", "?"), what, counts,
+                      f"{r.get('first', '')}\n{r.get('last', '')}")
     console.print(table)
-    console.print("full provenance and notes: detente data sources --json")
 
 
 @app.command("formats")

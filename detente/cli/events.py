@@ -139,20 +139,33 @@ def _write_csv(store: Store, flt: EventFilter) -> None:
 
 
 def _brief_attrs(attrs: dict) -> str:
-    keep = ("class", "missile", "status", "name", "issuer", "magnitude", "title", "resolution",
+    """The few attributes that identify an event, without repeats (title often equals name)."""
+    keep = ("class", "missile", "status", "name", "title", "issuer", "magnitude", "resolution",
             "outcome", "category", "individuals", "entities")
-    return ", ".join(f"{k}={attrs[k]}" for k in keep if attrs.get(k) not in (None, ""))[:60]
+    shown: list[str] = []
+    seen: set[str] = set()
+    for key in keep:
+        value = attrs.get(key)
+        if value in (None, "") or str(value) in seen:
+            continue
+        seen.add(str(value))
+        shown.append(f"{key}={value}")
+    return ", ".join(shown[:4])
 
 
 def _print_table(records: list[dict], total: int, flt: EventFilter) -> None:
     table = Table(show_lines=False)
-    for name in ("date", "end", "actor", "target", "kind", "attributes", "source", "id"):
-        table.add_column(name, overflow="fold", no_wrap=name in ("date", "end", "id"),
-                         min_width=10 if name in ("date", "end") else None)
+    table.add_column("date", no_wrap=True)
+    table.add_column("who", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("details", overflow="fold", ratio=1)
+    table.add_column("id", no_wrap=True)
     for r in records:
-        table.add_row(r["date"], r["end"] or "", r["actor"], r["target"] or "", r["kind"],
-                      _brief_attrs(r["attrs"]), r["source"] + (f" +{len(r['also'])}"
-                                                               if r["also"] else ""), r["id"])
+        when = r["date"] + (f"\n→ {r['end']}" if r["end"] else "")
+        who = r["actor"] + (f"→{r['target']}" if r["target"] else "")
+        source = r["source"] + (f" +{len(r['also'])}" if r["also"] else "")
+        table.add_row(when, who, r["kind"], f"{_brief_attrs(r['attrs'])} [dim]({source})[/]",
+                      r["id"])
     console.print(table)
     shown = len(records)
     if shown < total:
@@ -197,15 +210,29 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     console.print(f"[bold]{total:,}[/] events from {first} to {last}")
     grid = Table.grid(padding=(0, 4))
     tables = []
-    for name, frame in stats.items():
+    for name in ("kind", "actor"):
         t = Table(title=f"by {name}")
         t.add_column(name)
         t.add_column("events", justify="right")
-        for key, count in frame.itertuples(index=False):
+        for key, count in stats[name].itertuples(index=False):
             t.add_row(str(key), f"{count:,}")
         tables.append(t)
     grid.add_row(*tables)
     console.print(grid)
+    console.print(_year_grid(dict(stats["year"].itertuples(index=False))))
+
+
+def _year_grid(counts: dict[int, int]) -> Table:
+    """Events per year as a decade x year-digit grid: compact over seven decades."""
+    table = Table(title="by year (rows: decade, columns: last digit)")
+    table.add_column("decade")
+    for digit in range(10):
+        table.add_column(str(digit), justify="right")
+    if counts:
+        for decade in range(min(counts) // 10 * 10, max(counts) + 1, 10):
+            table.add_row(f"{decade}s", *(f"{counts[decade + d]:,}" if decade + d in counts
+                                          else "·" for d in range(10)))
+    return table
 
 
 @app.command("export")
