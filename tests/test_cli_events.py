@@ -167,3 +167,16 @@ def test_module_entry_point_runs_as_a_subprocess(loaded):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)) == 3
+
+
+def test_cli_ingests_each_real_source_file_into_the_bundled_store_as_nothing_new(tmp_path):
+    from tests.conftest import shared_data
+
+    raw = shared_data() / "raw"
+    db = tmp_path / "bundled.duckdb"
+    for path in (raw / "missile_tests" / "north_korea_missile_test_database.csv",
+                 raw / "provocations" / "north_korea_provocations_1958_present.csv"):
+        result = run("events", "ingest", path, "--db", db, "--json")
+        assert result.exit_code == 0, result.output
+        (summary,) = json.loads(result.stdout)
+        assert summary["added"] == 0 and summary["unchanged"] == summary["rows"] > 0

@@ -53,6 +53,14 @@ class DefaultCommandGroup(TyperGroup):
 
     default_command = "run"
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # An option before the first argument (``detente simulate --seed 1 ID``) belongs to the
+        # default command: the group itself only knows --help, so click would reject it here.
+        own = {opt for param in self.get_params(ctx) for opt in param.opts}
+        if args and args[0].startswith("-") and args[0].split("=")[0] not in own:
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
     def resolve_command(self, ctx: click.Context, args: list[str]):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = [self.default_command, *args]
@@ -92,11 +100,13 @@ class StageProgress:
         self.interactive = err_console.is_terminal
 
     def __call__(self, stage: str, total: int | None = None) -> None:
+        if time.monotonic() - self.start < self.delay:
+            return
         if not self.interactive:
             count = f" ({total:,} rows)" if total else ""
             err_console.print(f"{self.label}: {stage}{count}", markup=False, highlight=False)
             return
-        if self._progress is None and time.monotonic() - self.start >= self.delay:
+        if self._progress is None:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
             self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),

@@ -51,7 +51,9 @@ def ingest_command(
         "--set", help="generic format: FIELD=VALUE for every row, e.g. source=mydata.")] = None,
     date_format: Annotated[str | None, typer.Option(
         help="generic format: strptime format of date columns, e.g. %d/%m/%Y.")] = None,
-    encoding: Annotated[str, typer.Option(help="generic format: text encoding.")] = "utf-8",
+    encoding: Annotated[str | None, typer.Option(
+        help="Text encoding (generic format: utf-8 by default; source adapters detect theirs).")
+    ] = None,
     declare: Annotated[list[str] | None, typer.Option(
         "--declare-actor", help="Allow a non-ISO actor code: CODE or CODE=Name.")] = None,
     db: DbOption = None,
@@ -65,7 +67,9 @@ def ingest_command(
         --map kind=Type --set source=mydata
     """
     options = {"mapping": _pairs(mapping, "--map"), "constants": _pairs(constants, "--set"),
-               "date_format": date_format, "encoding": encoding}
+               "date_format": date_format}
+    if encoding:
+        options["encoding"] = encoding
     results = []
     with Store(db) as store:
         for code, _, name in (d.partition("=") for d in declare or []):
