@@ -162,3 +162,41 @@ def make_event(ref: str, date: dt.date, actor: str, kind: str, attrs: dict | Non
 
     return Event(date=date, end=end, actor=actor, target=target, kind=kind, attrs=attrs or {},
                  source=source, source_ref=ref)
+
+
+# --- dialogue ---------------------------------------------------------------------------------
+
+_dialogue_id = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True)
+_unit = st.floats(0, 1, allow_nan=False).map(lambda v: round(v, 3))
+
+
+@st.composite
+def dialogue_scenarios(draw, max_actors: int = 6, max_issues: int = 3) -> dict:
+    """Plain data of a valid dialogue scenario (every actor has a stance on every issue)."""
+    issue_ids = draw(st.lists(_dialogue_id, min_size=1, max_size=max_issues, unique=True))
+    actor_ids = draw(st.lists(_dialogue_id.map(str.upper), min_size=2, max_size=max_actors,
+                              unique=True))
+    issues = []
+    for issue_id in issue_ids:
+        low = draw(st.sampled_from([0.0, -10.0, 1.0]))
+        high = low + draw(st.sampled_from([100.0, 10.0, 6.0]))
+        point = st.floats(low, high, allow_nan=False).map(lambda v: round(v, 2))
+        issue = {"id": issue_id, "scale": [low, high], "status_quo": draw(point)}
+        if draw(st.booleans()):
+            issue["anchors"] = {low: "least", high: "most"}
+        issues.append((issue, point))
+    actors = []
+    for k, actor_id in enumerate(actor_ids):
+        positions = {}
+        for issue, point in issues:
+            stance = {"position": draw(point), "salience": draw(_unit)}
+            if draw(st.integers(0, 4)) == 0:
+                stance["reservation"] = draw(point)
+            positions[issue["id"]] = stance
+        actor = {"id": actor_id, "capability": draw(st.floats(0.01, 100, allow_nan=False)
+                                                   .map(lambda v: round(v, 2))),
+                 "positions": positions}
+        if k >= 2 and draw(st.booleans()):
+            actor["role"] = "mediator"
+        actors.append(actor)
+    return {"id": "hyp", "issues": [i for i, _ in issues], "actors": actors}

@@ -29,6 +29,7 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("data", "app", "data"),
     ("verification", "app", "verification"),
     ("agreements", "app", "agreements"),
+    ("dialogue", "app", "dialogue"),
 ]
 # Modules exposing register(app) for top-level commands.
 _COMMANDS: list[str] = [

@@ -1,0 +1,255 @@
+"""``detente dialogue``: zones of agreement, forecasts, acceptance and a mediator's roadmap.
+
+A thin layer over ``detente.dialogue``; SCENARIO is a bundled scenario id (``korea-2018``), a
+YAML scenario file, or a CSV in the Bueno de Mesquita/Scholz or KTAB format.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from detente.cli.common import DefaultCommandGroup, JsonOption, console, emit_json
+from detente.dialogue import acceptance, analysis, catalog, roadmap, sensitivity
+from detente.dialogue.solvers import MODELS, bdm, get
+from detente.errors import ParameterError
+
+app = typer.Typer(
+    name="dialogue", cls=DefaultCommandGroup, no_args_is_help=True, rich_markup_mode="rich",
+    help="Multi-party bargaining over a scenario: forecasts, zones of agreement, package deals, "
+         "acceptance of a proposal and a mediator's roadmap. [bold]detente dialogue SCENARIO[/] "
+         "runs the analysis; the commands below do the rest.")
+
+ScenarioArg = Annotated[str, typer.Argument(
+    metavar="SCENARIO", help="Bundled scenario id (see `detente dialogue list`), a .yaml "
+                             "scenario, or a .csv in the Bueno de Mesquita/Scholz or KTAB "
+                             "format.")]
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+@app.command("run")
+def run(
+    scenario: ScenarioArg,
+    model: Annotated[str, typer.Option(
+        "--model", "-m", help=f"Model(s): {'|'.join(MODELS)}|all, or a comma-separated list.")]
+        = "all",
+    samples: Annotated[int, typer.Option(
+        help="Also run a sensitivity analysis of the expected-utility model with this many "
+             "perturbed scenarios (0: skip).", min=0)] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the sensitivity analysis.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Forecasts, zones of agreement, package deals and model spread (the default command).
+
+    Example: [bold]detente dialogue korea-2018 --model all --json[/]
+    """
+    sc = catalog.load(scenario)
+    result = analysis.analyse(sc, model, samples=samples, seed=seed)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    names = list(result.forecasts)
+    console.print(f"[bold]{sc.title or sc.id}[/]" + (f" (as of {sc.as_of})" if sc.as_of else ""))
+    if sc.disclaimer:
+        console.print(f"[dim]{sc.disclaimer}[/]", highlight=False)
+    table = Table(title="Forecasts by issue (0-100 unless stated)", show_lines=False)
+    for col in ("issue", "status quo", *names, "zone of agreement", "spread"):
+        table.add_column(col, justify="left" if col in ("issue", "zone of agreement") else "right")
+    for d, issue in enumerate(sc.issues):
+        z, s = result.zones[d], result.spread[d]
+        zone_text = (f"{z.low:g}-{z.high:g}" if z.agreement else "needs new discussion")
+        table.add_row(issue.id, _fmt(issue.status_quo),
+                      *[_fmt(result.forecasts[n].position[d]) for n in names], zone_text,
+                      f"{s.range:.1f} ({s.label})")
+    console.print(table)
+    for z in result.zones:
+        console.print(f"  {z.issue}: {z.reason}", highlight=False)
+    packages = Table(title="Package deals (viable: every party with a veto accepts)")
+    for col in ("package", *sc.issue_ids, "verdict"):
+        packages.add_column(col, justify="right" if col in sc.issue_ids else "left")
+    for p in result.packages:
+        packages.add_row(p.name, *[_fmt(v) for v in p.positions], p.verdict)
+    console.print(packages)
+    for n, f in result.forecasts.items():
+        for note in f.notes:
+            console.print(f"[dim]{n}: {note}[/]", highlight=False)
+    if result.sensitivity:
+        _print_sensitivity(result.sensitivity)
+
+
+@app.command("accept")
+def accept(
+    scenario: ScenarioArg,
+    proposal: Annotated[str, typer.Option(
+        "--proposal", "-p", help="Proposal YAML file, or a bundled proposal id "
+                                 "(see `detente dialogue list`).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Would each party accept a proposal, and why (costliest issue or red line crossed)?
+
+    Example: [bold]detente dialogue accept korea-2018 --proposal post-olympic-pause[/]
+    """
+    sc = catalog.load(scenario)
+    prop = acceptance.load_proposal(proposal, sc)
+    outcome = prop.outcome(sc.inputs)
+    verdicts = acceptance.accept(sc.inputs, outcome)
+    viable, sentence = acceptance.verdict(verdicts)
+    if as_json:
+        emit_json({"proposal": prop.name, "positions": dict(zip(sc.issue_ids, outcome.tolist(),
+                                                                  strict=True)),
+                   "viable": viable, "verdict": sentence,
+                   "acceptance": [a.as_dict() for a in verdicts]})
+        return
+    console.print(f"[bold]{prop.name}[/]: " + ", ".join(
+        f"{i} {v:g}" for i, v in zip(sc.issue_ids, outcome, strict=True)), highlight=False)
+    table = Table(title="Acceptance (gains in salience-weighted points over the status quo)")
+    for col in ("actor", "veto", "accepts", "gain", "costliest issue", "reason"):
+        table.add_column(col, justify="right" if col == "gain" else "left")
+    for a in verdicts:
+        table.add_row(a.actor, "yes" if a.veto else "no", "[green]yes[/]" if a.accepts
+                      else "[red]no[/]", f"{a.gain:+.1f}", a.costliest_issue or "-", a.reason)
+    console.print(table)
+    console.print(("[green]" if viable else "[red]") + sentence + "[/]", highlight=False)
+
+
+@app.command("roadmap")
+def roadmap_command(
+    scenario: ScenarioArg,
+    to: Annotated[str, typer.Option(
+        "--to", help="Target package: a proposal YAML file or a bundled proposal id.")],
+    step: Annotated[float | None, typer.Option(
+        help="Largest move per issue and step, in points per 100 of scale (default: the finest "
+             "of 10, 20, 25, 50, 100 that admits a path).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A mediator's roadmap: small reciprocal steps from the status quo to a target package.
+
+    Each step is accepted by every party at its time and carries a verification score from the
+    agreement specs' commitments that implement it.
+
+    Example: [bold]detente dialogue roadmap korea-2018 --to action-for-action[/]
+    """
+    sc = catalog.load(scenario)
+    prop = acceptance.load_proposal(to, sc)
+    refs = {issue.id: list(issue.commitments) for issue in sc.issues} | prop.commitments
+    result = roadmap.roadmap(sc.inputs, prop.outcome(sc.inputs), refs, step=step,
+                             name=prop.name)
+    if as_json:
+        emit_json(result.as_dict(sc.inputs))
+        return
+    console.print(f"[bold]Roadmap to {prop.name}[/]: {result.reason}", highlight=False)
+    for note in result.notes:
+        console.print(f"[dim]{note}[/]", highlight=False)
+    if result.steps:
+        table = Table()
+        for col in ("step", "moves (issue from -> to; gives)", "smallest gain", "verification"):
+            table.add_column(col)
+        for s in result.steps:
+            moves = "\n".join(f"{m.issue} {m.start:g} -> {m.end:g}" +
+                              (f" (gives: {', '.join(m.gives)})" if m.gives else "")
+                              for m in s.moves)
+            low = min(s.gains, key=s.gains.get)
+            verification = f"{s.verification:.2f}" + (
+                f" (unverified: {', '.join(s.unverified)})" if s.unverified else "")
+            table.add_row(str(s.number), moves, f"{low} {s.gains[low]:+.1f}", verification)
+        console.print(table)
+    elif result.blockers:
+        console.print(f"[red]blocked by: {', '.join(result.blockers)}[/]", highlight=False)
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    scenario: ScenarioArg,
+    model: Annotated[str, typer.Option("--model", "-m", help="Model whose forecast is studied "
+                                                             "(compromise, median and bdm are "
+                                                             "fast).")] = "bdm",
+    samples: Annotated[int, typer.Option(help="Perturbed scenarios.", min=10)] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed (the result is reproducible bit for bit).")]
+        = 0,
+    position_sd: Annotated[float, typer.Option(help="Position error, points per 100 of "
+                                                    "scale.")] = 5.0,
+    capability_sd: Annotated[float, typer.Option(help="Log-normal capability error.")] = 0.2,
+    salience_sd: Annotated[float, typer.Option(help="Salience error.")] = 0.1,
+    as_json: JsonOption = False,
+) -> None:
+    """Which actor's inputs move a model's forecast most (perturbed copies of the scenario).
+
+    Example: [bold]detente dialogue sensitivity korea-2018 --model bdm --samples 1000[/]
+    """
+    sc = catalog.load(scenario)
+    name = get(model).name
+    result = sensitivity.sensitivity(sc.inputs, name, samples, seed, position_sd,
+                                     capability_sd, salience_sd)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    _print_sensitivity(result)
+
+
+def _print_sensitivity(result: sensitivity.Sensitivity) -> None:
+    table = Table(title=f"Sensitivity of the {result.model} forecast ({result.samples} perturbed "
+                        f"scenarios, seed {result.seed})")
+    for col in ("issue", "baseline", "5%-95%", "std", "most influential (variance share)", "r2"):
+        table.add_column(col)
+    for s in result.issues:
+        top = ", ".join(f"{a} {share:.0%}" for a, share in s.top())
+        table.add_row(s.issue, f"{s.baseline:.1f}", f"{s.p05:.1f}-{s.p95:.1f}", f"{s.std:.1f}",
+                      top, f"{s.r2:.2f}")
+    console.print(table)
+    actor, share = result.most_influential
+    console.print(f"Most influential inputs overall: {actor} (mean variance share {share:.0%})",
+                  highlight=False)
+
+
+@app.command("log")
+def log(
+    scenario: ScenarioArg,
+    issue: Annotated[str | None, typer.Option(help="Issue id (default: the first).")] = None,
+    rounds: Annotated[int, typer.Option(help="Rounds of the expected-utility model.", min=1)]
+        = 10,
+    median_line_bug: Annotated[bool, typer.Option(
+        help="Print the weighted mean on the 'Median position' line after each round, as the "
+             "reference implementation's log does.")] = False,
+) -> None:
+    """The expected-utility model's round-by-round log (offers, positions, mean, median).
+
+    Example: [bold]detente dialogue log ExampleActors.csv --median-line-bug[/]
+    """
+    sc = catalog.load(scenario)
+    inputs = sc.inputs
+    if issue is not None and issue not in inputs.issues:
+        raise ParameterError.single(f"unknown issue; issues: {', '.join(inputs.issues)}",
+                                    field="issue", value=issue)
+    d = inputs.issue_index(issue) if issue else 0
+    _, trace, _ = bdm.run(inputs.position.T[d:d + 1], inputs.capability,
+                          inputs.salience.T[d:d + 1], rounds=rounds)
+    typer.echo(bdm.render_log(trace, list(inputs.actors), median_line_bug=median_line_bug),
+               nl=False)
+
+
+@app.command("list")
+def list_command(as_json: JsonOption = False) -> None:
+    """Bundled scenarios and proposals.
+
+    Example: [bold]detente dialogue list[/]
+    """
+    data = {"scenarios": catalog.ids(), "proposals": acceptance.proposal_ids()}
+    if as_json:
+        emit_json(data)
+        return
+    console.print("scenarios: " + ", ".join(data["scenarios"]), highlight=False)
+    console.print("proposals: " + ", ".join(data["proposals"]), highlight=False)
+
+
+@app.command("export")
+def export(scenario: ScenarioArg) -> None:
+    """Print a scenario as YAML (bundled, YAML file or imported CSV), to copy and edit.
+
+    Example: [bold]detente dialogue export korea-2018 > mine.yaml[/]
+    """
+    typer.echo(catalog.load(scenario).to_yaml(), nl=False)

@@ -1,0 +1,71 @@
+"""The whole dialogue analysis of a scenario, as one object and as the JSON the CLI prints.
+
+``analyse`` runs the requested models, the per-issue zones of agreement, the package deals, the
+inter-model spread and, when asked, the sensitivity analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from detente.dialogue import package, uncertainty, zone
+from detente.dialogue.inputs import Inputs
+from detente.dialogue.scenario import Scenario
+from detente.dialogue.sensitivity import Sensitivity, sensitivity
+from detente.dialogue.solvers import SOLVERS, Forecast, solve_all
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    scenario: Scenario
+    forecasts: dict[str, Forecast]
+    zones: tuple[zone.Zone, ...]
+    packages: tuple[package.Package, ...]
+    spread: tuple[uncertainty.Spread, ...]
+    sensitivity: Sensitivity | None = None
+
+    @property
+    def inputs(self) -> Inputs:
+        return self.scenario.inputs
+
+    def as_dict(self) -> dict:
+        inputs, sc = self.inputs, self.scenario
+        dynamic = [n for n, f in self.forecasts.items() if f.final_positions is not None]
+        issues = []
+        for d, issue in enumerate(sc.issues):
+            forecasts = {n: round(float(f.position[d]), 4) for n, f in self.forecasts.items()}
+            finals = {n: {a: round(v, 4) for a, v in self.forecasts[n].finals_by_issue(inputs, d)
+                          .items()} for n in dynamic}
+            z = self.zones[d]
+            entry = {
+                "issue": issue.id, "name": issue.label, "scale": list(issue.scale),
+                "status_quo": issue.status_quo, "forecasts": forecasts,
+                "anchors_near": {n: issue.anchor_near(v) for n, v in forecasts.items()}
+                if issue.anchors else {},
+                "zone": z.bounds, "zone_reason": z.reason, "spread": self.spread[d].as_dict(),
+                "final_positions": finals[dynamic[0]] if dynamic else None,
+                "final_positions_model": dynamic[0] if dynamic else None,
+                "final_positions_by_model": finals,
+            }
+            issues.append(entry)
+        return {
+            "scenario": {"id": sc.id, "title": sc.title, "as_of": sc.as_of,
+                         "disclaimer": sc.disclaimer, "how_to_change": sc.how_to_change,
+                         "actors": sc.actor_ids, "issues": sc.issue_ids},
+            "models": [{"name": n, "title": SOLVERS[n].title, "rounds": f.rounds,
+                        "notes": list(f.notes)} for n, f in self.forecasts.items()],
+            "issues": issues,
+            "packages": [p.as_dict(inputs) for p in self.packages],
+            "sensitivity": self.sensitivity.as_dict() if self.sensitivity else None,
+        }
+
+
+def analyse(scenario: Scenario, models: str | list[str] = "all", samples: int = 0,
+            sensitivity_model: str = "bdm", seed: int = 0) -> Analysis:
+    """Forecasts, zones, packages and spread (and sensitivity when ``samples`` > 0)."""
+    inputs = scenario.inputs
+    forecasts = solve_all(inputs, models)
+    sens = sensitivity(inputs, sensitivity_model, samples, seed) if samples else None
+    return Analysis(scenario, forecasts, tuple(zone.zones(inputs)),
+                    tuple(package.packages(inputs, forecasts)),
+                    tuple(uncertainty.spread(inputs, forecasts)), sens)
