@@ -54,8 +54,10 @@ def _list(values: list[Any]) -> str:
 
 def party_sql(party: str) -> str:
     """SQL (over the store's public event columns) for ``spec.by_party(event, party)``."""
-    return (f"(actor = {_lit(party)} OR coalesce(list_contains("
-            f"json_extract_string(attrs, '$.parties[*]'), {_lit(party)}), false))")
+    # CASE evaluates lazily: the JSON list is only parsed for rows that name parties at all.
+    return (f"(CASE WHEN actor = {_lit(party)} THEN true "
+            "WHEN contains(CAST(attrs AS VARCHAR), '\"parties\"') THEN coalesce(list_contains("
+            f"json_extract_string(attrs, '$.parties[*]'), {_lit(party)}), false) ELSE false END)")
 
 
 def selector_sql(selector: Selector | Undertaking) -> tuple[str, bool]:

@@ -51,7 +51,7 @@ def outside(agreement: Agreement, event: Event) -> bool:
     return True
 
 
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(spec_index=st.integers(0, len(SPECS) - 1), seed=st.integers(0, 3),
        extra=st.lists(near_events(), min_size=1, max_size=4))
@@ -70,7 +70,7 @@ def test_events_outside_the_selectors_never_change_the_report(spec_index, seed, 
     assert again.survival.equals(ahead.survival)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec_index=st.integers(0, len(SPECS) - 1), seed=st.integers(0, 50),
        start=st.dates(D(2018, 1, 1), D(2020, 6, 1)))
 def test_report_invariants(spec_index, seed, start) -> None:

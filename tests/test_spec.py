@@ -34,7 +34,7 @@ reciprocity: mutual
 """
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(agreement_dicts())
 def test_spec_yaml_round_trip(data: dict) -> None:
     agreement = Agreement.model_validate(data)

@@ -96,7 +96,7 @@ def test_horizon_must_be_positive() -> None:
         verification.view(presets.load("freeze-for-freeze"), horizon_days=0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(agreement_dicts())
 def test_view_bounds_for_any_spec(data: dict) -> None:
     a = Agreement.model_validate(data)

@@ -132,7 +132,7 @@ def test_straddling_events_and_ties_match_the_monitor(empty_store) -> None:
         make_event("tie2", D(2018, 3, 1), "USA", "military_exercise", exercise),
     ])
     agreement = Agreement.model_validate(AGREEMENTS["fixed-term-joint"])
-    result = whatif(agreement, store, D(2018, 1, 1), D(2018, 3, 5), 1, record_end=D(2018, 6, 1))
+    result = whatif(agreement, store, D(2018, 1, 1), D(2018, 3, 5), 3, record_end=D(2018, 6, 1))
     by_start = result.starts.set_index("start")
     row = by_start.loc[pd.Timestamp("2018-01-22")]
     assert row["breach_date"] == pd.Timestamp("2018-01-22") and row["days_held"] == 0
