@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from detente.dialogue import acceptance, catalog, preferences, scenario
 from detente.dialogue.roadmap import roadmap
-from detente.dialogue.verifiability import preset_resolver, score, split_ref, verify
+from detente.dialogue.verifiability import parse_ref, preset_resolver, score, split_ref, verify
 from detente.errors import NotFoundError, ParameterError, ScenarioError
 
 TRADE = """\
@@ -162,3 +162,15 @@ def test_references_to_agreement_presets():
     with pytest.raises(ScenarioError, match="PRESET_ID:COMMITMENT_ID"):
         split_ref("no-colon")
     assert split_ref("some/dir/spec.yaml:c1") == ("some/dir/spec.yaml", "c1")
+
+
+def test_levels_limit_what_a_commitment_verifies(trade):
+    refs = {"tests": ["x:b-no-drills@10"], "drills": ["x:a-no-tests"]}
+    first, second = roadmap(trade.inputs, np.array([20.0, 20.0]), refs, step=10,
+                            resolver=local).steps
+    assert first.unverified == () and first.verification > 0.9
+    assert second.unverified == ("tests",) and second.verification == 0.0
+    assert second.weakest_verified == pytest.approx(score(0.99, 1, 0.01))
+    assert parse_ref("p:c@30") == ("p:c", 30.0) and parse_ref("p:c") == ("p:c", None)
+    with pytest.raises(ScenarioError, match="@LEVEL"):
+        parse_ref("p:c@high")

@@ -70,10 +70,10 @@ def run(
     for z in result.zones:
         console.print(f"  {z.issue}: {z.reason}", highlight=False)
     packages = Table(title="Package deals (viable: every party with a veto accepts)")
-    for col in ("package", *sc.issue_ids, "verdict"):
-        packages.add_column(col, justify="right" if col in sc.issue_ids else "left")
+    for col in ("package", "positions, in the issue order above", "verdict"):
+        packages.add_column(col)
     for p in result.packages:
-        packages.add_row(p.name, *[_fmt(v) for v in p.positions], p.verdict)
+        packages.add_row(p.name, " / ".join(f"{v:.0f}" for v in p.positions), p.verdict)
     console.print(packages)
     for n, f in result.forecasts.items():
         for note in f.notes:
@@ -154,8 +154,13 @@ def roadmap_command(
                               (f" (gives: {', '.join(m.gives)})" if m.gives else "")
                               for m in s.moves)
             low = min(s.gains, key=s.gains.get)
-            verification = f"{s.verification:.2f}" + (
-                f" (unverified: {', '.join(s.unverified)})" if s.unverified else "")
+            verification = f"{s.verification:.2f}"
+            if s.unverified:
+                verified = ("" if s.weakest_verified is None else
+                            f"verified parts >= {s.weakest_verified:.2f}; ")
+                verification += f" ({verified}unverified: {', '.join(s.unverified)})"
+            if s.asymmetry is not None:
+                verification += f"\nasymmetry {s.asymmetry:.2f}"
             table.add_row(str(s.number), moves, f"{low} {s.gains[low]:+.1f}", verification)
         console.print(table)
     elif result.blockers:

@@ -147,7 +147,7 @@ def verdict(acceptances: list[Acceptance]) -> tuple[bool, str]:
     if not refusing:
         weakest = min(judged, key=lambda a: a.gain)
         return True, (f"viable: every party accepts (smallest gain {weakest.actor} "
-                      f"{weakest.gain:+.1f})")
+                      f"{weakest.gain + 0.0:+.1f})")
     names = ", ".join(f"{a.actor} ({a.red_lines[0] if a.red_lines else a.costliest_issue})"
                       for a in refusing)
     return False, f"not viable: rejected by {names}"

@@ -20,7 +20,9 @@ reached.
 
 Each step carries a verification score from the commitments that implement its moves
 (``verifiability``), referenced per issue in the scenario (``issues[].commitments``) or in the
-target file (``commitments:``).
+target file (``commitments:``). A reference may end in ``@LEVEL``: the commitment then implements
+the moves from the status quo up to that point of the scale only (a test moratorium verifies a
+move to a test freeze, not to dismantlement); a move no reference covers is unverified.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ import numpy as np
 
 from detente.dialogue import acceptance, preferences
 from detente.dialogue.inputs import Inputs
-from detente.dialogue.verifiability import Resolver, Verified, preset_resolver, verify
+from detente.dialogue.verifiability import (
+    Resolver,
+    Verified,
+    parse_ref,
+    preset_resolver,
+    verify,
+)
 from detente.errors import ParameterError
 
 _TOLERANCE = 1e-12
@@ -68,6 +76,7 @@ class Step:
     unverified: tuple[str, ...]
     verification: float
     asymmetry: float | None
+    weakest_verified: float | None = None
 
     def as_dict(self, inputs: Inputs) -> dict:
         return {"step": self.number, "moves": [m.as_dict() for m in self.moves],
@@ -77,6 +86,8 @@ class Step:
                 "commitments": [c.as_dict() for c in self.commitments],
                 "unverified_issues": list(self.unverified),
                 "verification": round(self.verification, 4),
+                "weakest_verified": None if self.weakest_verified is None
+                else round(self.weakest_verified, 4),
                 "asymmetry": None if self.asymmetry is None else round(self.asymmetry, 4)}
 
 
@@ -243,8 +254,11 @@ def _steps(inputs, path, who, active, levels, increments, commitments, resolver)
             moves.append(Move(issue, float(levels[a][before[a]]), float(levels[a][after[a]]),
                               tuple(inputs.actors[who[k]] for k in np.flatnonzero(inc < -1e-12)),
                               tuple(inputs.actors[who[k]] for k in np.flatnonzero(inc > 1e-12))))
-            if commitments.get(issue):
-                refs += [r for r in commitments[issue] if r not in refs]
+            covering = [ref for ref, level in map(parse_ref, commitments.get(issue, []))
+                        if level is None or _between(levels[a][after[a]],
+                                                     inputs.status_quo[d], level)]
+            if covering:
+                refs += [r for r in covering if r not in refs]
             else:
                 unverified.append(issue)
         verified = []
@@ -262,8 +276,13 @@ def _steps(inputs, path, who, active, levels, increments, commitments, resolver)
         steps.append(Step(number, tuple(moves), _position(inputs, after, active, levels),
                           {inputs.actors[k]: float(g * 100) for k, g in zip(who, gain,
                                                                             strict=True)},
-                          tuple(verified), tuple(unverified), score, asym))
+                          tuple(verified), tuple(unverified), score, asym,
+                          min(scores) if scores else None))
     return steps
+
+
+def _between(value: float, start: float, end: float) -> bool:
+    return min(start, end) - 1e-9 <= value <= max(start, end) + 1e-9
 
 
 def _blocked(inputs, name, target, who, active, counts, levels, increments, deepest, explored,

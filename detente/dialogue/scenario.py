@@ -35,8 +35,9 @@ class Issue(_Frozen):
     """One question on the table, as a line from ``scale[0]`` to ``scale[1]`` (default 0-100).
 
     ``anchors`` label points of the scale (``30: test freeze``) so that a number means something;
-    ``commitments`` name the agreement-spec commitments (``PRESET:COMMITMENT``) that implement a
-    move on this issue, for the roadmap's verification score.
+    ``commitments`` name the agreement-spec commitments (``PRESET:COMMITMENT``, optionally
+    ``@LEVEL``: up to that point of the scale) that implement a move on this issue, for the
+    roadmap's verification score.
     """
 
     id: str = Field(pattern=ID_PATTERN)

@@ -13,7 +13,8 @@ halved for every 30 days of delay (a breach seen late has already paid off). V i
 (p = 0.99, t = 1, f = 0.01).
 
 A step is as verifiable as its least verifiable part: its score is the minimum V over its moves'
-commitments, and 0 when a move has no commitment at all (nothing to check it against). The
+commitments, and 0 when a move has no commitment at all (nothing to check it against; the
+weakest verified part is then reported beside it). The
 spread between the parties' best-verified commitments is reported as the step's asymmetry: the
 side whose concession is easy to see gives more than the other (the classic objection to
 freeze-for-freeze).
@@ -64,6 +65,19 @@ class Verified:
 def score(detection: float, delay_days: float, false_alarm: float) -> float:
     """V = p (1 - f) 2^(-t / 30)."""
     return detection * (1.0 - false_alarm) * 2.0 ** (-delay_days / HALF_LIFE_DAYS)
+
+
+def parse_ref(text: str) -> tuple[str, float | None]:
+    """``"PRESET:COMMITMENT@30"`` -> (``"PRESET:COMMITMENT"``, 30.0): a reference and the point of
+    the issue's scale up to which the commitment implements moves (None: all moves)."""
+    ref, sep, level = text.rpartition("@")
+    if not sep:
+        return text, None
+    try:
+        return ref, float(level)
+    except ValueError:
+        raise ScenarioError.single("a commitment reference ends in @LEVEL, a number on the "
+                                   "issue's scale", field="commitments", value=text) from None
 
 
 def split_ref(ref: str) -> tuple[str, str]:

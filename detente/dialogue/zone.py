@@ -61,8 +61,10 @@ def zones(inputs: Inputs) -> list[Zone]:
                       f"{by_ceiling} nothing above {ceiling:g}")
             out.append(Zone(issue, None, None, sq, False, by_floor, by_ceiling, reason))
         elif ceiling - floor <= _TOLERANCE and abs(floor - sq) <= _TOLERANCE:
+            who_blocks = (f"{by_floor} accepts nothing else" if by_floor == by_ceiling else
+                          f"{by_floor} accepts nothing below it, {by_ceiling} nothing above")
             reason = (f"needs new discussion: only the status quo ({sq:g}) is acceptable to every "
-                      f"party ({by_floor} accepts nothing below it, {by_ceiling} nothing above)")
+                      f"party ({who_blocks})")
             out.append(Zone(issue, None, None, sq, False, by_floor, by_ceiling, reason))
         else:
             reason = (f"agreement possible between {floor:g} (floor set by {by_floor}) and "

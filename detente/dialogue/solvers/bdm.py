@@ -77,10 +77,13 @@ class BdMTrace:
     median: np.ndarray
 
 
-def _probabilities(x: np.ndarray, cs: np.ndarray, r: np.ndarray, span: np.ndarray) -> np.ndarray:
-    """P(i, j) of step 1, (B, N, N)."""
+def _probabilities(x: np.ndarray, cs: np.ndarray, r: np.ndarray | None,
+                   span: np.ndarray) -> np.ndarray:
+    """P(i, j) of step 1, (B, N, N); ``r`` None means every r_k = 1."""
     # dist[b, k, a] = (|x_k - x_a| / R) ** r_k
-    dist = (np.abs(x[:, :, None] - x[:, None, :]) / span[:, None, None]) ** r[:, :, None]
+    dist = np.abs(x[:, :, None] - x[:, None, :]) / span[:, None, None]
+    if r is not None:  # x ** 1.0 == x exactly, so skipping the power changes no bit
+        dist = dist ** r[:, :, None]
     # sum_{a,b} |dist_k(b) - dist_k(a)| in O(N log N): sorted values times (2m - N + 1), doubled.
     n = x.shape[1]
     coef = 2.0 * (2.0 * np.arange(n) - (n - 1))
@@ -104,9 +107,12 @@ def _probabilities(x: np.ndarray, cs: np.ndarray, r: np.ndarray, span: np.ndarra
 def _expected_utility(x, s, r_view, prob, span, q):
     """EU(i, j) of step 2, (B, N, N), with the risk exponent ``r_view`` (broadcastable)."""
     d = np.abs(x[:, :, None] - x[:, None, :]) / span[:, None, None]
-    u_success = 2.0 - 4.0 * (0.5 - 0.5 * d) ** r_view
-    u_failure = 2.0 - 4.0 * (0.5 + 0.5 * d) ** r_view
-    u_sq = 2.0 - 4.0 * 0.5**r_view
+    if isinstance(r_view, float) and r_view == 1.0:  # the same numbers without the powers
+        u_success, u_failure, u_sq = 2.0 - 4.0 * (0.5 - 0.5 * d), 2.0 - 4.0 * (0.5 + 0.5 * d), 0.0
+    else:
+        u_success = 2.0 - 4.0 * (0.5 - 0.5 * d) ** r_view
+        u_failure = 2.0 - 4.0 * (0.5 + 0.5 * d) ** r_view
+        u_sq = 2.0 - 4.0 * 0.5**r_view
     s_target = s[:, None, :]
     return (s_target * (prob * u_success + (1.0 - prob) * u_failure)
             + (1.0 - s_target) * u_success - q * u_sq)
@@ -114,8 +120,7 @@ def _expected_utility(x, s, r_view, prob, span, q):
 
 def _risk_exponents(x, cs, s, span, q):
     """r_i of step 3, (B, N)."""
-    ones = np.ones_like(x)
-    prob = _probabilities(x, cs, ones, span)
+    prob = _probabilities(x, cs, None, span)
     eu = _expected_utility(x, s, 1.0, prob, span, q)  # every r = 1
     n = x.shape[1]
     eu[:, np.arange(n), np.arange(n)] = 0.0
