@@ -213,6 +213,7 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
         breach_day = np.where(breach, stacked[best, np.arange(len(s))], -1)
         evidence = np.stack(events)[best, np.arange(len(s))]
     else:
+        stacked = np.empty((0, len(s)), np.int64)
         best = np.zeros(len(s), np.int64)
         breach = np.zeros(len(s), bool)
         breach_day = np.full(len(s), -1)
@@ -232,7 +233,13 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
         "censored": ~breach,
     }, columns=STARTS_COLUMNS)
     survival = kaplan_meier(held, breach)
-    shares = who_breaks_first(starts, agreement.parties)
+    # Parties breaking on the first breach day too (a joint exercise breaks two commitments).
+    among = {}
+    for party in agreement.parties:
+        own = [k for k, (i, _) in enumerate(rows) if agreement.commitments[i].party == party]
+        first_day = stacked[own].min(axis=0) if own else np.full(len(s), _NEVER)
+        among[party] = int((breach & (first_day == breach_day)).sum())
+    shares = who_breaks_first(starts, agreement.parties, among)
     return WhatIfResult(agreement=agreement.id, start=start, end=end, step_days=step_days,
                         record_end=record_end, term_days=term, starts=starts, survival=survival,
                         shares=shares)
@@ -274,17 +281,24 @@ def kaplan_meier(days_held: np.ndarray, breached: np.ndarray, confidence: float 
     return pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
 
 
-def who_breaks_first(starts: pd.DataFrame, parties: list[str]) -> pd.DataFrame:
-    """Per party (and ``none`` for censored starts): how many starts it broke first, and the
-    share of all starts and of the broken ones."""
+SHARES_COLUMNS = ["breaker", "starts", "share", "share_of_breached", "among_first"]
+
+
+def who_breaks_first(starts: pd.DataFrame, parties: list[str],
+                     among_first: dict[str, int] | None = None) -> pd.DataFrame:
+    """Per party (and ``none`` for censored starts): how many starts it broke first (ties on
+    the same day go to the commitment listed first), the share of all starts and of the broken
+    ones, and ``among_first``: in how many starts it breached on the first breach day at all."""
     total = len(starts)
     broken = int((~starts["censored"]).sum())
     rows = []
     for party in parties:
         n = int((starts["breaker"] == party).sum())
         rows.append({"breaker": party, "starts": n, "share": n / total if total else 0.0,
-                     "share_of_breached": n / broken if broken else 0.0})
+                     "share_of_breached": n / broken if broken else 0.0,
+                     "among_first": (among_first or {}).get(party, n)})
     censored = total - broken
     rows.append({"breaker": "none", "starts": censored,
-                 "share": censored / total if total else 0.0, "share_of_breached": 0.0})
-    return pd.DataFrame(rows, columns=["breaker", "starts", "share", "share_of_breached"])
+                 "share": censored / total if total else 0.0, "share_of_breached": 0.0,
+                 "among_first": censored})
+    return pd.DataFrame(rows, columns=SHARES_COLUMNS)

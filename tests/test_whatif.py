@@ -91,6 +91,8 @@ def naive(agreement: Agreement, store, starts, record_end):
         b = report.first_breach
         last = min(end, record_end) if end is not None else record_end
         rows.append({
+            "_first_day_parties": {x.party for x in report.breaches if x.date == b.date}
+            if b else set(),
             "breach_date": b.date if b else None,
             "days_held": (b.date - s).days if b else (last - s).days + 1,
             "breaker": b.party if b else None, "commitment": b.commitment if b else None,
@@ -110,6 +112,10 @@ def test_whatif_equals_naive_replay(empty_store, name: str, seed: int) -> None:
     assert starts[0] == D(2017, 12, 1) and starts[-1] <= record_end
     assert all((b - a).days == 37 for a, b in pairwise(starts))
     expected = naive(agreement, store, starts, record_end)
+    first_day = [e.pop("_first_day_parties") for e in expected]
+    among = {p: sum(p in parties for parties in first_day) for p in agreement.parties}
+    assert dict(zip(result.shares["breaker"], result.shares["among_first"], strict=True)) == {
+        **among, "none": sum(e["censored"] for e in expected)}
     for row, want in zip(result.starts.to_dict(orient="records"), expected, strict=True):
         got = {
             "breach_date": None if pd.isna(row["breach_date"]) else row["breach_date"].date(),
@@ -141,6 +147,7 @@ def test_straddling_events_and_ties_match_the_monitor(empty_store) -> None:
     row = by_start.loc[pd.Timestamp("2018-02-21")]
     assert row["breach_date"] == pd.Timestamp("2018-03-01") and row["commitment"] == "usa-ex"
     expected = naive(agreement, store, [d.date() for d in result.starts["start"]], D(2018, 6, 1))
+    assert result.shares.set_index("breaker").loc["KOR", "among_first"] > 0
     assert list(result.starts["commitment"]) == [e["commitment"] for e in expected]
 
 

@@ -169,11 +169,13 @@ def whatif(
                   f"record or term): {n - result.breached}; median days held: "
                   f"{'not reached' if median is None else f'{median:g}'}")
     shares = Table(title="who breaks first")
-    for column in ("party", "starts", "share of all", "share of broken"):
+    for column in ("party", "starts", "share of all", "share of broken", "breached on day 1"):
         shares.add_column(column, justify="left" if column == "party" else "right")
     for row in result.shares.itertuples(index=False):
+        party = row.breaker != "none"
         shares.add_row(row.breaker, str(row.starts), f"{row.share:.1%}",
-                       f"{row.share_of_breached:.1%}" if row.breaker != "none" else "-")
+                       f"{row.share_of_breached:.1%}" if party else "-",
+                       str(row.among_first) if party else "-")
     console.print(shares)
     survival = Table(title="still holding after t days (Kaplan-Meier, 95% band)")
     for column in ("t (days)", "S(t)", "low", "high"):
