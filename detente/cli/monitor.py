@@ -36,6 +36,9 @@ def parse_step(value: str) -> int:
     return int(match[1]) * (7 if match[2] == "w" else 1)
 
 
+SUMMARY_CHARS = 70
+
+
 def _event_text(event) -> str:
     if event is None:
         return "(no matching act by the deadline)"
@@ -44,8 +47,10 @@ def _event_text(event) -> str:
         if event.attrs.get(name):
             bits.append(str(event.attrs[name]))
     span = f" to {event.end}" if event.end else ""
-    return f"{' '.join(bits)} on {event.date}{span}" + (f": {event.summary}" if event.summary
-                                                         else "")
+    summary = " ".join((event.summary or "").split())
+    if len(summary) > SUMMARY_CHARS:  # the full text is in --json and `detente events show`
+        summary = summary[:SUMMARY_CHARS - 1].rstrip() + "…"
+    return f"{' '.join(bits)} on {event.date}{span}" + (f": {summary}" if summary else "")
 
 
 def _acts_table(title: str, acts) -> Table:
@@ -73,7 +78,7 @@ def check(
         "--as-of", help="Use data up to this date only (default: the end of the record).")
     ] = None,
     limit: Annotated[int, typer.Option(
-        help="Rows shown per table (JSON output is never cut).", min=1)] = 20,
+        help="Rows shown per table (JSON output is never cut).", min=1)] = 10,
     json_out: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -169,7 +174,7 @@ def whatif(
                   f"record or term): {n - result.breached}; median days held: "
                   f"{'not reached' if median is None else f'{median:g}'}")
     shares = Table(title="who breaks first")
-    for column in ("party", "starts", "share of all", "share of broken", "breached on day 1"):
+    for column in ("party", "starts", "share of all", "share of broken", "on first-breach day"):
         shares.add_column(column, justify="left" if column == "party" else "right")
     for row in result.shares.itertuples(index=False):
         party = row.breaker != "none"
