@@ -139,3 +139,10 @@ def test_help_has_examples():
     for command in ("run", "accept", "roadmap", "sensitivity", "log", "list", "export"):
         result = _run(command, "--help")
         assert result.exit_code == 0 and "Example" in result.output, command
+
+
+def test_nash_disagreement_option():
+    result = _run("korea-2018", "--model", "nash", "--disagreement", "reservation", "--json")
+    assert result.exit_code == 0, result.output
+    assert [m["name"] for m in json.loads(result.output)["models"]] == ["nash"]
+    assert _run("korea-2018", "--disagreement", "nowhere").exit_code == 2

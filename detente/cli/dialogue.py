@@ -6,6 +6,7 @@ YAML scenario file, or a CSV in the Bueno de Mesquita/Scholz or KTAB format.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -28,6 +29,11 @@ ScenarioArg = Annotated[str, typer.Argument(
                              "format.")]
 
 
+class Disagreement(StrEnum):
+    status_quo = "status_quo"
+    reservation = "reservation"
+
+
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -42,6 +48,9 @@ def run(
         help="Also run a sensitivity analysis of the expected-utility model with this many "
              "perturbed scenarios (0: skip).", min=0)] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the sensitivity analysis.")] = 0,
+    disagreement: Annotated[Disagreement, typer.Option(
+        help="Disagreement point of the Nash model: the status quo, or each party's reservation "
+             "point where it declared one.")] = Disagreement.status_quo,
     as_json: JsonOption = False,
 ) -> None:
     """Forecasts, zones of agreement, package deals and model spread (the default command).
@@ -49,7 +58,8 @@ def run(
     Example: [bold]detente dialogue korea-2018 --model all --json[/]
     """
     sc = catalog.load(scenario)
-    result = analysis.analyse(sc, model, samples=samples, seed=seed)
+    result = analysis.analyse(sc, model, samples=samples, seed=seed,
+                              disagreement=disagreement.value)
     if as_json:
         emit_json(result.as_dict())
         return

@@ -61,10 +61,12 @@ class Analysis:
 
 
 def analyse(scenario: Scenario, models: str | list[str] = "all", samples: int = 0,
-            sensitivity_model: str = "bdm", seed: int = 0) -> Analysis:
-    """Forecasts, zones, packages and spread (and sensitivity when ``samples`` > 0)."""
+            sensitivity_model: str = "bdm", seed: int = 0,
+            disagreement: str = "status_quo") -> Analysis:
+    """Forecasts, zones, packages and spread (and sensitivity when ``samples`` > 0).
+    ``disagreement`` is the Nash model's disagreement point: status_quo or reservation."""
     inputs = scenario.inputs
-    forecasts = solve_all(inputs, models)
+    forecasts = solve_all(inputs, models, {"nash": {"disagreement": disagreement}})
     sens = sensitivity(inputs, sensitivity_model, samples, seed) if samples else None
     return Analysis(scenario, forecasts, tuple(zone.zones(inputs)),
                     tuple(package.packages(inputs, forecasts)),

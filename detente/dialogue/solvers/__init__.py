@@ -53,6 +53,9 @@ def get(name: str, **options) -> Solver:
     return SOLVERS[name](**options)
 
 
-def solve_all(inputs: Inputs, models: str | list[str] = "all") -> dict[str, Forecast]:
-    """Every requested model's forecast, by name."""
-    return {name: get(name).solve(inputs) for name in names(models)}
+def solve_all(inputs: Inputs, models: str | list[str] = "all",
+              options: dict[str, dict] | None = None) -> dict[str, Forecast]:
+    """Every requested model's forecast, by name; ``options`` maps a model name to its
+    constructor's keyword arguments (``{"nash": {"disagreement": "reservation"}}``)."""
+    options = options or {}
+    return {name: get(name, **options.get(name, {})).solve(inputs) for name in names(models)}
