@@ -82,6 +82,14 @@ def test_agreements_show_table_yaml_and_json() -> None:
     assert data["id"] == "leap-day-2012" and data["reciprocity"] == "mutual"
 
 
+@pytest.mark.parametrize("preset_id", presets.ids())
+def test_show_every_preset(preset_id: str) -> None:
+    result = run("agreements", "show", preset_id)
+    assert result.exit_code == 0, result.output
+    for c in presets.load(preset_id).commitments:
+        assert c.id in result.output
+
+
 def test_show_accepts_a_path(tmp_path: Path) -> None:
     path = tmp_path / "mine.yaml"
     path.write_text(GOOD.replace("id: post-olympic-pause", "id: mine"), encoding="utf-8")

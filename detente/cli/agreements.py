@@ -19,8 +19,9 @@ app = typer.Typer(
 
 def _selector_text(selector) -> str:
     parts = [selector.kind.value]
-    for name in selector.where:
-        parts.append(f"{name}={','.join(str(v) for v in selector.accepted(name))}")
+    for name, value in selector.where.items():
+        values = value if isinstance(value, list) else [value]
+        parts.append(f"{name}={','.join(str(v) for v in values)}")
     if getattr(selector, "target", None) is not None:
         parts.append(f"target={','.join(selector.target)}")
     return " ".join(parts)
@@ -79,7 +80,7 @@ def show(
                   f"reciprocity: {reciprocity}", markup=False, highlight=False)
     table = Table(title="commitments")
     for column in ("id", "party", "refrains from / undertakes", "verification"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("id", "party"))
     for c in spec.commitments:
         lines = [f"refrains: {_selector_text(s)}" for s in c.refrains_from]
         lines += [f"undertakes {u.id}: {_selector_text(u)} by "
