@@ -303,14 +303,20 @@ def resolve_window(agreement: Agreement, start: dt.date | None, end: dt.date | N
 
 def _candidates(store: Store, agreement: Agreement, start: dt.date, last: dt.date
                 ) -> list[tuple[Event, list[int], list[tuple[int, int]]]]:
-    """Events in the window matching some commitment (SQL prefilter, Python check)."""
+    """Events in the window matching some commitment or obligation.
+
+    The SQL decides wherever it is exact; where a selector tests numbers or booleans the SQL
+    narrows the candidates down and the spec's own Python test decides.
+    """
     flags, any_sql = [], []
+    exact_c, exact_u = [], {}
     for i, c in enumerate(agreement.commitments):
-        sql, _ = commitment_sql(c)
+        sql, exact = commitment_sql(c)
         flags.append(f"{sql} AS _c{i}")
         any_sql.append(sql)
+        exact_c.append(exact)
         for j, u in enumerate(c.undertakes):
-            usql, _ = undertaking_sql(c.party, u)
+            usql, exact_u[i, j] = undertaking_sql(c.party, u)
             flags.append(f"{usql} AS _u{i}_{j}")
             any_sql.append(usql)
     kinds = kinds_of(agreement)
@@ -322,10 +328,10 @@ def _candidates(store: Store, agreement: Agreement, start: dt.date, last: dt.dat
             marks = {k: row.pop(k) for k in list(row) if k.startswith(("_c", "_u"))}
             event = Event.from_row(row)
             acts = [i for i, c in enumerate(agreement.commitments)
-                    if marks[f"_c{i}"] and c.is_breach(event)]
+                    if marks[f"_c{i}"] and (exact_c[i] or c.is_breach(event))]
             dues = [(i, j) for i, c in enumerate(agreement.commitments)
                     for j, u in enumerate(c.undertakes)
-                    if marks[f"_u{i}_{j}"] and u.selector.matches(event)]
+                    if marks[f"_u{i}_{j}"] and (exact_u[i, j] or u.selector.matches(event))]
             if acts or dues:
                 out.append((event, acts, dues))
     return out
