@@ -32,6 +32,7 @@ from typing import Any
 
 from detente.agreements.spec import Agreement, Commitment
 from detente.errors import ParameterError
+from detente.inspection import InspectionGame, Solution, solve_game  # noqa: F401
 
 DEFAULT_HORIZON_DAYS = 30
 

@@ -200,3 +200,31 @@ def dialogue_scenarios(draw, max_actors: int = 6, max_issues: int = 3) -> dict:
             actor["role"] = "mediator"
         actors.append(actor)
     return {"id": "hyp", "issues": [i for i, _ in issues], "actors": actors}
+
+
+# --- simulate -------------------------------------------------------------------------------
+
+seeds = st.integers(0, 2**63 - 1)
+
+
+def sim_party(code: str, q: float = 0.2, p: float = 1.0, f: float = 0.0, delay: int = 0, *,
+              tremble: float = 0.0, payoff=None, monitors=None):
+    """A simulated party with one commitment (probabilities per period)."""
+    from detente.agreements.spec import Payoff
+    from detente.simulate import Monitor, Party
+
+    monitors = monitors or (Monitor(commitment=f"{code.lower()}-c", detection=p, delay=delay,
+                                    false_alarm=f, weight=1.0, delay_days=7.0 * delay),)
+    return Party(code=code, temptation=q, payoff=payoff or Payoff(), monitors=tuple(monitors),
+                 tremble=tremble)
+
+
+def sim_model(*parties, horizon: int = 104, discount: float = 0.9, releases=None):
+    """A weekly model of ``parties`` (default: two parties, mutual release)."""
+    from detente.simulate import Model
+
+    parties = parties or (sim_party("PRK"), sim_party("USA"))
+    n = len(parties)
+    releases = releases or tuple(tuple(i != j for j in range(n)) for i in range(n))
+    return Model(agreement="test", parties=tuple(parties), releases=releases, period="week",
+                 horizon=horizon, discount=discount)

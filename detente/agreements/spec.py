@@ -211,6 +211,9 @@ class Agreement(_Frozen):
     commitments: list[Commitment] = Field(min_length=1)
     reciprocity: Reciprocity = Field(default_factory=Reciprocity)
     payoffs: dict[str, Payoff] = Field(default_factory=dict)
+    # Chance per week that a party has an occasion to breach (the simulator's temptation rate);
+    # when absent, detente estimates it from the event store (docs/simulate.md).
+    temptation: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default_factory=dict)
     rationale: str = ""
     sources: list[str] = Field(default_factory=list)
 
@@ -280,6 +283,9 @@ def cross_problems(agreement: Agreement) -> list[tuple[tuple[str | int, ...], st
     for p in agreement.payoffs:
         if p not in parties:
             out.append((("payoffs", p), f"not one of the parties {parties}", p))
+    for p in agreement.temptation:
+        if p not in parties:
+            out.append((("temptation", p), f"not one of the parties {parties}", p))
     return out
 
 

@@ -30,11 +30,13 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("verification", "app", "verification"),
     ("agreements", "app", "agreements"),
     ("dialogue", "app", "dialogue"),
+    ("simulate", "app", "simulate"),
 ]
 # Modules exposing register(app) for top-level commands.
 _COMMANDS: list[str] = [
     "store",
     "monitor",
+    "sweep",
 ]
 
 

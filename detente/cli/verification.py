@@ -69,3 +69,48 @@ def show(
                       f"{', '.join(result.least_observable)})")
     else:
         console.print(f"asymmetry: [bold]{result.asymmetry:.3f}[/] (every side equally visible)")
+
+
+@app.command("game")
+def game(
+    q: Annotated[float, typer.Option("--q", help="Detection probability of an inspection.")
+                 ] = 0.8,
+    alpha: Annotated[float, typer.Option("--alpha", help="False-alarm probability.")] = 0.05,
+    cost: Annotated[float, typer.Option("--C", help="Inspection cost.")] = 1.0,
+    f: Annotated[float, typer.Option("--f", help="False alarm's cost to the inspector.")] = 2.0,
+    h: Annotated[float, typer.Option("--h", help="False alarm's cost to the inspectee.")] = 1.0,
+    a: Annotated[float, typer.Option("--a", help="Inspector's loss, detected violation.")] = 1.0,
+    c: Annotated[float, typer.Option("--c", help="Inspector's loss, undetected violation.")
+                 ] = 10.0,
+    b: Annotated[float, typer.Option("--b", help="Penalty for a detected violation.")] = 5.0,
+    d: Annotated[float, typer.Option("--d", help="Violator's gain if undetected.")] = 3.0,
+    json_out: JsonOption = False,
+) -> None:
+    """Solve the one-shot inspection game: how often to inspect, how often violating pays.
+
+    Mixed equilibrium p* = d / (q (b + d) - h alpha) (inspect), r* = (C + f alpha) /
+    (q (c - a) + f alpha) (violate); at q <= (d + h alpha) / (b + d) the inspectee always
+    violates. Defaults are the textbook example. See docs/simulate.md.
+
+    Example: [bold]detente verification game --q 0.8 --alpha 0.05 --C 1 --f 2 --h 1 --a 1
+    --c 10 --b 5 --d 3[/]
+    """
+    from detente.verification import InspectionGame, solve_game
+
+    solution = solve_game(InspectionGame(q=q, alpha=alpha, C=cost, f=f, h=h, a=a, c=c, b=b, d=d))
+    if json_out:
+        emit_json(solution.as_dict())
+        return
+    main = solution.main
+    console.print(f"regime: [bold]{solution.regime}[/]")
+    console.print(f"inspect with probability p* = {main.inspect:.4f}; "
+                  f"violate with probability r* = {main.violate:.4f}")
+    console.print(f"expected payoffs: inspector {main.inspector_payoff:.4f}, "
+                  f"inspectee {main.inspectee_payoff:.4f}")
+    threshold = solution.game.deterrence_threshold
+    if threshold is not None:
+        console.print(f"deterrence needs q > (d + h alpha) / (b + d) = {threshold:.4f} "
+                      f"(here q = {q:g})")
+    if len(solution.equilibria) > 1:
+        console.print(f"{len(solution.equilibria)} equilibria: " + "; ".join(
+            f"inspect {e.inspect:.4f}, violate {e.violate:.4f}" for e in solution.equilibria))

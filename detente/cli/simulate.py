@@ -1,0 +1,331 @@
+"""``detente simulate``: how long would an agreement last under imperfect verification?"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from detente.cli.common import (
+    DbOption,
+    DefaultCommandGroup,
+    JsonOption,
+    console,
+    emit_json,
+    err_console,
+)
+from detente.errors import ParameterError
+
+app = typer.Typer(
+    cls=DefaultCommandGroup,
+    help="Durability simulator: the agreement as a repeated game with noisy monitoring "
+    "(`detente simulate ID` runs it; `detente simulate calibrate` scores it against history).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+SpecArgument = Annotated[str, typer.Argument(
+    metavar="ID|PATH", help="A preset id (see `detente agreements list`) or a spec file path.")]
+RunsOption = Annotated[int, typer.Option("--runs", help="Independent runs to simulate.")]
+SeedOption = Annotated[int | None, typer.Option(
+    "--seed", help="Seed (default: a fresh one, printed so the run can be repeated).")]
+HorizonOption = Annotated[str, typer.Option(
+    "--horizon", help="How far to look: 10y, 24m, 520w, 90d, or a number of periods.")]
+PeriodOption = Annotated[str, typer.Option("--period", help="Length of a period: day, week "
+                                                             "or month.")]
+StrategyOption = Annotated[list[str] | None, typer.Option(
+    "--strategy", help="PARTY=NAME[:param=value,...], repeatable (default grim); see "
+    "`detente simulate strategies`.")]
+RateOption = Annotated[list[str] | None, typer.Option(
+    "--rate", help="PARTY=Q: chance per week of an occasion to breach (default: the spec's "
+    "temptation, else estimated from the event store).")]
+ReferenceOption = Annotated[str | None, typer.Option(
+    "--reference", help="FROM:TO period to estimate rates from (default: the two years "
+    "before the agreement's start).")]
+PayoffOption = Annotated[list[str] | None, typer.Option(
+    "--payoff", help="PARTY=V,C,G: value of the other side's restraint, cost of one's own, "
+    "gain from a breach (default: the spec's payoffs, else 3,1,1).")]
+TrembleOption = Annotated[list[str] | None, typer.Option(
+    "--tremble", help="PARTY=E: chance an intended action is flipped (Axelrod-style noise).")]
+DiscountOption = Annotated[float, typer.Option(
+    "--discount", help="Discount factor per year, for the critical detection probability.")]
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", help="Threads (default: all cores).", min=1)]
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, unit: str) -> Iterator:
+    """A Rich bar on stderr when it is a terminal (nothing otherwise: output stays clean)."""
+    if not err_console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(f"[bold]{label}", BarColumn(), MofNCompleteColumn(), f"{unit}",
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def model_options(agreement: str, *, period: str, horizon: str, rate: list[str] | None,
+                  reference: str | None, payoff: list[str] | None, tremble: list[str] | None,
+                  discount: float) -> tuple:
+    """The spec and keyword arguments of ``build_model``, every option checked before any
+    work is done."""
+    from detente.agreements import presets
+    from detente.simulate import model as model_mod
+    from detente.simulate.rates import parse_range
+
+    spec = presets.load(agreement)
+    model_mod.period_days(period)
+    model_mod.horizon_periods(horizon, period)
+    rates = {k: _number(v, f"--rate {k}") for k, v in
+             model_mod.parse_assignments(rate, "--rate").items()}
+    payoffs = {}
+    for code, text in model_mod.parse_assignments(payoff, "--payoff").items():
+        _party(spec, code, "--payoff")
+        payoffs[code] = model_mod.parse_payoff(text, spec.payoff(code), f"--payoff {code}")
+    trembles = {k: model_mod.check_probability(f"--tremble {k}", _number(v, f"--tremble {k}"))
+                for k, v in model_mod.parse_assignments(tremble, "--tremble").items()}
+    for code in (*rates, *trembles):
+        _party(spec, code, "--rate" if code in rates else "--tremble")
+    options = {"period": period, "horizon": horizon, "rates": rates,
+               "reference": parse_range(reference, "--reference") if reference else None,
+               "payoffs": payoffs, "tremble": trembles, "discount": discount}
+    return spec, options
+
+
+def _number(text: str, option: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ParameterError.single("expected a number", field=option, value=text) from None
+
+
+def _party(spec, code: str, option: str) -> None:
+    if code not in spec.parties:
+        raise ParameterError.single(f"not a party of {spec.id}; parties: "
+                                    f"{', '.join(spec.parties)}", field=option, value=code)
+
+
+def strategy_map(spec, items: list[str] | None) -> dict:
+    from detente.simulate import model as model_mod
+    from detente.simulate import strategy as strategy_mod
+
+    out = {}
+    for code, text in model_mod.parse_assignments(items, "--strategy").items():
+        _party(spec, code, "--strategy")
+        out[code] = strategy_mod.parse(text)
+    return out
+
+
+def needs_store(spec, options: dict) -> bool:
+    from detente.simulate.model import restraints
+
+    return any(restraints(spec, p) and p not in options["rates"] and p not in spec.temptation
+               for p in spec.parties)
+
+
+def _fmt(value, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+@app.command("run")
+def run(
+    agreement: SpecArgument,
+    runs: RunsOption = 10_000,
+    horizon: HorizonOption = "10y",
+    period: PeriodOption = "week",
+    seed: SeedOption = None,
+    strategy: StrategyOption = None,
+    rate: RateOption = None,
+    reference: ReferenceOption = None,
+    payoff: PayoffOption = None,
+    tremble: TrembleOption = None,
+    discount: DiscountOption = 0.9,
+    workers: WorkersOption = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Also write the survival curve (period, days, p, lo, hi) to Parquet.")
+    ] = None,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Simulate an agreement many times: how long would it last?
+
+    Survival curve with 95% bands, median and mean duration, P(holding) at 6/12/24 months,
+    who breaks first, collapses begun by real breaches versus false alarms, and each party's
+    critical detection probability next to the spec's.
+
+    Example: [bold]detente simulate post-olympic-pause --runs 100000 --seed 1[/]  or
+    [bold]detente simulate freeze-for-freeze --strategy PRK=generous:forgive=0.3 --json[/]
+    """
+    from detente.simulate import simulate_agreement
+
+    spec, options = model_options(agreement, period=period, horizon=horizon, rate=rate,
+                                  reference=reference, payoff=payoff, tremble=tremble,
+                                  discount=discount)
+    strategies = strategy_map(spec, strategy)
+    if runs < 1:
+        raise ParameterError.single("must be a positive integer", field="--runs", value=runs)
+    with contextlib.ExitStack() as stack:
+        if needs_store(spec, options):
+            from detente.events.store import Store
+
+            options["store"] = stack.enter_context(Store(db, read_only=True))
+        bar = stack.enter_context(progress_bar("simulating", "chunks"))
+        result = simulate_agreement(spec, strategies, runs=runs, seed=seed, progress=bar,
+                                    workers=workers, **options)
+    if out is not None:
+        _write_parquet(result.survival(), out)
+    if json_out:
+        emit_json(result.to_dict())
+        return
+    _print_result(result, out)
+
+
+def _write_parquet(frame, path: Path) -> None:
+    import os
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _print_result(result, out: Path | None) -> None:
+    m = result.model
+    s = result.summary()
+    console.print(f"[bold]{m.agreement}[/]: {result.runs:,} runs x {m.horizon} {m.period}s "
+                  f"(seed {result.seed}) in {result.elapsed:.2f} s")
+    console.print("strategies: " + ", ".join(f"{k}={v}" for k, v in s["strategies"].items()),
+                  markup=False, highlight=False)
+    rates = Table(title="temptation rates (chance of an occasion to breach per period)")
+    for column in ("party", "rate", "source"):
+        rates.add_column(column, overflow="fold")
+    for code, r in result.rates.items():
+        rates.add_row(code, f"{r['rate']:.4f}", r["description"])
+    console.print(rates)
+    curve = result.survival()
+    table = Table(title="still holding (95% band)")
+    for column in ("after", "period", "S", "low", "high"):
+        table.add_column(column, justify="right")
+    for months in (6, 12, 24, 60, 120):
+        t = m.periods_for_months(months)
+        if t <= m.horizon:
+            row = curve.iloc[t]
+            table.add_row(f"{months} months", str(t), f"{row.p:.3f}", f"{row.lo:.3f}",
+                          f"{row.hi:.3f}")
+    console.print(table)
+    median = s["median_periods"]
+    console.print(f"median: {'beyond the horizon' if median is None else f'{median} {m.period}s'}"
+                  f"; mean (within the horizon): {s['mean_periods']:.1f} {m.period}s; "
+                  f"collapsed by the horizon: {s['collapsed']:.1%}")
+    causes = s["collapse_cause_shares"]
+    console.print(f"collapses begun by a real breach: {causes['real_breach']:.1%}, "
+                  f"by a false alarm: {causes['false_alarm']:.1%}")
+    console.print("first seen to break (share of collapses): " + ", ".join(
+        f"{k} {v:.1%}" for k, v in s["first_breaker"].items()))
+    crit = Table(title="critical detection probability under grim play (detection >= critical "
+                       "makes compliance self-enforcing)")
+    for column in ("party", "commitment", "detection", "critical", "self-enforcing"):
+        crit.add_column(column, overflow="fold")
+    for code, t in result.critical_detection().items():
+        for c in t["commitments"]:
+            crit.add_row(code, c["id"], f"{c['detection']:.2f}",
+                         "none suffices" if c["critical"] is None else f"{c['critical']:.4f}",
+                         "yes" if c["self_enforcing"] else "[red]no[/]")
+    console.print(crit)
+    if out is not None:
+        console.print(f"survival curve written to {out}")
+
+
+@app.command("calibrate")
+def calibrate(
+    agreements: Annotated[list[str], typer.Argument(
+        metavar="ID|PATH...", help="Presets or spec files; 'all' for every preset.")],
+    train: Annotated[str, typer.Option("--train", help="FROM:TO to fit rates and base rates.")],
+    test: Annotated[str, typer.Option("--test", help="FROM:TO of what-if starts to score.")],
+    runs: RunsOption = 20_000,
+    seed: SeedOption = None,
+    period: PeriodOption = "week",
+    step: Annotated[int, typer.Option("--step-days", help="Days between what-if starts.",
+                                      min=1)] = 7,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Score the simulator's forecasts against history (Brier score, reliability).
+
+    Fit temptation rates on --train, predict P(holding 6 and 12 months) for every what-if
+    start in --test, and compare with two baselines: the training base rate and "always
+    holds".
+
+    Example: [bold]detente simulate calibrate all --train 2012-01-01:2016-12-31
+    --test 2017-01-01:2019-12-31[/]
+    """
+    from detente.agreements import presets
+    from detente.events.store import Store
+    from detente.simulate.calibrate import calibrate as calibrate_lib
+    from detente.simulate.rates import parse_range
+
+    ids = presets.ids() if agreements == ["all"] else agreements
+    specs = [presets.load(a) for a in ids]
+    train_r, test_r = parse_range(train, "--train"), parse_range(test, "--test")
+    with Store(db, read_only=True) as store:
+        result = calibrate_lib(specs, store, train_r, test_r, runs=runs, seed=seed,
+                               step_days=step, period=period)
+    if json_out:
+        emit_json(result.to_dict())
+        return
+    console.print(f"trained {train_r[0]}..{train_r[1]}; tested on what-if starts every {step} "
+                  f"days in {test_r[0]}..{test_r[1]} (seed {result.seed})")
+    fits = Table(title="fitted on the training period: P(holding)")
+    for column in ("agreement", "model 6m", "base 6m", "model 12m", "base 12m"):
+        fits.add_column(column, justify="left" if column == "agreement" else "right")
+    for f in result.fits:
+        fits.add_row(f.agreement, _fmt(f.model[6]), _fmt(f.base_rate[6]), _fmt(f.model[12]),
+                     _fmt(f.base_rate[12]))
+    console.print(fits)
+    scores = Table(title="Brier score on the test starts (lower is better)")
+    for column in ("horizon", "method", "Brier", "n", "held in test"):
+        scores.add_column(column, justify="left" if column == "method" else "right")
+    for row in result.scores().itertuples(index=False):
+        scores.add_row(f"{row.horizon_months}m", row.method, _fmt(row.brier), str(row.n),
+                       f"{row.observed_held:.3f}")
+    console.print(scores)
+    rel = Table(title="reliability: predicted vs observed share holding, per bin")
+    for column in ("horizon", "method", "bin", "n", "predicted", "observed"):
+        rel.add_column(column, justify="left" if column in ("method", "bin") else "right")
+    for row in result.reliability().itertuples(index=False):
+        rel.add_row(f"{row.horizon_months}m", row.method, row.bin, str(row.n),
+                    f"{row.mean_predicted:.3f}", f"{row.observed:.3f}")
+    console.print(rel)
+    for months, text in result.verdict().items():
+        console.print(f"{months} months: {text}")
+    for name, why in result.skipped.items():
+        console.print(f"skipped {name}: {why}", markup=False, highlight=False)
+
+
+@app.command("strategies")
+def strategies() -> None:
+    """List the strategies and their parameters.
+
+    Example: [bold]detente simulate strategies[/]
+    """
+    import dataclasses
+
+    from detente.simulate import strategy as strategy_mod
+
+    table = Table(title="strategies (--strategy PARTY=NAME[:param=value,...])")
+    for column in ("name", "parameters", "what it does"):
+        table.add_column(column, overflow="fold")
+    for name in strategy_mod.names():
+        cls = strategy_mod.get(name)
+        params = ", ".join(f"{f.name}={f.default}" for f in dataclasses.fields(cls))
+        table.add_row(name, params or "-", " ".join((cls.__doc__ or "").split()))
+    console.print(table)

@@ -1,0 +1,170 @@
+"""Temptation rates: how often each party has an occasion to breach, and where that came from.
+
+In order of precedence a party's rate comes from ``--rate PARTY=Q`` (per week), from the
+spec's ``temptation`` map (per week), or from the event store: over a reference period (by
+default the two years before the agreement's start), the share of periods with at least one
+recorded event that would breach one of the party's commitments (``Commitment.is_breach``),
+divided by the detection probability of those commitments (the record only holds what was
+seen), capped at 1. Each estimate keeps its counts so users can check it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from detente.agreements.spec import Agreement
+from detente.errors import ParameterError
+from detente.events.query import EventFilter
+from detente.simulate.model import check_probability, per_period, period_days, restraints
+
+REFERENCE_DAYS = 730
+
+
+@dataclass(frozen=True)
+class Rate:
+    """One party's temptation rate per period, and its provenance."""
+
+    party: str
+    rate: float                  # per period, used by the simulator
+    source: str                  # "option", "spec" or "store"
+    per_week: float | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    periods: int | None = None
+    periods_with_events: int | None = None
+    events: int | None = None
+    recorded: float | None = None     # periods_with_events / periods
+    detection: float | None = None    # the correction applied
+    weights: dict[str, float] = field(default_factory=dict)  # commitment -> share of breaches
+    by_commitment: dict[str, int] = field(default_factory=dict)  # periods with events
+
+    def describe(self) -> str:
+        if self.source != "store":
+            return (f"{self.rate:.4f} per period ({self.per_week:.4f} per week, "
+                    f"from the {self.source})")
+        corr = "" if self.detection in (None, 1.0) else (
+            f", / detection {self.detection:.3g}")
+        return (f"{self.rate:.4f} per period: {self.periods_with_events} of {self.periods} "
+                f"periods with a breaching event in {self.start}..{self.end} "
+                f"({self.events} events{corr})")
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("start", "end"):
+            out[key] = out[key].isoformat() if out[key] else None
+        out["description"] = self.describe()
+        return out
+
+
+def parse_range(text: str, option: str) -> tuple[dt.date, dt.date]:
+    """``FROM:TO`` as two ISO dates (inclusive), FROM <= TO."""
+    start, sep, end = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        a, b = dt.date.fromisoformat(start.strip()), dt.date.fromisoformat(end.strip())
+    except ValueError:
+        raise ParameterError.single("expected FROM:TO as YYYY-MM-DD:YYYY-MM-DD", field=option,
+                                    value=text) from None
+    if b < a:
+        raise ParameterError.single("TO is before FROM", field=option, value=text)
+    return a, b
+
+
+def default_reference(agreement: Agreement) -> tuple[dt.date, dt.date]:
+    """The two years before the agreement's start."""
+    return (agreement.start - dt.timedelta(days=REFERENCE_DAYS),
+            agreement.start - dt.timedelta(days=1))
+
+
+def estimate(agreement: Agreement, party: str, store, start: dt.date, end: dt.date,
+             period: str = "week") -> Rate:
+    """The store estimate of ``party``'s temptation rate over ``start..end`` (inclusive)."""
+    days = period_days(period)
+    commitments = restraints(agreement, party)
+    if not commitments:
+        raise ParameterError.single(f"has no restraint commitments in {agreement.id}",
+                                    field="party", value=party)
+    periods = math.floor(((end - start).days + 1) / days)
+    if periods < 1:
+        raise ParameterError.single(f"the reference period is shorter than one {period}",
+                                    field="reference", value=f"{start}:{end}")
+    kinds = sorted({str(s.kind) for c in commitments for s in c.refrains_from})
+    hit: set[int] = set()
+    per_commitment: dict[str, set[int]] = {c.id: set() for c in commitments}
+    events = 0
+    if kinds:
+        # SQL narrows to the party's events of the right kinds; is_breach then applies the
+        # commitment's exact selector semantics.
+        flt = EventFilter(kind=tuple(kinds), involving=(party,), start=start, end=end)
+        for event in store.events(flt):
+            if not start <= event.date <= end:
+                continue
+            matched = [c.id for c in commitments if c.is_breach(event)]
+            if not matched:
+                continue
+            index = math.floor((event.date - start).days / days)
+            if index >= periods:
+                continue
+            events += 1
+            hit.add(index)
+            for cid in matched:
+                per_commitment[cid].add(index)
+    counts = {cid: len(v) for cid, v in per_commitment.items()}
+    detections = {c.id: c.verification.detection for c in commitments}
+    # True shares of breaches: recorded shares corrected for each commitment's detection.
+    raw = {cid: (n / detections[cid] if detections[cid] > 0 else 0.0)
+           for cid, n in counts.items()}
+    total = sum(raw.values())
+    weights = ({cid: v / total for cid, v in raw.items()} if total
+               else {cid: 1 / len(raw) for cid in raw})
+    detection = sum(weights[c] * detections[c] for c in weights)
+    recorded = len(hit) / periods
+    rate = min(1.0, recorded / detection) if detection > 0 else recorded
+    return Rate(party=party, rate=rate, source="store", start=start, end=end, periods=periods,
+                periods_with_events=len(hit), events=events, recorded=recorded,
+                detection=detection, weights=weights, by_commitment=counts)
+
+
+def resolve(agreement: Agreement, period: str = "week", *, given: Mapping[str, float] | None
+            = None, store=None, reference: tuple[dt.date, dt.date] | None = None
+            ) -> dict[str, Rate]:
+    """A rate for every party with commitments. ``given`` rates are per week; parties without
+    one (in ``given`` or the spec) are estimated from ``store`` (required then)."""
+    days = period_days(period)
+    given = dict(given or {})
+    for code in given:
+        if code not in agreement.parties:
+            raise ParameterError.single(f"not a party of {agreement.id}; parties: "
+                                        f"{', '.join(agreement.parties)}", field="rate",
+                                        value=code)
+    out = {}
+    for code in agreement.parties:
+        if not restraints(agreement, code):
+            if code in given:
+                raise ParameterError.single(f"has no restraint commitments in {agreement.id}, "
+                                            "so no occasions to breach", field="rate", value=code)
+            continue
+        for source, table in (("option", given), ("spec", agreement.temptation)):
+            if code in table:
+                weekly = check_probability(f"rate@{code}", table[code])
+                out[code] = Rate(party=code, rate=per_period(weekly, days), source=source,
+                                 per_week=weekly)
+                break
+        else:
+            if store is None:
+                raise ParameterError.single(
+                    "no temptation rate: give --rate PARTY=Q (per week), a 'temptation' map in "
+                    "the spec, or an event store to estimate it from", field="rate", value=code)
+            start, end = reference or default_reference(agreement)
+            out[code] = estimate(agreement, code, store, start, end, period)
+    return out
+
+
+def weights(rates: Mapping[str, Rate]) -> dict[str, float]:
+    """Commitment shares of breaches from store estimates (others default to equal)."""
+    return {cid: w for r in rates.values() for cid, w in r.weights.items()}
