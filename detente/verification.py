@@ -110,6 +110,12 @@ class VerificationView:
                 return p
         raise KeyError(code)
 
+    def _repr_html_(self) -> str:
+        """Rich output in a notebook (tables and the report's chart; detente.report)."""
+        from detente.report.notebook import html_for
+
+        return html_for(self)
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "agreement": self.agreement, "horizon_days": self.horizon_days,

@@ -75,6 +75,12 @@ class WhatIfResult:
         below = self.survival[self.survival["p"] <= 0.5]
         return float(below["days"].iloc[0]) if len(below) else None
 
+    def _repr_html_(self) -> str:
+        """Rich output in a notebook (tables and the report's chart; detente.report)."""
+        from detente.report.notebook import html_for
+
+        return html_for(self)
+
     def to_json_dict(self) -> dict[str, Any]:
         starts = []
         for row in self.starts.itertuples(index=False):

@@ -36,6 +36,7 @@ _GROUPS: list[tuple[str, str, str]] = [
 _COMMANDS: list[str] = [
     "store",
     "monitor",
+    "report",
     "sweep",
 ]
 

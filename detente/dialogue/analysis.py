@@ -28,6 +28,12 @@ class Analysis:
     def inputs(self) -> Inputs:
         return self.scenario.inputs
 
+    def _repr_html_(self) -> str:
+        """Rich output in a notebook (tables and the report's chart; detente.report)."""
+        from detente.report.notebook import html_for
+
+        return html_for(self)
+
     def as_dict(self) -> dict:
         inputs, sc = self.inputs, self.scenario
         dynamic = [n for n, f in self.forecasts.items() if f.final_positions is not None]

@@ -1,0 +1,197 @@
+"""``detente demo``, ``detente report`` and ``detente serve``: see the results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from detente.cli.common import DbOption, console, err_console
+from detente.errors import ParameterError
+
+SpecArguments = Annotated[list[str], typer.Argument(
+    metavar="ID|PATH...", help="Preset ids (see `detente agreements list`) or spec file paths.")]
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ParameterError.single("expected a date YYYY-MM-DD", field=option,
+                                    value=value) from None
+
+
+class _Bar:
+    """A Rich progress bar on a terminal, one line per stage otherwise."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.progress = None
+        self.task = None
+
+    def __enter__(self) -> _Bar:
+        if err_console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.progress = Progress("[bold]{task.description}", BarColumn(),
+                                     MofNCompleteColumn(), TimeElapsedColumn(),
+                                     console=err_console, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(self.label, total=None)
+        return self
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=f"{self.label}: {stage}",
+                                 completed=done, total=total or None)
+        elif stage != "done":
+            count = f" [{done + 1}/{total}]" if total else ""
+            err_console.print(f"{self.label}{count}: {stage}", markup=False, highlight=False)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _summary_table(report) -> Table:
+    from detente.report.summary import summary_rows
+
+    table = Table(title="agreements against the record; proposals replayed and simulated")
+    for column in ("agreement", "status", "first breach", "what-if median", "sim median",
+                   "P(12 months)"):
+        table.add_column(column, justify="right" if column in ("what-if median", "sim median",
+                                                               "P(12 months)") else "left")
+
+    def days(row, key):
+        if key not in row:
+            return "-"
+        return "not reached" if row[key] is None else f"{row[key]:,.0f} d"
+
+    for row in summary_rows(report):
+        p = row.get("p_holding_12m")
+        table.add_row(row["agreement"], row["status"], row["first_breach"],
+                      days(row, "whatif_median_days"), days(row, "sim_median_days"),
+                      "-" if p is None else f"{p:.1%}")
+    return table
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the report.")
+                   ] = Path("detente-report.html"),
+    runs: Annotated[int, typer.Option(help="Simulated runs per proposal.", min=1)] = 100_000,
+    seed: Annotated[int, typer.Option(help="Seed of the first simulation (+1 for the next).")
+                    ] = 2018,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="Keep the demo's store at this path (default: a temporary directory).")
+    ] = None,
+) -> None:
+    """Run the whole workbench on a fresh store and write detente-report.html.
+
+    Ingests the bundled record, checks every preset, replays freeze-for-freeze and the
+    post-Olympic pause from every week since 2006, simulates both, runs the bundled dialogue
+    scenario and writes the offline HTML report.
+
+    Example: [bold]detente demo[/]  or  [bold]detente demo --runs 20000 -o /tmp/demo.html[/]
+    """
+    from detente.demo import COMPARED, run_demo
+
+    console.print(f"detente demo: simulating {', '.join(COMPARED)} with {runs:,} runs each "
+                  f"(seed {seed}, {seed + 1})", highlight=False)
+    with _Bar("demo") as bar:
+        result = run_demo(db=db, out=out, runs=runs, seed=seed, progress=bar)
+    report = result.report
+    console.print(f"ingested {result.ingest.added:,} events into "
+                  f"{'a temporary store' if result.temporary else result.store_path}",
+                  highlight=False)
+    console.print(_summary_table(report))
+    for paragraph in report.summary()[:1]:
+        console.print(paragraph, highlight=False, markup=False)
+    console.print(f"report: [bold]{result.report_path}[/] ({result.seconds:.1f} s)",
+                  highlight=False)
+
+
+def report(
+    agreements: SpecArguments,
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")
+                   ] = Path("detente-report.html"),
+    whatif_from: Annotated[str, typer.Option(
+        "--from", help="First start date of the what-if (YYYY-MM-DD).")] = "2006-01-01",
+    whatif_to: Annotated[str | None, typer.Option(
+        "--to", help="Last start date of the what-if (default: the end of the record).")
+    ] = None,
+    step: Annotated[str, typer.Option("--step", help="Days between what-if starts: 7d, 2w.")
+                    ] = "7d",
+    runs: Annotated[int, typer.Option(help="Simulated runs per agreement (0: no simulation).",
+                                      min=0)] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed of the first simulation (+1 per agreement).")
+                    ] = 1,
+    horizon: Annotated[str, typer.Option(help="Simulation horizon: 10y, 24m, 520w.")] = "10y",
+    scenario: Annotated[str | None, typer.Option(
+        help="Dialogue scenario id or file ('none' to leave the dialogue out).")
+    ] = "korea-2018",
+    compare: Annotated[list[str] | None, typer.Option(
+        help="Only these agreements get the what-if and the simulation (repeatable).")] = None,
+    title: Annotated[str, typer.Option(help="Title of the report.")] = "detente report",
+    db: DbOption = None,
+) -> None:
+    """Write a self-contained HTML report (works offline: plotly.js is inlined).
+
+    Timeline with every agreement's window, breaches and responses linked to the evidence;
+    what-if and simulated survival side by side; verification; the dialogue map; and a summary
+    in words at the top.
+
+    Example: [bold]detente report freeze-for-freeze post-olympic-pause -o report.html[/]
+    """
+    from detente.agreements import presets
+    from detente.cli.monitor import parse_step
+    from detente.events.store import Store
+    from detente.report.builder import ReportOptions, build
+
+    specs = [presets.load(a) for a in agreements]  # invalid specs stop here: nothing written
+    options = ReportOptions(
+        whatif_from=_date(whatif_from, "--from"), whatif_to=_date(whatif_to, "--to"),
+        step_days=parse_step(step), simulate=runs > 0, runs=max(runs, 1), seed=seed,
+        horizon=horizon, scenario=None if (scenario or "").lower() in ("", "none") else scenario,
+        compare=tuple(compare) if compare else None, title=title)
+    with Store(db, read_only=True) as store, _Bar("report") as bar:
+        count = [0]
+
+        def note(stage: str) -> None:
+            bar(stage, count[0], 0)
+            count[0] += 1
+
+        result = build(specs, store, options, progress=note)
+    path = result.write(out)
+    for paragraph in result.summary()[:1]:
+        console.print(paragraph, highlight=False, markup=False)
+    console.print(f"report: [bold]{path.resolve()}[/]", highlight=False)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=0, max=65535)] = 8000,
+    db: DbOption = None,
+    max_runs: Annotated[int, typer.Option(help="Largest simulation a request may ask for.",
+                                          min=1)] = 200_000,
+) -> None:
+    """Serve the JSON API under /api/ and the dashboard (FastAPI + uvicorn).
+
+    Read-only unless the operator sets DETENTE_TOKEN: writes (POST /api/events) then need
+    'Authorization: Bearer <token>'. OpenAPI docs at /docs.
+
+    Example: [bold]DETENTE_TOKEN=s3cret detente serve --port 8000[/]
+    """
+    from detente.web.server import run
+
+    run(host=host, port=port, db=db, max_runs=max_runs)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``demo`` and ``report`` to the root command."""
+    app.command("demo")(demo)
+    app.command("report")(report)

@@ -1,0 +1,29 @@
+"""Reports: the self-contained HTML report, its figures and the notebook views.
+
+``build(agreements, store, ReportOptions(...))`` computes every section; the result's
+``write(path)`` writes the offline HTML page and, as the last expression of a Jupyter cell, it
+renders itself. See docs/report.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_API = {
+    "build": "detente.report.builder",
+    "ReportOptions": "detente.report.builder",
+    "AnalysisReport": "detente.report.builder",
+    "timeline_figure": "detente.report.timeline",
+    "survival_figure": "detente.report.figures",
+    "dialogue_figure": "detente.report.figures",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'detente.report' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

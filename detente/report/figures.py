@@ -1,0 +1,175 @@
+"""Survival figures (historical what-if and simulation, side by side) and the dialogue map.
+
+Every figure is built from a result object the library returned; nothing is typed in here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from detente.report.style import SOLVER_SYMBOLS, base_layout, rgba, series_colour
+
+YEAR_DAYS = 365.25
+
+
+def whatif_curve(result) -> dict[str, list[float]]:
+    """The Kaplan-Meier steps of a ``WhatIfResult`` as plot points, extended to the longest
+    observation (so the last step is visible): days, p, lo, hi."""
+    curve = result.survival
+    days = [float(d) for d in curve["days"]]
+    p, lo, hi = (list(map(float, curve[c])) for c in ("p", "lo", "hi"))
+    starts = result.starts
+    followed = float(max([0, *(starts["days_held"] - starts["censored"].astype(int))]))
+    if days and followed > days[-1]:
+        days.append(followed)
+        p.append(p[-1])
+        lo.append(lo[-1])
+        hi.append(hi[-1])
+    return {"days": days, "p": p, "lo": lo, "hi": hi}
+
+
+def simulated_curve(result) -> dict[str, list[float]]:
+    """A ``SimulationResult``'s survival curve with its Wilson band: days, p, lo, hi."""
+    frame = result.survival()
+    return {c: [float(v) for v in frame[c]] for c in ("days", "p", "lo", "hi")}
+
+
+def _band(fig: go.Figure, curve: Mapping[str, list[float]], name: str, colour: str,
+          shape: str, row: int | None = None, col: int | None = None,
+          showlegend: bool = True) -> None:
+    x = [d / YEAR_DAYS for d in curve["days"]]
+    where = {"row": row, "col": col} if row is not None else {}
+    fig.add_trace(go.Scatter(x=x, y=curve["hi"], mode="lines", line={"width": 0,
+                                                                       "shape": shape},
+                             hoverinfo="skip", showlegend=False, legendgroup=name), **where)
+    fig.add_trace(go.Scatter(x=x, y=curve["lo"], mode="lines", line={"width": 0,
+                                                                       "shape": shape},
+                             fill="tonexty", fillcolor=rgba(colour, 0.18), hoverinfo="skip",
+                             showlegend=False, legendgroup=name), **where)
+    fig.add_trace(go.Scatter(
+        x=x, y=curve["p"], mode="lines", name=name, legendgroup=name, showlegend=showlegend,
+        line={"color": colour, "width": 2.2, "shape": shape},
+        customdata=np.column_stack([curve["days"], curve["lo"], curve["hi"]]),
+        hovertemplate=(f"<b>{name}</b><br>%{{customdata[0]:.0f}} days: S = %{{y:.3f}} "
+                       "(95% band %{customdata[1]:.3f} to %{customdata[2]:.3f})<extra></extra>")),
+        **where)
+
+
+def survival_figure(whatifs: Mapping[str, Any], simulations: Mapping[str, Any],
+                    *, titles: Mapping[str, str] | None = None) -> go.Figure:
+    """Historical what-if survival (left) and simulated survival (right), one colour per
+    proposal; either mapping may be empty (its panel then says so)."""
+    ids = list(dict.fromkeys([*whatifs, *simulations]))
+    runs = sorted({r.runs for r in simulations.values()})
+    left = "Historical what-if (Kaplan-Meier, 95% band)"
+    right = "Simulated (" + (", ".join(f"{n:,}" for n in runs) + " runs" if runs
+                             else "not run") + ", 95% Wilson band)"
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=(left, right))
+    for k, agreement in enumerate(ids):
+        colour = series_colour(k)
+        name = (titles or {}).get(agreement, agreement)
+        if agreement in whatifs:
+            _band(fig, whatif_curve(whatifs[agreement]), name, colour, "hv", 1, 1)
+        if agreement in simulations:
+            _band(fig, simulated_curve(simulations[agreement]), name, colour, "hv", 1, 2,
+                  showlegend=agreement not in whatifs)
+    layout = base_layout("How long would it hold? Share of starts (left) and runs (right) "
+                         "still holding")
+    layout.update(height=430, hovermode="closest",
+                  legend={"orientation": "h", "y": -0.18, "x": 0})
+    fig.update_layout(layout)
+    fig.update_yaxes(range=[0, 1.02], title_text="still holding", row=1, col=1)
+    fig.update_xaxes(title_text="years after the start", rangemode="tozero")
+    for col, found in ((1, whatifs), (2, simulations)):
+        if not found:
+            fig.add_annotation(text="not computed", showarrow=False, row=1, col=col,
+                               x=0.5, y=0.5, xref="x domain", yref="y domain")
+    return fig
+
+
+def dialogue_figure(analysis, *, max_size: float = 46.0) -> go.Figure:
+    """The dialogue map: per issue, each actor's position (marker area proportional to
+    capability x salience), the zone of agreement (shaded), the status quo (dashed) and each
+    solver's forecast (one symbol per solver, on the ``forecasts`` row)."""
+    inputs, scenario = analysis.inputs, analysis.scenario
+    issues = list(scenario.issues)
+    weight = inputs.weight
+    scale = max_size / np.sqrt(weight.max()) if weight.max() > 0 else 0.0
+    rows = len(issues)
+    fig = make_subplots(rows=rows, cols=1, vertical_spacing=0.35 / max(rows, 1),
+                        subplot_titles=[_issue_title(analysis, d) for d in range(rows)])
+    actors = list(inputs.actors)
+    lane = [*actors, "forecasts"]
+    solvers = list(analysis.forecasts)
+    for d, issue in enumerate(issues):
+        row = d + 1
+        z = analysis.zones[d]
+        low, high = (float(v) for v in inputs.scale[d])
+        if z.agreement:
+            fig.add_shape(type="rect", x0=z.low, x1=z.high, y0=0, y1=1, xref=f"x{_ax(row)}",
+                          yref=f"y{_ax(row)} domain", fillcolor="rgba(26,152,80,0.16)",
+                          line={"width": 0}, layer="below")
+        fig.add_shape(type="line", x0=issue.status_quo, x1=issue.status_quo, y0=0, y1=1,
+                      xref=f"x{_ax(row)}", yref=f"y{_ax(row)} domain",
+                      line={"color": "#555", "dash": "dash", "width": 1})
+        sizes = np.sqrt(weight[:, d]) * scale
+        fig.add_trace(go.Scatter(
+            x=inputs.position[:, d], y=actors, mode="markers", showlegend=False,
+            marker={"size": np.maximum(sizes, 4), "color": "#4575b4", "opacity": 0.75,
+                    "line": {"width": 1, "color": "#223"}},
+            customdata=np.column_stack([inputs.capability, inputs.salience[:, d],
+                                        weight[:, d]]),
+            hovertemplate=("<b>%{y}</b>: position %{x:g}<br>capability %{customdata[0]:g} x "
+                           "salience %{customdata[1]:.2f} = %{customdata[2]:.1f}"
+                           "<extra></extra>")), row=row, col=1)
+        for k, name in enumerate(solvers):
+            value = float(analysis.forecasts[name].position[d])
+            fig.add_trace(go.Scatter(
+                x=[value], y=["forecasts"], mode="markers", name=name, legendgroup=name,
+                showlegend=d == 0,
+                marker={"symbol": SOLVER_SYMBOLS[k % len(SOLVER_SYMBOLS)], "size": 12,
+                        "color": series_colour(k), "line": {"width": 1, "color": "#222"}},
+                hovertemplate=f"<b>{name}</b> forecast: %{{x:.1f}}<extra></extra>"),
+                row=row, col=1)
+        fig.update_xaxes(range=[low - 0.03 * (high - low), high + 0.03 * (high - low)],
+                         row=row, col=1)
+        fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(lane)),
+                         type="category", row=row, col=1, fixedrange=True)
+    layout = base_layout(f"Dialogue map: {scenario.title or scenario.id}")
+    layout.update(height=100 + 250 * rows,
+                  legend={"x": 1.01, "y": 1, "title": {"text": "forecast"}},
+                  margin={"l": 10, "r": 10, "t": 70, "b": 30})
+    fig.update_layout(layout)
+    return fig
+
+
+def _ax(row: int) -> str:
+    return "" if row == 1 else str(row)
+
+
+def _issue_title(analysis, d: int) -> str:
+    issue = analysis.scenario.issues[d]
+    z = analysis.zones[d]
+    zone = (f"zone of agreement {z.low:g} to {z.high:g}" if z.agreement
+            else "no zone: needs new discussion")
+    return f"{issue.label} (status quo {issue.status_quo:g}; {zone})"
+
+
+def figure_points(fig: go.Figure) -> int:
+    """How many data points a figure carries (tests and captions use it)."""
+    total = 0
+    for trace in fig.data:
+        xs = getattr(trace, "x", None)
+        if xs is not None:
+            total += sum(1 for x in xs if x is not None)
+    return total
+
+
+def titles_of(agreements: Sequence[Any]) -> dict[str, str]:
+    return {a.id: a.title for a in agreements}

@@ -1,0 +1,219 @@
+"""The report's summary in words: which proposal lasts longer and why, every figure computed.
+
+Each sentence is built from a result object (what-if, simulation, verification view, monitor
+report, dialogue analysis); nothing here is a number typed by hand except the fixed reading
+points of the curves (12 months) that the sentences name.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from detente.report.timeline import brief
+
+MONTH_DAYS = 30.4375
+
+
+def days_text(days: float | None) -> str:
+    if days is None:
+        return "not reached"
+    if days >= 2 * 365.25:
+        return f"{days:,.0f} days (about {days / 365.25:.1f} years)"
+    if days >= 61:
+        return f"{days:,.0f} days (about {days / MONTH_DAYS:.0f} months)"
+    return f"{days:,.0f} days"
+
+
+def _days(n: float) -> str:
+    return f"{n:g} day" if n == 1 else f"{n:g} days"
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.0%}"
+
+
+def _rank_key(value: float | None) -> float:
+    return math.inf if value is None else value
+
+
+def whatif_median(result) -> float | None:
+    return result.median_days
+
+
+def simulated_median_days(result) -> float | None:
+    periods = result.median_periods
+    return None if periods is None else periods * result.model.days
+
+
+def _leader(values: dict[str, float | None]) -> tuple[str, list[str]]:
+    """The id with the longest duration (None = beyond observation), and the others in
+    decreasing order."""
+    order = sorted(values, key=lambda k: -_rank_key(values[k]))
+    return order[0], order[1:]
+
+
+def _most(ids: list[str]) -> str:
+    return "longer" if len(ids) == 2 else "longest"
+
+
+def _verdict(report) -> list[str]:
+    ids = list(report.compared)
+    titles = {a.id: a.title for a in report.agreements}
+    out = []
+    hist = {k: whatif_median(report.whatifs[k]) for k in ids if k in report.whatifs}
+    sims = {k: simulated_median_days(report.simulations[k]) for k in ids
+            if k in report.simulations}
+    if len(ids) > 1:
+        bits = []
+        if hist:
+            lead, rest = _leader(hist)
+            if all(_rank_key(hist[lead]) == _rank_key(hist[r]) for r in rest):
+                bits.append("the historical replay cannot tell them apart (equal medians)")
+            else:
+                bits.append(f"{titles[lead]} lasts {_most(ids)} in the historical replay")
+        if sims:
+            lead_s, rest_s = _leader(sims)
+            if all(_rank_key(sims[lead_s]) == _rank_key(sims[r]) for r in rest_s):
+                bits.append("the simulation gives equal medians")
+            elif hist and lead_s == _leader(hist)[0]:
+                bits[-1] = (f"{titles[lead_s]} lasts {_most(ids)}, in the historical replay "
+                            "and in the simulation alike")
+            else:
+                bits.append(f"{titles[lead_s]} lasts {_most(ids)} in the simulation")
+        out.append(f"Of the {len(ids)} proposals compared, " + "; ".join(bits) + ".")
+    for k in ids:
+        parts = []
+        if k in report.whatifs:
+            w = report.whatifs[k]
+            n = len(w.starts)
+            parts.append(
+                f"replayed from {n:,} start dates between {w.start} and {w.end} (every "
+                f"{w.step_days} days), it was broken in {w.breached:,} of them and held a median "
+                f"of {days_text(hist[k])} before its first breach")
+        if k in report.simulations:
+            s = report.simulations[k]
+            p12 = s.p_holding(12)
+            parts.append(
+                f"in {s.runs:,} simulated runs (seed {s.seed}) it holds a median of "
+                f"{days_text(sims[k])}, and {pct(p12)} of runs still hold after 12 months")
+        if parts:
+            out.append(f"{titles[k]} [{k}]: " + "; ".join(parts) + ".")
+    return out
+
+
+def _why(report) -> list[str]:
+    out = []
+    for k in report.compared:
+        reasons = []
+        w = report.whatifs.get(k)
+        if w is not None and w.breached:
+            shares = w.shares[w.shares["breaker"] != "none"].sort_values("starts",
+                                                                          ascending=False)
+            top = shares.iloc[0]
+            reasons.append(f"{top['breaker']} broke it first in {pct(top['share_of_breached'])} "
+                           f"of the broken starts")
+        v = report.verification.get(k)
+        if v is not None and v.parties:
+            low = min(v.parties, key=lambda p: p.observability)
+            weakest = next(c for c in v.commitments if c.commitment == low.weakest)
+            if v.asymmetry > 0:
+                reasons.append(
+                    f"verification is lopsided (asymmetry {v.asymmetry:.2f}): {low.party}'s "
+                    f"commitment {weakest.commitment} is seen with probability "
+                    f"{weakest.detection:g} after {_days(weakest.delay_days)} "
+                    f"(informedness {weakest.informedness:.2f} over {v.horizon_days:g} days)")
+            else:
+                reasons.append(f"every side is equally visible (informedness "
+                               f"{low.observability:.2f} over {v.horizon_days:g} days)")
+        s = report.simulations.get(k)
+        if s is not None and s.collapsed:
+            shares = s.summary()["collapse_cause_shares"]
+            reasons.append(f"{pct(shares['false_alarm'])} of simulated collapses began with a "
+                           f"false alarm and {pct(shares['real_breach'])} with a real breach")
+            for party, t in s.critical_detection().items():
+                if t.get("self_enforcing"):
+                    continue
+                if t.get("critical") is None:
+                    reasons.append(f"no detection probability makes {party}'s restraint "
+                                   f"self-enforcing under grim play (its commitment "
+                                   f"{t.get('commitment')} is seen with probability "
+                                   f"{t.get('detection'):g})")
+                else:
+                    reasons.append(f"{party}'s commitment {t.get('commitment')} is seen with "
+                                   f"probability {t.get('detection'):g}, below the critical "
+                                   f"{t['critical']:.2f} that would deter a breach")
+        if reasons:
+            title = report.agreement(k).title
+            out.append(f"Why, for {title}: " + "; ".join(reasons) + ".")
+    return out
+
+
+def _record(report) -> list[str]:
+    rec = report.record
+    held, broken = [], []
+    for a in report.agreements:
+        c = report.checks[a.id]
+        first = c.first_breach
+        if first is None:
+            held.append(f"{a.id} held ({c.start} to {c.last_day})")
+        else:
+            evidence = brief(first.event.to_json_dict()) if first.event else "a missed deadline"
+            broken.append(f"{a.id} was first broken by {first.party} on {first.date} "
+                          f"({evidence}; now {c.status_label})")
+    text = (f"Against the record ({rec['events']:,} events from {rec['first']} to "
+            f"{rec['last']}), {len(broken)} of {len(report.agreements)} agreements were broken")
+    details = broken + held
+    return [text + (": " + "; ".join(details) if details else "") + "."]
+
+
+def _dialogue(report) -> list[str]:
+    a = report.dialogue
+    if a is None:
+        return []
+    zones = [z for z in a.zones if z.agreement]
+    names = {i.id: i.label for i in a.scenario.issues}
+    text = (f"In the dialogue scenario {a.scenario.id}, a zone of agreement exists on "
+            f"{len(zones)} of {len(a.zones)} issues")
+    if zones:
+        text += " (" + ", ".join(f"{names[z.issue]} {z.low:g} to {z.high:g}" for z in zones) + ")"
+    missing = [names[z.issue] for z in a.zones if not z.agreement]
+    if missing:
+        text += "; " + ", ".join(missing) + " need new discussion"
+    out = [text + "."]
+    forecasts = a.forecasts
+    if forecasts and a.zones:
+        spreads = []
+        for d, issue in enumerate(a.scenario.issues):
+            values = [float(f.position[d]) for f in forecasts.values()]
+            spreads.append((max(values) - min(values), issue.label, min(values), max(values)))
+        widest = max(spreads)
+        out.append(f"The {len(forecasts)} bargaining models disagree most on {widest[1]} "
+                   f"(forecasts from {widest[2]:.0f} to {widest[3]:.0f}).")
+    for p in report.proposals:
+        out.append(f"Proposal {p.name}: {p.sentence}.")
+    return out
+
+
+def summarise(report) -> list[str]:
+    """Paragraphs: the verdict, the reasons, the record, the dialogue."""
+    return [*_verdict(report), *_why(report), *_record(report), *_dialogue(report)]
+
+
+def summary_rows(report) -> list[dict[str, Any]]:
+    """One row per agreement for tables (demo output, dashboard)."""
+    rows = []
+    for a in report.agreements:
+        c = report.checks[a.id]
+        first = c.first_breach
+        # Keys only for what was computed: a missing key means "not run", None "not reached".
+        row = {"agreement": a.id, "status": c.status_label,
+               "first_breach": f"{first.party} {first.date}" if first else "-"}
+        if a.id in report.whatifs:
+            row["whatif_median_days"] = whatif_median(report.whatifs[a.id])
+        if a.id in report.simulations:
+            s = report.simulations[a.id]
+            row["sim_median_days"] = simulated_median_days(s)
+            row["p_holding_12m"] = s.p_holding(12)
+        rows.append(row)
+    return rows

@@ -1,0 +1,216 @@
+"""The HTML report: what it computes, what it draws, and that it needs no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from detente.agreements import presets
+from detente.cli import app
+from detente.errors import ParameterError
+from detente.events.store import Store
+from detente.report import figures, summary
+from detente.report.builder import ReportOptions, build
+from detente.report.render import cited_events
+from detente.report.timeline import TIMELINE_KINDS, AgreementTrack, lanes_for, timeline_figure
+from tests.strategies import make_event
+
+runner = CliRunner()
+COMPARED = ("freeze-for-freeze", "post-olympic-pause")
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "events.duckdb"
+    Store(path).close()  # a new store starts with the bundled record
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(bundled):
+    with Store(bundled, read_only=True) as store:
+        return build(presets.load_all(), store,
+                     ReportOptions(compare=COMPARED, runs=3000, seed=7, step_days=28))
+
+
+@pytest.fixture(scope="module")
+def page(report) -> str:
+    return report.html()
+
+
+def test_every_section_is_computed(report, bundled):
+    assert [a.id for a in report.agreements] == presets.ids()
+    assert set(report.checks) == set(presets.ids())
+    assert set(report.whatifs) == set(COMPARED) == set(report.simulations)
+    assert report.dialogue is not None and report.proposals
+    assert {s.runs for s in report.simulations.values()} == {3000}
+    # Each proposal has its own seed, so adding one leaves the others unchanged.
+    assert [report.simulations[k].seed for k in COMPARED] == [7, 8]
+    with Store(bundled, read_only=True) as store:
+        drawable = store.count(kind=TIMELINE_KINDS)
+    assert len(report.timeline) == drawable and report.timeline_note == f"{drawable:,} events"
+
+
+def test_summary_figures_are_the_computed_ones(report):
+    text = " ".join(report.summary())
+    for k in COMPARED:
+        w, s = report.whatifs[k], report.simulations[k]
+        assert f"{len(w.starts):,} start dates" in text
+        assert summary.days_text(w.median_days) in text
+        assert summary.days_text(summary.simulated_median_days(s)) in text
+        assert f"{s.runs:,} simulated runs (seed {s.seed})" in text
+    # The verdict names the proposal whose replay median is larger.
+    medians = {k: report.whatifs[k].median_days or float("inf") for k in COMPARED}
+    if medians[COMPARED[0]] != medians[COMPARED[1]]:
+        longer = max(COMPARED, key=medians.get)
+        assert f"{report.agreement(longer).title} lasts longer" in report.summary()[0]
+    broken = sum(1 for c in report.checks.values() if c.first_breach is not None)
+    assert f"{broken} of {len(report.agreements)} agreements were broken" in text
+
+
+def test_page_is_self_contained(page):
+    from plotly.offline import get_plotlyjs
+
+    assert page.startswith("<!DOCTYPE html>")
+    plotly_js = get_plotlyjs()
+    assert page.count(plotly_js) == 1  # inlined once
+    # Outside plotly.js itself (whose defaults name URLs it never loads for these charts): no
+    # external script, stylesheet, font or CDN. The browser test checks the actual requests.
+    ours = page.replace(plotly_js, "")
+    assert not re.search(r"<script[^>]+src=", ours)
+    assert not re.search(r"<link[^>]+href=", ours)
+    assert "@import" not in ours and "@font-face" not in ours
+    assert "cdn" not in ours.lower()
+
+
+def test_breaches_link_to_their_evidence(report, page):
+    cited = cited_events(report)
+    assert cited, "the presets are broken in the record, so there is evidence"
+    for event in cited:
+        assert f'id="ev-{event["id"]}"' in page
+    leap = report.checks["leap-day-2012"]
+    first = leap.first_breach
+    assert f'href="#ev-{first.event.id}"' in page
+    assert first.event.source_ref in page
+
+
+def _figure_data(page: str, name: str) -> list[dict]:
+    block = page.split(f'data-figure="{name}"', 1)[1]
+    payload = block.split("Plotly.newPlot(", 1)[1]
+    # newPlot("id", [traces], {layout}, {config}): decode the traces array.
+    start = payload.index("[")
+    traces, _ = json.JSONDecoder().raw_decode(payload[start:])
+    return traces
+
+
+def test_timeline_has_agreement_lanes_and_event_lanes(report, page):
+    traces = _figure_data(page, "timeline")
+    lanes = {y for t in traces for y in (t.get("y") or []) if y}
+    for a in report.agreements:
+        assert f"agreement: {a.id}" in lanes
+    assert "PRK · missile tests" in lanes and "USA · exercises" in lanes
+    breach_marks = [t for t in traces if t.get("name") == "breaches"]
+    ids = {i for t in breach_marks for i in t["customdata"]}
+    assert report.checks["leap-day-2012"].first_breach.event.id in ids
+
+
+def test_survival_panels_carry_both_curves(report, page):
+    traces = _figure_data(page, "survival")
+    names = {t.get("name") for t in traces}
+    for k in COMPARED:
+        assert report.agreement(k).title in names
+    sim = report.simulations["post-olympic-pause"]
+    curve = figures.simulated_curve(sim)
+    lines = [t for t in traces if t.get("name") == report.agreement("post-olympic-pause").title
+             and t.get("xaxis") == "x2"]
+    assert lines and lines[0]["y"][:5] == pytest.approx(curve["p"][:5])
+
+
+def test_verification_table_shows_critical_detection(report, page):
+    for k in COMPARED:
+        for party, t in report.simulations[k].critical_detection().items():
+            assert party in page
+            if t["critical"] is not None:
+                assert f"{t['critical']:.3g}" in page
+    assert "none suffices" in page or all(
+        t["critical"] is not None for k in COMPARED
+        for t in report.simulations[k].critical_detection().values())
+
+
+def test_dialogue_map_sizes_follow_capability_times_salience(report):
+    fig = figures.dialogue_figure(report.dialogue)
+    inputs = report.dialogue.inputs
+    actors_trace = next(t for t in fig.data if t.y is not None and list(t.y) == list(inputs.actors))
+    sizes = list(actors_trace.marker.size)
+    weight = inputs.weight[:, 0]
+    big, small = int(weight.argmax()), int(weight.argmin())
+    assert sizes[big] >= sizes[small]
+    ratio = (sizes[big] / max(sizes[small], 1e-9)) ** 2
+    if sizes[small] > 4:  # not clipped at the minimum size
+        assert ratio == pytest.approx(weight[big] / weight[small], rel=1e-6)
+    forecast_names = {t.name for t in fig.data if t.y is not None and list(t.y) == ["forecasts"]}
+    assert forecast_names == set(report.dialogue.forecasts)
+
+
+def test_timeline_figure_on_synthetic_events():
+    events = [make_event("m1", dt.date(2017, 7, 4), "PRK", "missile_test", {"class": "ICBM"}),
+              make_event("x1", dt.date(2017, 8, 21), "USA", "military_exercise",
+                         {"status": "held", "name": "UFG"}, end=dt.date(2017, 8, 31)),
+              make_event("s1", dt.date(2018, 4, 27), "KOR", "summit", target="PRK")]
+    records = [e.to_json_dict() for e in events]
+    assert lanes_for(records) == ["PRK · missile tests", "USA · exercises", "KOR · diplomacy"]
+    fig = timeline_figure(records)
+    exercise = next(t for t in fig.data if t.name == "exercise: held" and t.mode == "lines")
+    assert list(exercise.x[:2]) == ["2017-08-21", "2017-09-01"]  # a span, end day included
+    icbm = next(t for t in fig.data if t.name == "missile: ICBM")
+    assert list(icbm.customdata) == [events[0].id]
+
+
+def test_agreement_track_marks_breaches_and_responses(bundled):
+    from detente import monitor
+
+    with Store(bundled, read_only=True) as store:
+        check = monitor.check(presets.load("freeze-for-freeze"), store)
+    track = AgreementTrack.from_report(check)
+    kinds = [m["kind"] for m in track.marks]
+    assert kinds.count("breach") == len(check.breaches)
+    assert kinds.count("response") == len(check.responses)
+    assert track.segments[0][0] == check.start
+
+
+def test_options_are_checked():
+    with pytest.raises(ParameterError, match="runs"):
+        ReportOptions(runs=0)
+    with pytest.raises(ParameterError, match="step_days"):
+        ReportOptions(step_days=0)
+
+
+def test_compare_must_name_a_report_agreement(bundled):
+    with Store(bundled, read_only=True) as store, pytest.raises(ParameterError,
+                                                                match="compare"):
+        build([presets.load("leap-day-2012")], store, ReportOptions(compare=("nope",)))
+
+
+def test_report_command_writes_a_file(bundled, tmp_path):
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "leap-day-2012", "--runs", "500", "--step", "8w",
+                                 "--scenario", "none", "-o", str(out), "--db", str(bundled)])
+    assert result.exit_code == 0, result.output
+    assert str(out.resolve()) in result.output.replace("\n", "")
+    text = out.read_text(encoding="utf-8")
+    assert "Leap Day" in text and 'data-figure="survival"' in text
+    assert 'data-figure="dialogue"' not in text
+
+
+def test_report_command_rejects_a_bad_agreement(bundled, tmp_path):
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "no-such-preset", "-o", str(out), "--db",
+                                 str(bundled)])
+    assert result.exit_code == 2
+    assert "no-such-preset" in result.output
+    assert not out.exists()
