@@ -27,8 +27,9 @@ from detente.cli.simulate import (
     strategy_map,
 )
 
-SHOWN = ("median_periods", "p_holding_6m", "p_holding_12m", "p_holding_24m",
-         "false_alarm_share")
+# Columns of the summary table, with short headers (the Parquet file has them all).
+SHOWN = {"median_periods": "median", "p_holding_6m": "P 6m", "p_holding_12m": "P 12m",
+         "p_holding_24m": "P 24m", "false_alarm_share": "FA share"}
 
 
 def sweep(
@@ -104,7 +105,7 @@ def sweep(
                   f"(seed {result.seed}) on {result.backend} in {result.elapsed:.2f} s")
     params = [g.column for g in grids]
     table = Table(title="summary (first and last points, and the extremes of P(holding 12m))")
-    for column in (*params, *SHOWN):
+    for column in (*params, *SHOWN.values()):
         table.add_column(column, justify="right")
     picks = sorted({0, len(frame) - 1, int(frame["p_holding_12m"].fillna(-1).idxmin()),
                     int(frame["p_holding_12m"].fillna(-1).idxmax())})
