@@ -33,7 +33,7 @@ from detente.simulate import strategy as strategies_mod
 from detente.simulate.model import Model
 from detente.simulate.strategy import Strategy
 
-DEFAULT_CHUNK = 65_536
+DEFAULT_CHUNK = 262_144
 MAX_RUNS = 100_000_000
 _FULL = 1 << 32
 _EMPTY = np.empty(0, dtype=bool)
