@@ -151,6 +151,13 @@ class LimitError(DetenteError):
     http_status = 413
 
 
+class BusyError(DetenteError):
+    """The server already runs as many jobs as it allows; try again later."""
+
+    exit_code = 2
+    http_status = 429
+
+
 class SchedulerError(DetenteError):
     """A distributed scheduler cannot be reached or failed."""
 

@@ -192,6 +192,7 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``demo`` and ``report`` to the root command."""
+    """Add ``demo``, ``report`` and ``serve`` to the root command."""
     app.command("demo")(demo)
     app.command("report")(report)
+    app.command("serve")(serve)

@@ -1,0 +1,419 @@
+"""The JSON API under /api/: events, agreements, checks, what-ifs, simulations, dialogue.
+
+Every route is a thin layer over the library; domain errors become JSON errors at the edge
+(``app.py``). Only bundled presets, scenarios and proposals can be named: a request never
+reaches the server's file system.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from detente import __version__
+from detente.errors import AuthError, LimitError, NotFoundError, ParameterError
+from detente.events.event import Event
+from detente.events.kinds import Kind
+from detente.events.query import EventFilter
+
+router = APIRouter(prefix="/api")
+bearer = HTTPBearer(auto_error=False, description="The operator's token (DETENTE_TOKEN).")
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+DEFAULT_WHATIF_FROM = dt.date(2006, 1, 1)
+# The work of one simulation is bounded like max_runs weekly runs over ten years.
+REFERENCE_PERIODS = 522
+
+
+# --- response and request models (for the OpenAPI schema) ------------------------------------
+
+class ErrorBody(BaseModel):
+    message: str
+    type: str
+    problems: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class SourceRefOut(BaseModel):
+    source: str
+    source_ref: str
+
+
+class EventOut(BaseModel):
+    id: str
+    date: dt.date
+    end: dt.date | None
+    actor: str
+    target: str | None
+    kind: Kind
+    attrs: dict[str, Any]
+    source: str
+    source_ref: str
+    confidence: str
+    summary: str | None
+    match_key: str | None
+    also: list[SourceRefOut]
+
+
+class EventsPage(BaseModel):
+    total: int = Field(description="Events matching the filters.")
+    limit: int
+    offset: int
+    next: str | None = Field(description="URL of the next page, or null on the last one.")
+    events: list[EventOut]
+
+
+class IngestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[Event] = Field(min_length=1, description="Events in their public JSON form "
+                                "(id optional: computed from source and source_ref).")
+    file: str = Field("api", max_length=200, description="Name recorded in the ingest log.")
+
+
+class IngestOut(BaseModel):
+    file: str
+    rows: int
+    added: int
+    merged: int
+    linked: int
+    unchanged: int
+
+
+class AgreementOut(BaseModel):
+    id: str
+    title: str
+    parties: list[str]
+    start: dt.date
+    end: dt.date | None
+    commitments: list[str]
+    reciprocity: Any
+
+
+class SimulateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agreement: str = Field(min_length=1, max_length=100, examples=["post-olympic-pause"])
+    runs: int = Field(10_000, ge=1, description="Independent runs (the server caps them).")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Seed (default: fresh).")
+    horizon: str = Field("10y", min_length=1, max_length=16, examples=["10y", "24m", "520w"])
+    period: Literal["day", "week", "month"] = "week"
+    strategies: dict[str, str] = Field(default_factory=dict,
+                                       examples=[{"PRK": "generous:forgive=0.3"}])
+    rates: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default_factory=dict)
+    background: bool = Field(False, description="Run as a job even when small.")
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    status: Literal["queued", "running", "done", "failed"]
+    params: dict[str, Any]
+    submitted: str
+    started: str | None
+    finished: str | None
+    result: dict[str, Any] | None
+    error: str | None
+    url: str
+
+
+class SimulateOut(BaseModel):
+    status: Literal["done"]
+    result: dict[str, Any]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in (
+        (404, "Not found"), (413, "Over a size or run limit"),
+        (422, "Invalid input (every problem listed)"), (503, "The event store is unusable"))}
+WRITE_ERRORS = {**ERRORS, 401: {"model": ErrorBody, "description": "Missing or wrong token"}}
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def state(request: Request):
+    return request.app.state
+
+
+def check_id(value: str, what: str) -> str:
+    if not ID_RE.match(value):
+        raise NotFoundError(f"no {what} {value!r}")
+    return value
+
+
+def load_preset(agreement_id: str):
+    from detente.agreements import presets
+
+    check_id(agreement_id, "preset")
+    if agreement_id not in presets.ids():
+        raise NotFoundError(f"no preset {agreement_id!r}; presets: {', '.join(presets.ids())}")
+    return presets.load(presets.path_of(agreement_id))
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    body = json.dumps(data, default=_default, ensure_ascii=False, allow_nan=False)
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def _default(value: Any) -> Any:
+    from detente.cli.common import _json_default
+
+    return _json_default(value)
+
+
+def clean(data: Any) -> Any:
+    """JSON-safe copy: NaN and infinities (undefined statistics) become null."""
+    if isinstance(data, float):
+        return data if data == data and abs(data) != float("inf") else None
+    if isinstance(data, dict):
+        return {k: clean(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [clean(v) for v in data]
+    if hasattr(data, "item") and not isinstance(data, str | bytes):
+        return clean(data.item())
+    return data
+
+
+def require_token(request: Request,
+                  credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    """Writes need the operator's token; without DETENTE_TOKEN the server is read-only."""
+    token = state(request).settings.token
+    if token is None:
+        raise AuthError("this server is read-only: the operator has not set DETENTE_TOKEN")
+    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(),
+                                                      token.encode()):
+        raise AuthError("writes need the operator's token: send 'Authorization: Bearer "
+                        "<DETENTE_TOKEN>'")
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+@router.get("/health", summary="Server status", responses=ERRORS)
+def health(request: Request) -> dict[str, Any]:
+    st = state(request)
+    with st.access.read() as store:
+        count = store.count()
+        first, last = store.date_range()
+    return {"status": "ok", "version": __version__, "events": count,
+            "first": first.isoformat() if first else None,
+            "last": last.isoformat() if last else None,
+            "read_only": st.settings.read_only}
+
+
+@router.get("/events", summary="Events matching filters, in date order, a page at a time",
+            response_model=EventsPage, responses=ERRORS)
+def list_events(
+    request: Request,
+    actor: Annotated[list[str] | None, Query(description="Actor code(s), e.g. PRK.")] = None,
+    target: Annotated[list[str] | None, Query(description="Target code(s).")] = None,
+    involving: Annotated[list[str] | None, Query(
+        description="Actor, target or listed party.")] = None,
+    kind: Annotated[list[Kind] | None, Query(description="Event kind(s).")] = None,
+    date_from: Annotated[dt.date | None, Query(alias="from",
+                                               description="First day (YYYY-MM-DD).")] = None,
+    date_to: Annotated[dt.date | None, Query(alias="to",
+                                             description="Last day (YYYY-MM-DD).")] = None,
+    where: Annotated[list[str] | None, Query(
+        description="Attribute test: class=ICBM,IRBM or apogee_km>=1000.")] = None,
+    text: Annotated[str | None, Query(max_length=200,
+                                      description="Text in the summary or attributes.")] = None,
+    source: Annotated[list[str] | None, Query(description="Source name(s).")] = None,
+    limit: Annotated[int | None, Query(ge=0, description="Page size (server default and "
+                                                         "maximum apply).")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    settings = state(request).settings
+    limit = settings.default_page if limit is None else limit
+    if limit > settings.max_page:
+        raise LimitError(f"limit {limit} is over the page size limit {settings.max_page}")
+    if offset > settings.max_offset:
+        raise LimitError(f"offset {offset} is over the limit {settings.max_offset}; "
+                         "narrow the filters instead")
+    flt = EventFilter(actor=tuple(actor or ()), target=tuple(target or ()),
+                      involving=tuple(involving or ()),
+                      kind=tuple(k.value for k in kind or ()), where=tuple(where or ()),
+                      start=date_from, end=date_to, text=text, source=tuple(source or ()),
+                      limit=limit, offset=offset)
+    total, events = state(request).queries.page(flt)
+    following = None
+    if offset + len(events) < total and limit:
+        following = str(request.url.include_query_params(offset=offset + limit))
+    return json_response({"total": total, "limit": limit, "offset": offset, "next": following,
+                          "events": events})
+
+
+@router.get("/events/{event_id}", summary="One event (or the event an alias id merged into)",
+            response_model=EventOut, responses=ERRORS)
+def get_event(request: Request, event_id: Annotated[str, Path(max_length=64)]) -> Response:
+    found = state(request).queries.get(event_id)
+    if found is None:
+        raise NotFoundError(f"no event {event_id!r}")
+    return json_response(found)
+
+
+@router.post("/events", summary="Ingest events (needs the operator's token)",
+             response_model=IngestOut, responses=WRITE_ERRORS,
+             dependencies=[Depends(require_token)])
+def ingest_events(request: Request, body: Annotated[IngestBody, Body()]) -> dict[str, Any]:
+    st = state(request)
+    if len(body.events) > st.settings.max_ingest_events:
+        raise LimitError(f"{len(body.events)} events in one request; the limit is "
+                         f"{st.settings.max_ingest_events}")
+    with st.access.write() as store:
+        result = store.ingest_events(body.events, file=body.file)
+    return result.__dict__
+
+
+@router.get("/agreements", summary="The bundled agreement presets",
+            response_model=list[AgreementOut], responses=ERRORS)
+def list_agreements() -> list[dict[str, Any]]:
+    from detente.agreements import presets
+
+    return [{"id": a.id, "title": a.title, "parties": a.parties, "start": a.start,
+             "end": a.end, "commitments": [c.id for c in a.commitments],
+             "reciprocity": a.reciprocity.model_dump(mode="json")} for a in presets.load_all()]
+
+
+@router.get("/agreements/{agreement_id}", summary="One preset in full", responses=ERRORS)
+def get_agreement(agreement_id: str) -> dict[str, Any]:
+    return clean(load_preset(agreement_id).to_dict())
+
+
+@router.get("/check/{agreement_id}", summary="Replay an agreement against the record",
+            responses=ERRORS)
+def check(request: Request, agreement_id: str,
+          start: Annotated[dt.date | None, Query(description="Window start override.")] = None,
+          end: Annotated[dt.date | None, Query(description="Window end override.")] = None,
+          as_of: Annotated[dt.date | None, Query(description="Use data up to this day.")]
+          = None) -> Response:
+    from detente import monitor
+
+    spec = load_preset(agreement_id)
+    with state(request).access.read() as store:
+        report = monitor.check(spec, store, start=start, end=end, as_of=as_of)
+    return json_response(clean(report.to_json_dict()))
+
+
+@router.get("/whatif/{agreement_id}", summary="Replay from every start date in a range",
+            responses=ERRORS)
+def whatif(request: Request, agreement_id: str,
+           date_from: Annotated[dt.date, Query(alias="from", description="First start.")]
+           = DEFAULT_WHATIF_FROM,
+           date_to: Annotated[dt.date | None, Query(
+               alias="to", description="Last start (default: the end of the record).")] = None,
+           step: Annotated[int, Query(ge=1, le=3650, description="Days between starts.")] = 7,
+           ) -> Response:
+    from detente import monitor
+    from detente import whatif as whatif_lib
+
+    spec = load_preset(agreement_id)
+    st = state(request)
+    with st.access.read() as store:
+        last = date_to or monitor.record_end(store)
+        if last >= date_from:
+            starts = (last - date_from).days // step + 1
+            if starts > st.settings.max_whatif_starts:
+                raise LimitError(f"{starts} start dates; the limit is "
+                                 f"{st.settings.max_whatif_starts} (use a larger step)")
+        result = whatif_lib.whatif(spec, store, date_from, last, step)
+    return json_response(clean(result.to_json_dict()))
+
+
+@router.get("/verification/{agreement_id}", summary="Who can watch whom, how well",
+            responses=ERRORS)
+def verification(agreement_id: str,
+                 horizon_days: Annotated[float, Query(gt=0, le=36500)] = 30.0) -> Response:
+    from detente import verification as verification_lib
+
+    return json_response(clean(verification_lib.view(load_preset(agreement_id),
+                                                     horizon_days).to_json_dict()))
+
+
+def plan_simulation(st, body: SimulateBody):
+    """Check everything and build the model now (errors answer the request); the returned
+    function runs the simulation."""
+    from detente.simulate import model as model_mod
+    from detente.simulate import simulate
+    from detente.simulate import strategy as strategy_mod
+    from detente.simulate.simulation import build_model
+
+    if body.runs > st.settings.max_runs:
+        raise LimitError(f"{body.runs:,} runs; this server allows at most "
+                         f"{st.settings.max_runs:,}")
+    spec = load_preset(body.agreement)
+    for option, mapping in (("strategies", body.strategies), ("rates", body.rates)):
+        for code in mapping:
+            if code not in spec.parties:
+                raise ParameterError.single(f"not a party of {spec.id}; parties: "
+                                            f"{', '.join(spec.parties)}", field=option,
+                                            value=code)
+    strategies = {code: strategy_mod.parse(text) for code, text in body.strategies.items()}
+    model_mod.horizon_periods(body.horizon, body.period)
+    with st.access.read() as store:
+        model, rates = build_model(spec, period=body.period, horizon=body.horizon,
+                                   rates=dict(body.rates), store=store)
+    if body.runs * model.horizon > st.settings.max_runs * REFERENCE_PERIODS:
+        raise LimitError(f"{body.runs:,} runs over {model.horizon:,} periods is more work than "
+                         f"this server allows ({st.settings.max_runs:,} runs of "
+                         f"{REFERENCE_PERIODS} periods)")
+
+    def work() -> dict[str, Any]:
+        result = simulate(model, strategies, runs=body.runs, seed=body.seed, rates=rates)
+        return clean(result.to_dict())
+
+    return work
+
+
+@router.post("/simulate", summary="Simulate an agreement (large runs become a job)",
+             response_model=SimulateOut,
+             responses={**ERRORS, 202: {"model": JobOut, "description": "Queued as a job"},
+                        429: {"model": ErrorBody, "description": "Too many jobs"}})
+def simulate_route(request: Request, body: SimulateBody) -> Response:
+    st = state(request)
+    work = plan_simulation(st, body)
+    if body.background or body.runs > st.settings.sync_runs:
+        job = st.jobs.submit("simulate", body.model_dump(), work)
+        return json_response(job.as_dict(), status=202)
+    return json_response({"status": "done", "result": work()})
+
+
+@router.get("/simulate/{job_id}", summary="Status (and result) of a simulation job",
+            response_model=JobOut, responses=ERRORS)
+def simulation_job(request: Request, job_id: Annotated[str, Path(max_length=64)]) -> Response:
+    return json_response(state(request).jobs.get(job_id).as_dict())
+
+
+@router.get("/dialogue/{scenario_id}", summary="Forecasts, zones of agreement, packages",
+            responses=ERRORS)
+def dialogue(scenario_id: str,
+             models: Annotated[str, Query(max_length=100, description="Models: all, or a "
+                                          "comma-separated list.")] = "all",
+             proposal: Annotated[list[str] | None, Query(
+                 description="Bundled proposal id(s) to test for acceptance.")] = None,
+             ) -> Response:
+    from detente.dialogue import acceptance, analysis, catalog
+
+    check_id(scenario_id, "scenario")
+    if scenario_id not in catalog.ids():
+        raise NotFoundError(f"no scenario {scenario_id!r}; bundled: {', '.join(catalog.ids())}")
+    scenario = catalog.load(scenario_id)
+    out = analysis.analyse(scenario, models).as_dict()
+    verdicts = []
+    for ref in proposal or ():
+        check_id(ref, "proposal")
+        if ref not in acceptance.proposal_ids():
+            raise NotFoundError(f"no proposal {ref!r}; bundled: "
+                                f"{', '.join(acceptance.proposal_ids())}")
+        prop = acceptance.load_proposal(ref, scenario)
+        accepted = acceptance.accept(scenario.inputs, prop.outcome(scenario.inputs))
+        viable, sentence = acceptance.verdict(accepted)
+        verdicts.append({"proposal": ref, "name": prop.name, "viable": viable,
+                         "verdict": sentence, "acceptance": [a.as_dict() for a in accepted]})
+    out["acceptance"] = verdicts
+    return json_response(clean(out))

@@ -1,0 +1,262 @@
+"""The dashboard: server-rendered pages with the report's charts and forms.
+
+``/`` shows one agreement (picked in a form, with a replay start and simulation settings): its
+timeline with breaches and responses, what-if and simulated survival, verification. ``/events``
+browses the record, ``/events/{id}`` shows one event's evidence, ``/dialogue`` the dialogue map,
+``/report`` downloads the offline HTML report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from detente.errors import InputError, NotFoundError, ParameterError
+from detente.events.query import EventFilter
+from detente.report import figures, tables
+from detente.report.render import environment, figure_div
+from detente.report.timeline import TIMELINE_KINDS, AgreementTrack, timeline_figure
+from detente.web.api import DEFAULT_WHATIF_FROM, check_id, load_preset, state
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+DEFAULT_AGREEMENT = "post-olympic-pause"
+DEFAULT_RUNS = 5000
+TIMELINE_MARGIN = dt.timedelta(days=730)
+TIMELINE_LIMIT = 3000
+PAGE = 50
+
+
+def render(name: str, **context: Any) -> str:
+    return environment(str(TEMPLATES)).get_template(name).render(**context)
+
+
+def error_page(status: int, message: str) -> str:
+    return render("error.html.j2", status=status, message=message, nav="")
+
+
+@functools.cache
+def _plotly_bytes() -> bytes:
+    from detente.report.render import plotly_js
+
+    return plotly_js().encode()
+
+
+@router.get("/static/plotly.min.js")
+def plotly_script() -> Response:
+    """plotly.js from the installed plotly package (the dashboard loads nothing else)."""
+    return Response(_plotly_bytes(), media_type="application/javascript",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ParameterError.single("expected a whole number", field=name, value=value) from None
+    if not low <= number <= high:
+        raise ParameterError.single(f"must be between {low:,} and {high:,}", field=name,
+                                    value=number)
+    return number
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ParameterError.single("expected a date YYYY-MM-DD", field=name,
+                                    value=value) from None
+
+
+def _message(exc: Exception) -> str:
+    return exc.summary if isinstance(exc, InputError) else str(exc)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request) -> HTMLResponse:
+    from detente.agreements import presets
+
+    st = state(request)
+    q = request.query_params
+    ids = presets.ids()
+    chosen = q.get("agreement") or (DEFAULT_AGREEMENT if DEFAULT_AGREEMENT in ids else ids[0])
+    form = {"agreement": chosen, "start": q.get("start") or "",
+            "whatif_from": q.get("whatif_from") or DEFAULT_WHATIF_FROM.isoformat(),
+            "step": q.get("step") or "7", "runs": q.get("runs") or str(DEFAULT_RUNS),
+            "seed": q.get("seed") or "1", "horizon": q.get("horizon") or "10y"}
+    context: dict[str, Any] = {"presets": presets.load_all(), "form": form, "error": None,
+                               "nav": "dashboard"}
+    try:
+        spec = load_preset(chosen)
+        context["spec"] = spec
+        strategies = {p: q.get(f"strategy_{p}") or "grim" for p in spec.parties}
+        form["strategies"] = strategies
+        context.update(_dashboard_sections(st, spec, form, strategies))
+        status = 200
+    except (InputError, NotFoundError) as exc:
+        context["error"] = _message(exc)
+        status = 404 if isinstance(exc, NotFoundError) else 422
+    from detente.simulate import strategy as strategy_mod
+
+    context["strategy_names"] = strategy_mod.names()
+    return HTMLResponse(render("dashboard.html.j2", **context), status_code=status)
+
+
+def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, str]
+                        ) -> dict[str, Any]:
+    from detente import monitor, verification, whatif
+    from detente.simulate import simulate
+    from detente.simulate import strategy as strategy_mod
+    from detente.simulate.simulation import build_model
+
+    start = _date(form["start"], "start")
+    whatif_from = _date(form["whatif_from"], "whatif_from") or DEFAULT_WHATIF_FROM
+    step = _int(form["step"], "step", 7, 1, 3650)
+    runs = _int(form["runs"], "runs", DEFAULT_RUNS, 1, st.settings.dashboard_runs)
+    seed = _int(form["seed"], "seed", 1, 0, 2**63 - 1)
+    parsed = {p: strategy_mod.parse(s) for p, s in strategies.items()}
+    with st.access.read() as store:
+        report = monitor.check(spec, store, start=start)
+        record_last = monitor.record_end(store)
+        starts = (record_last - whatif_from).days // step + 1
+        if starts > st.settings.max_whatif_starts:
+            raise ParameterError.single(f"{starts} start dates; the limit is "
+                                        f"{st.settings.max_whatif_starts}", field="step",
+                                        value=step)
+        replay = whatif.whatif(spec, store, whatif_from, record_last, step)
+        lo = report.start - TIMELINE_MARGIN
+        hi = min(report.last_day + TIMELINE_MARGIN, record_last)
+        records = list(store.records(EventFilter(kind=TIMELINE_KINDS, start=lo, end=hi,
+                                                 limit=TIMELINE_LIMIT)))
+        total = store.count(EventFilter(kind=TIMELINE_KINDS, start=lo, end=hi))
+        model, rates = build_model(spec, horizon=form["horizon"], store=store)
+    sim = simulate(model, parsed, runs=runs, seed=seed, rates=rates)
+    note = f"{len(records):,} of {total:,} events from {lo} to {hi}" if total > len(records) \
+        else f"{total:,} events from {lo} to {hi}"
+    timeline = timeline_figure(records, [AgreementTrack.from_report(report)],
+                               title=f"{spec.title}: the record around its window", note=note)
+    survival = figures.survival_figure({spec.id: replay}, {spec.id: sim},
+                                       titles={spec.id: spec.title})
+    href = lambda event_id: f"/events/{event_id}"  # noqa: E731
+    commitments, parties = tables.verification_tables(verification.view(spec),
+                                                      sim.critical_detection())
+    return {
+        "check": report,
+        "timeline": figure_div(timeline, "timeline"),
+        "survival": figure_div(survival, "survival"),
+        "breaches": tables.acts_table(report.breaches, f"Breaches ({len(report.breaches)})",
+                                      href),
+        "responses": tables.acts_table(report.responses,
+                                       f"Responses ({len(report.responses)})", href),
+        "segments": tables.segments_table(report),
+        "whatif_table": tables.whatif_table({spec.id: replay}),
+        "simulation_table": tables.simulation_table({spec.id: sim}),
+        "verification": [commitments, parties],
+        "sim": sim, "replay": replay,
+    }
+
+
+@router.get("/events", response_class=HTMLResponse)
+def events_page(request: Request) -> HTMLResponse:
+    q = request.query_params
+    form = {k: q.get(k) or "" for k in ("actor", "kind", "from", "to", "text", "where")}
+    offset = 0
+    context: dict[str, Any] = {"form": form, "error": None, "nav": "events", "rows": None}
+    try:
+        offset = _int(q.get("offset"), "offset", 0, 0, 10_000_000)
+        flt = EventFilter(actor=form["actor"] or None, kind=form["kind"] or None,
+                          start=form["from"] or None, end=form["to"] or None,
+                          text=form["text"] or None,
+                          where=tuple(w for w in form["where"].split(";") if w.strip()),
+                          limit=PAGE, offset=offset)
+        total, events = state(request).queries.page(flt)
+        context.update(total=total, offset=offset, events=events, page=PAGE,
+                       table=tables.table(
+                           ("date", "actor", "kind", "event", "source"),
+                           [(e["date"] + (f" to {e['end']}" if e.get("end") else ""),
+                             e["actor"], e["kind"],
+                             tables.Cell(tables.brief(e), href=f"/events/{e['id']}"),
+                             e["source"]) for e in events],
+                           f"{total:,} events; {offset + 1 if events else 0:,} to "
+                           f"{offset + len(events):,} shown"))
+        base = {k: v for k, v in form.items() if v}
+        context["prev"] = _link("/events", base, max(0, offset - PAGE)) if offset else None
+        context["next"] = (_link("/events", base, offset + PAGE)
+                           if offset + len(events) < total else None)
+        status = 200
+    except InputError as exc:
+        context["error"] = _message(exc)
+        status = 422
+    return HTMLResponse(render("events.html.j2", **context), status_code=status)
+
+
+def _link(path: str, params: dict[str, str], offset: int) -> str:
+    from urllib.parse import urlencode
+
+    return f"{path}?{urlencode({**params, 'offset': offset})}"
+
+
+@router.get("/events/{event_id}", response_class=HTMLResponse)
+def event_page(request: Request, event_id: str) -> HTMLResponse:
+    found = state(request).queries.get(event_id)
+    if found is None:
+        raise NotFoundError(f"no event {event_id!r}")
+    attrs = tables.table(("attribute", "value"),
+                         [(k, ", ".join(map(str, v)) if isinstance(v, list) else v)
+                          for k, v in sorted(found["attrs"].items())], "Attributes")
+    links = [c for c in [found["attrs"].get("url"), *(found["attrs"].get("citations") or [])]
+             if isinstance(c, str) and c.startswith(("http://", "https://"))]
+    return HTMLResponse(render("event.html.j2", event=found, attrs=attrs, links=links,
+                               brief=tables.brief(found), nav="events"))
+
+
+@router.get("/dialogue", response_class=HTMLResponse)
+def dialogue_page(request: Request) -> HTMLResponse:
+    from detente.dialogue import acceptance, analysis, catalog
+    from detente.report.builder import ProposalVerdict
+
+    scenario_id = check_id(request.query_params.get("scenario") or "korea-2018", "scenario")
+    if scenario_id not in catalog.ids():
+        raise NotFoundError(f"no scenario {scenario_id!r}; bundled: {', '.join(catalog.ids())}")
+    scenario = catalog.load(scenario_id)
+    result = analysis.analyse(scenario)
+    forecasts, actors = tables.dialogue_tables(result)
+    verdicts = []
+    for ref in acceptance.proposal_ids():
+        proposal = acceptance.load_proposal(ref, scenario)
+        outcome = proposal.outcome(scenario.inputs)
+        accepted = acceptance.accept(scenario.inputs, outcome)
+        viable, sentence = acceptance.verdict(accepted)
+        verdicts.append(tables.acceptance_table(ProposalVerdict(
+            ref, proposal.name, dict(zip(scenario.issue_ids, map(float, outcome), strict=True)),
+            tuple(accepted), viable, sentence)))
+    return HTMLResponse(render(
+        "dialogue.html.j2", nav="dialogue", analysis=result, scenarios=catalog.ids(),
+        figure=figure_div(figures.dialogue_figure(result), "dialogue"), forecasts=forecasts,
+        actors=actors, proposals=verdicts))
+
+
+@router.get("/report")
+def report_download(request: Request) -> Response:
+    """The offline HTML report of the chosen agreements (``?agreement=ID``, repeatable)."""
+    from detente.report.builder import ReportOptions, build
+
+    st = state(request)
+    chosen = request.query_params.getlist("agreement") or [DEFAULT_AGREEMENT]
+    specs = [load_preset(a) for a in dict.fromkeys(chosen)]
+    runs = _int(request.query_params.get("runs"), "runs", DEFAULT_RUNS, 1,
+                st.settings.dashboard_runs)
+    with st.access.read() as store:
+        result = build(specs, store, ReportOptions(runs=runs, step_days=14))
+    name = "detente-report-" + "-".join(s.id for s in specs)[:80] + ".html"
+    return Response(result.html(), media_type="text/html",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
