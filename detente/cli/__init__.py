@@ -38,6 +38,8 @@ _COMMANDS: list[str] = [
     "monitor",
     "report",
     "sweep",
+    "tension",
+    "watch",
 ]
 
 

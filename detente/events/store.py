@@ -59,6 +59,19 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE ingests (ingested_at TIMESTAMP, file VARCHAR, format VARCHAR, rows BIGINT,
             added BIGINT, merged BIGINT, linked BIGINT, unchanged BIGINT)""",
     ],
+    [
+        # detente watch: the files each watch has ingested (its cursor) and its alert log,
+        # with per-channel delivery state so alerts survive restarts (detente/watch.py).
+        """CREATE TABLE watch_files (watch VARCHAR NOT NULL, path VARCHAR NOT NULL,
+            size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL, format VARCHAR,
+            ingested_at TIMESTAMP NOT NULL, rows BIGINT, added BIGINT, rejected BIGINT,
+            skipped BIGINT, error VARCHAR, PRIMARY KEY (watch, path))""",
+        """CREATE TABLE alerts (id VARCHAR PRIMARY KEY, watch VARCHAR NOT NULL,
+            agreement VARCHAR NOT NULL, kind VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+            payload JSON NOT NULL, console_at TIMESTAMP, logged_at TIMESTAMP,
+            webhook_at TIMESTAMP, webhook_attempts INTEGER NOT NULL DEFAULT 0,
+            webhook_error VARCHAR, webhook_next TIMESTAMP)""",
+    ],
 ]
 
 Progress = Callable[[str, int | None], None]

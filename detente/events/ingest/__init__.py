@@ -32,6 +32,9 @@ ADAPTER_MODULES: list[str] = [
     "us_sanctions",
     "un_resolutions",
     "diplomacy",
+    "gdelt",
+    "icews",
+    "polecat",
     "generic",
 ]
 

@@ -1,0 +1,588 @@
+"""Shared machinery of the machine-coded event adapters (GDELT, ICEWS, POLECAT).
+
+One pipeline for every tab-separated export, all in DuckDB so a 10-million-row file never passes
+through Python row by row:
+
+1. **Guards.** A file that is still being written is refused whole: ``.tmp``/``.part`` names, a
+   missing final newline (a truncated last line), a NUL byte, or a size or modification time
+   that changes while it is read. Compressed files (``.gz``, ``.zip``) are decompressed once to
+   a temporary file with their checksums verified, so broken compression is refused before
+   anything is read.
+2. **Check pass.** Every line is split on tabs and its fields checked against the codebook
+   (field count, numbers, dates and their range, codes, actor codes). One scan records, per
+   line, its key and the first failing rule; skipped rows (no state actor) are counted.
+3. **Rejects.** Failing lines go to a JSON-lines rejects file (one record per line: line number,
+   every problem with its field and value, the original text), written atomically; duplicates
+   of a key already seen earlier in the file are rejected too.
+4. **Batch.** The same scan normalises the good lines into a temporary DuckDB table (so the
+   store ingests exactly what was checked, even if the file changes afterwards); the store
+   ingests them in one transaction (all good rows or none).
+
+The summary (lines read, accepted, rejected by field, skipped) is returned with the batch
+(``Batch.notes``), logged, and returned by :func:`ingest`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gzip
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import uuid
+import weakref
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from detente.errors import IngestError, Problem
+from detente.events import actors as actor_codes
+from detente.events.ingest import Batch
+from detente.events.store import IngestResult, Progress, Store
+
+log = logging.getLogger("detente.ingest")
+
+IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart",
+                        ".temp", ".inprogress")
+REJECTS_SUFFIX = ".rejects.jsonl"
+_CHUNK = 1 << 22
+_BUFFER = 1 << 25  # DuckDB CSV buffer: large buffers parse long files much faster
+
+
+def _s(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+# --- file guards --------------------------------------------------------------------------------
+
+def in_progress_reason(path: Path) -> str | None:
+    """Why ``path`` looks like a file still being written (by its name), or None."""
+    name = path.name.lower()
+    for suffix in IN_PROGRESS_SUFFIXES:
+        if name.endswith(suffix):
+            return f"its name ends in {suffix}: a download or copy still in progress"
+    if name.startswith(".") or name.startswith("~$"):
+        return "hidden or lock-file name: a copy still in progress"
+    return None
+
+
+def is_side_file(path: Path) -> bool:
+    """Files detente itself writes next to inputs (rejects), never inputs themselves."""
+    return path.name.endswith(REJECTS_SUFFIX) or path.name.endswith(REJECTS_SUFFIX + ".tmp")
+
+
+@dataclass(frozen=True)
+class FileState:
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileState:
+        st = path.stat()
+        return cls(st.st_size, st.st_mtime_ns)
+
+
+def compression_of(path: Path) -> str | None:
+    """``gzip``, ``zip`` or None, by the file's magic bytes (names lie)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head[:2] == b"\x1f\x8b":
+        return "gzip"
+    if head[:4] == b"PK\x03\x04":
+        return "zip"
+    return None
+
+
+def open_text_head(path: Path, max_bytes: int = 1 << 16) -> bytes:
+    """The first bytes of ``path`` after decompression (for format sniffing)."""
+    try:
+        kind = compression_of(path)
+        if kind == "gzip":
+            with gzip.open(path, "rb") as handle:
+                return handle.read(max_bytes)
+        if kind == "zip":
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.infolist() if not m.is_dir()]
+                if not members:
+                    return b""
+                with archive.open(members[0]) as handle:
+                    return handle.read(max_bytes)
+        with open(path, "rb") as handle:
+            return handle.read(max_bytes)
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error):
+        return b""
+
+
+def first_line(path: Path) -> str:
+    head = open_text_head(path)
+    return head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+
+
+def _decompress(path: Path, kind: str, workdir: Path) -> Path:
+    """Decompress ``path`` into ``workdir``, verifying its checksum; IngestError if broken."""
+    file = str(path)
+    out = workdir / (path.stem or "data")
+    try:
+        if kind == "gzip":
+            with gzip.open(path, "rb") as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst, _CHUNK)  # gzip checks CRC and length at the end
+        else:
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.infolist() if not m.is_dir()]
+                if len(members) != 1:
+                    raise IngestError.single(
+                        f"a zip archive must hold exactly one data file, found {len(members)}",
+                        file=file)
+                with archive.open(members[0]) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst, _CHUNK)  # ZipExtFile checks the CRC at EOF
+    except (EOFError, zlib.error, zipfile.BadZipFile, gzip.BadGzipFile, OSError) as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile) \
+                and exc.errno is not None:
+            raise
+        raise IngestError.single(
+            f"broken {kind} compression ({exc}); the file is truncated or corrupt, or still "
+            "being written; nothing was ingested", file=file) from None
+    return out
+
+
+def _check_terminated(plain: Path, file: str) -> None:
+    size = plain.stat().st_size
+    if size == 0:
+        raise IngestError.single("the file is empty", file=file)
+    with open(plain, "rb") as handle:
+        handle.seek(size - 1)
+        if handle.read(1) != b"\n":
+            # Count lines only in this failure case, to name the truncated one.
+            with open(plain, "rb") as all_lines:
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: all_lines.read(_CHUNK),
+                                                                  b""))
+            raise IngestError.single(
+                "the last line is not terminated by a newline: the file is truncated or still "
+                "being written; nothing was ingested (retry when it is complete)",
+                file=file, line=lines + 1)
+
+
+def header_index(plain: Path, file: str, wanted: dict[str, tuple[str, ...]],
+                 required: tuple[str, ...], label: str) -> tuple[dict[str, int], int]:
+    """Positions (1-based) of the ``wanted`` columns in the header line, and the header's
+    width. ``wanted`` maps each column to the header names accepted for it (compared without
+    case, quotes or surrounding space); a missing ``required`` column refuses the file."""
+    with open(plain, "rb") as handle:
+        raw = handle.readline()
+    text = raw.decode("utf-8-sig", errors="replace").rstrip("\r\n")
+    names = [n.strip().strip('"').strip().lower() for n in text.split("\t")]
+    index: dict[str, int] = {}
+    for column, accepted in wanted.items():
+        for name in accepted:
+            if name.lower() in names:
+                index[column] = names.index(name.lower()) + 1
+                break
+    missing = [c for c in required if c not in index]
+    if missing:
+        raise IngestError.single(
+            f"not a {label} file: its header lacks {', '.join(missing)} (found: "
+            f"{', '.join(n for n in names if n) or 'nothing'})", file=file, line=1)
+    return index, len(names)
+
+
+def unquote_sql(expr: str) -> str:
+    """SQL for a field without surrounding space and one pair of double quotes."""
+    t = f"trim({expr})"
+    return (f"(CASE WHEN len({t}) >= 2 AND starts_with({t}, '\"') AND ends_with({t}, '\"') "
+            f"THEN replace(substr({t}, 2, len({t}) - 2), '\"\"', '\"') ELSE {t} END)")
+
+
+# --- format specification -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    """A per-row check: rows where ``failing`` holds are rejected, reporting ``value``."""
+
+    field: str
+    reason: str
+    failing: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one export's lines become events.
+
+    ``fields`` are SQL expressions over ``f`` (the line split on tabs, 1-based) giving typed
+    columns; ``rules`` and ``skip`` are SQL over those columns; ``select`` gives the normalised
+    event columns (``date``, ``actor``, ``target``, ``kind``, ``attrs``, ``summary``) and
+    ``key`` the source's own row key (``source_ref``).
+    """
+
+    format: str
+    source: str
+    label: str
+    widths: tuple[int, ...]
+    first_data_line: int
+    fields: dict[str, str]
+    rules: tuple[Rule, ...]
+    skip: tuple[tuple[str, str], ...]
+    key: str
+    select: dict[str, str]
+    confidence: str = "low"
+    trailing_tabs: bool = False  # accept extra, empty fields after the last column
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a coded-data read found: lines, accepted rows, rejects by field, skipped rows."""
+
+    file: str
+    format: str
+    lines: int
+    accepted: int
+    rejected: int
+    skipped: int
+    blank: int
+    rejected_by: dict[str, int] = field(default_factory=dict)
+    skipped_by: dict[str, int] = field(default_factory=dict)
+    rejects_file: str | None = None
+
+    def describe(self) -> str:
+        text = (f"{self.file}: {self.lines:,} data lines; {self.accepted:,} accepted, "
+                f"{self.rejected:,} rejected, {self.skipped:,} skipped")
+        if self.rejected_by:
+            text += " (rejected: " + ", ".join(f"{k} {v:,}" for k, v in
+                                               sorted(self.rejected_by.items())) + ")"
+        if self.skipped_by:
+            text += " (skipped: " + ", ".join(f"{k} {v:,}" for k, v in
+                                              sorted(self.skipped_by.items())) + ")"
+        if self.blank:
+            text += f"; {self.blank:,} blank lines ignored"
+        if self.rejects_file:
+            text += f"; rejects with line numbers in {self.rejects_file}"
+        return text
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# --- actor tables -------------------------------------------------------------------------------
+
+def known_actor_codes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Built-in codes plus those declared in the store behind ``con`` (if it is one)."""
+    codes = set(actor_codes.builtin_actors())
+    with contextlib.suppress(duckdb.Error):  # not a store connection: built-in codes only
+        codes |= {c for (c,) in con.execute("SELECT code FROM actors").fetchall()}
+    return codes
+
+
+def lookup_sql(con: duckdb.DuckDBPyConnection, expr: str, mapping: dict[str, str]) -> str:
+    """SQL for ``mapping.get(expr)`` as a perfect-hash lookup in two constant lists.
+
+    A join would do, but DuckDB cannot estimate a CSV scan's size and may hash the whole file
+    as the build side; a lookup keyed by DuckDB's own ``hash()`` costs O(1) per row and no
+    memory. The table size is the smallest at least 4x the keys with no collisions.
+    """
+    if not mapping:
+        return "CAST(NULL AS VARCHAR)"
+    keys = sorted(mapping)
+    hashes = [h for (h,) in con.execute("SELECT hash(k) FROM unnest(?) AS t(k)",
+                                        [keys]).fetchall()]
+    size = 4 * len(keys)
+    while len({h % size for h in hashes}) < len(keys):
+        size += 1
+    slots_k: list[str | None] = [None] * size
+    slots_v: list[str | None] = [None] * size
+    for key, h in zip(keys, hashes, strict=True):
+        slots_k[h % size], slots_v[h % size] = key, mapping[key]
+
+    def lst(values: list[str | None]) -> str:
+        return "[" + ", ".join("NULL" if v is None else _s(v) for v in values) + "]"
+
+    slot = f"(CAST(hash({expr}) % {size} AS BIGINT) + 1)"
+    return (f"(CASE WHEN {lst(slots_k)}[{slot}] = {expr} THEN {lst(slots_v)}[{slot}] END)")
+
+
+# --- the pipeline -------------------------------------------------------------------------------
+
+def lines_sql(plain: Path, encoding: str) -> str:
+    """Every line of ``plain`` with its 1-based number (blank lines give NULL)."""
+    # NUL as the delimiter: a text line never holds one, and a line that does (a preallocated
+    # file still being filled) fails loudly with its line number.
+    return (f"(SELECT row_number() OVER () AS line, l FROM read_csv({_s(plain)}, "
+            f"columns={{'l': 'VARCHAR'}}, delim=chr(0), quote='', escape='', header=false, "
+            f"auto_detect=false, encoding={_s(encoding)}, buffer_size={_BUFFER}))")
+
+
+def _typed_sql(layout: Layout, base: str) -> str:
+    """``base`` has (line, l); the result adds n (field count) and the layout's fields."""
+    fields = ", ".join(f"{sql} AS {name}" for name, sql in layout.fields.items())
+    return (f"(SELECT line, l, len(f) AS n, {fields} FROM "
+            f"(SELECT line, l, string_split(l, chr(9)) AS f FROM {base}))")
+
+
+def _width_bad(layout: Layout) -> str:
+    widths = ", ".join(str(w) for w in layout.widths)
+    if layout.trailing_tabs:
+        return (f"(n NOT IN ({widths}) AND NOT (n > {max(layout.widths)} AND "
+                f"len(rtrim(l, chr(9) || chr(13))) - len(replace(rtrim(l, chr(9) || chr(13)), "
+                f"chr(9), '')) + 1 IN ({widths})))")
+    return f"n NOT IN ({widths})"
+
+
+def _err_sql(layout: Layout) -> str:
+    cases = ["WHEN l IS NULL THEN 'blank'", f"WHEN {_width_bad(layout)} THEN 'columns'"]
+    cases += [f"WHEN {r.failing} THEN {_s(r.field)}" for r in layout.rules]
+    cases += [f"WHEN {sql} THEN {_s('skip:' + reason)}" for reason, sql in layout.skip]
+    return "CASE " + " ".join(cases) + " END"
+
+
+def _problems_sql(layout: Layout) -> str:
+    """A list of every problem of a row (only evaluated for rejected rows)."""
+    expected = " or ".join(str(w) for w in layout.widths)
+    items = ", ".join(
+        f"CASE WHEN {r.failing} THEN {{'field': {_s(r.field)}, 'reason': {_s(r.reason)}, "
+        f"'value': CAST({r.value} AS VARCHAR)}} END" for r in layout.rules)
+    return (f"CASE WHEN {_width_bad(layout)} THEN [{{'field': 'columns', "
+            f"'reason': 'has ' || n || ' tab-separated fields, expected {expected} "
+            f"({layout.label})', 'value': CAST(n AS VARCHAR)}}] "
+            f"ELSE list_filter([{items}], lambda x: x IS NOT NULL) END")
+
+
+def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
+               plain: Path, workdir: Path | None, before: FileState, encoding: str = "utf-8",
+               rejects: str | Path | bool | None = None) -> tuple[Batch, Summary]:
+    """Run the check pass, write rejects, and return the batch of good rows and the summary.
+
+    One scan parses, checks and normalises every line into a temporary table, so what the
+    store ingests is exactly what was checked. ``rejects``: where to write rejected lines (a
+    file or a directory); default next to the input as ``NAME.rejects.jsonl``; False: none.
+    """
+    file = str(path)
+    rows = f"_coded_rows_{uuid.uuid4().hex[:12]}"
+    base = lines_sql(plain, encoding)
+    typed = _typed_sql(layout, f"(SELECT line, l FROM {base} WHERE line >= "
+                               f"{layout.first_data_line})")
+    sel = layout.select
+    good = "e IS NULL"
+    try:
+        try:
+            con.execute(f"""CREATE TEMP TABLE {rows} AS
+                SELECT line, e AS err,
+                       CASE WHEN e IS NULL THEN CAST({layout.key} AS VARCHAR) END AS key,
+                       CASE WHEN e IS NOT NULL AND NOT starts_with(e, 'skip:') AND e <> 'blank'
+                            THEN l END AS text,
+                       CASE WHEN {good} THEN {sel['date']} END AS date,
+                       CASE WHEN {good} THEN {sel['actor']} END AS actor,
+                       CASE WHEN {good} THEN {sel['target']} END AS target,
+                       CASE WHEN {good} THEN {sel['kind']} END AS kind,
+                       CASE WHEN {good} THEN {sel['attrs']} END AS attrs,
+                       CASE WHEN {good} THEN {sel['summary']} END AS summary
+                FROM (SELECT *, {_err_sql(layout)} AS e FROM {typed})""")
+        except duckdb.Error as exc:
+            raise _read_error(file, exc) from None
+        if FileState.of(path) != before:
+            raise IngestError.single(
+                "the file changed while it was being read (still being written?); nothing was "
+                "ingested; retry when it is complete", file=file)
+        _mark_duplicates(con, rows, base)
+        counts = dict(con.execute(f"SELECT coalesce(err, ''), count(*) FROM {rows} "
+                                  "GROUP BY ALL").fetchall())
+        rejects_path = _write_rejects(con, path, layout, rows, rejects, any(
+            e and e != "blank" and not e.startswith("skip:") for e in counts))
+    except BaseException:
+        con.execute(f"DROP TABLE IF EXISTS {rows}")
+        raise
+    finally:
+        discard(workdir)  # the rows are in DuckDB now; the decompressed copy can go
+    lines = sum(counts.values())
+    blank = counts.pop("blank", 0)
+    accepted = counts.pop("", 0)
+    rejected_by = {e: c for e, c in counts.items() if not e.startswith("skip:")}
+    skipped_by = {e.removeprefix("skip:"): c for e, c in counts.items() if e.startswith("skip:")}
+    summary = Summary(file=file, format=layout.format, lines=lines, accepted=accepted,
+                      rejected=sum(rejected_by.values()), skipped=sum(skipped_by.values()),
+                      blank=blank, rejected_by=rejected_by, skipped_by=skipped_by,
+                      rejects_file=str(rejects_path) if rejects_path else None)
+    relation = con.sql(f"""SELECT line AS _loc, date, CAST(NULL AS DATE) AS "end", actor, target,
+        kind, attrs, {_s(layout.source)} AS source, key AS source_ref,
+        {_s(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
+        FROM {rows} WHERE err IS NULL""")
+    batch = Batch(file=file, format=layout.format, data=relation, loc="line",
+                  notes=(summary.describe(),))
+    weakref.finalize(batch, _drop, con, rows)
+    (log.warning if summary.rejected else log.info)("%s", summary.describe())
+    return batch, summary
+
+
+def _mark_duplicates(con: duckdb.DuckDBPyConnection, keys: str, base: str) -> bool:
+    """Reject repeats of a key seen earlier in the file (their text is read back from the
+    file: duplicates are rare, so the extra scan happens only when there are some)."""
+    found = con.execute(f"""SELECT count(*) FROM (SELECT key FROM {keys} WHERE err IS NULL
+                            GROUP BY key HAVING count(*) > 1)""").fetchall()[0][0]
+    if not found:
+        return False
+    con.execute(f"""UPDATE {keys} SET err = 'duplicate' FROM (
+        SELECT line AS dup_line FROM (
+            SELECT line, min(line) OVER (PARTITION BY key) AS first FROM {keys}
+            WHERE err IS NULL) WHERE line > first) d WHERE {keys}.line = d.dup_line""")
+    con.execute(f"""UPDATE {keys} SET text = b.l FROM {base} b
+                    WHERE {keys}.err = 'duplicate' AND b.line = {keys}.line""")
+    return True
+
+
+def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, keys: str,
+                   rejects: str | Path | bool | None, rejected: bool) -> Path | None:
+    """Write the rejected lines (atomically) and return the file, or None when there are none
+    (a stale rejects file from an earlier read of the same input is removed)."""
+    if rejects is False:
+        return None
+    target = Path(rejects) if rejects not in (None, True) else \
+        path.with_name(path.name + REJECTS_SUFFIX)
+    if target.is_dir():
+        target = target / (path.name + REJECTS_SUFFIX)
+    if not rejected:
+        if rejects in (None, True) and target.exists():
+            target.unlink()
+        return None
+    typed = _typed_sql(layout, f"(SELECT line, text AS l FROM {keys} WHERE text IS NOT NULL "
+                               "AND err <> 'duplicate')")
+    first = (f"(SELECT line, min(line) OVER (PARTITION BY key) AS first FROM {keys} "
+             "WHERE err IS NULL OR err = 'duplicate')")
+    query = f"""
+        SELECT {_s(str(path))} AS file, line, {_problems_sql(layout)} AS problems, l AS text
+        FROM {typed}
+        UNION ALL
+        SELECT {_s(str(path))}, k.line,
+               [{{'field': 'key', 'reason': 'duplicate: same {layout.label} key as line ' ||
+                  f.first, 'value': CAST(k.key AS VARCHAR)}}], k.text
+        FROM {keys} k JOIN {first} f ON f.line = k.line WHERE k.err = 'duplicate'
+        ORDER BY line"""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        con.execute(f"COPY ({query}) TO {_s(tmp)} (FORMAT json)")
+        os.replace(tmp, target)
+    except (OSError, duckdb.Error) as exc:
+        tmp.unlink(missing_ok=True)
+        raise IngestError.single(f"cannot write the rejects file ({exc}); nothing was ingested",
+                                 file=str(target)) from None
+    return target
+
+
+def _drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    with contextlib.suppress(duckdb.Error):  # a closed connection took its temp tables along
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _read_error(file: str, exc: duckdb.Error) -> IngestError:
+    text = str(exc)
+    first = text.split("\n", 1)[0]
+    line = None
+    match = re.search(r"[Ll]ine:? (\d+)", text)
+    if match:
+        line = int(match.group(1))
+    if "Expected Number of Columns: 1" in text:
+        message = ("a NUL byte in the line: the file is corrupt or still being written; "
+                   "nothing was ingested")
+    elif "unicode" in text.lower() or "encoding" in text.lower():
+        message = "not valid UTF-8 text; pass encoding='latin-1' (--encoding latin-1)"
+    else:
+        message = f"cannot read the file ({first}); nothing was ingested"
+    return IngestError(f"{file}: {message}", [Problem(message, file=file, line=line)])
+
+
+def prepare(path: Path, *, allow_unterminated: bool = False) -> tuple[Path, Path | None,
+                                                                       FileState]:
+    """Guard ``path`` and return (plain file to read, temp dir to remove later, state before)."""
+    file = str(path)
+    reason = in_progress_reason(path)
+    if reason:
+        raise IngestError.single(f"refusing a file still being written: {reason}", file=file)
+    before = FileState.of(path)
+    if before.size == 0:
+        raise IngestError.single("the file is empty", file=file)
+    kind = compression_of(path)
+    workdir = None
+    plain = path
+    if kind is not None:
+        workdir = Path(tempfile.mkdtemp(prefix="detente-coded-"))
+        try:
+            plain = _decompress(path, kind, workdir)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+    try:
+        if not allow_unterminated:
+            _check_terminated(plain, file)
+    except BaseException:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    return plain, workdir, before
+
+
+def discard(workdir: Path | None) -> None:
+    """Remove a temporary directory made by :func:`prepare` (after a failure)."""
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def today() -> dt.date:
+    """The latest date a coded row may carry (tomorrow, for time zones ahead of UTC)."""
+    return dt.date.today() + dt.timedelta(days=1)
+
+
+def json_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class FileIngest:
+    """One file ingested: what the store did and, for coded data, the read summary."""
+
+    file: str
+    format: str
+    result: IngestResult
+    summary: Summary | None
+
+    def describe(self) -> str:
+        r = self.result
+        text = (f"{r.file}: {r.rows:,} rows, {r.added:,} events added, {r.unchanged:,} already "
+                "present")
+        if self.summary is not None and (self.summary.rejected or self.summary.skipped):
+            text += (f"; {self.summary.rejected:,} rejected, {self.summary.skipped:,} skipped"
+                     + (f" (rejects: {self.summary.rejects_file})"
+                        if self.summary.rejects_file else ""))
+        return text
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "format": self.format, "result": dict(self.result.__dict__),
+                "summary": self.summary.to_json_dict() if self.summary else None}
+
+
+def ingest(store: Store, path: str | Path, fmt: str | None = None, *,
+           progress: Progress | None = None, **options: Any) -> FileIngest:
+    """Ingest one file with any adapter (detected when ``fmt`` is None), in one transaction,
+    returning the store's result and, for GDELT/ICEWS/POLECAT, the summary with rejects."""
+    from detente.events import ingest as ingest_lib
+
+    path = Path(path)
+    if not path.exists():
+        raise IngestError.single("file not found", file=str(path))
+    fmt = fmt or ingest_lib.detect(path)
+    registry = ingest_lib.adapters()
+    if fmt not in registry:
+        raise IngestError.single(f"unknown format; expected one of {', '.join(registry)}",
+                                 file=str(path), field="format", value=fmt)
+    module = registry[fmt]
+    if hasattr(module, "read_with_summary"):
+        batch, summary = module.read_with_summary(path, store.con, **options)
+    else:
+        batch, summary = ingest_lib.read(path, store.con, fmt, **options), None
+    result = ingest_lib.ingest_batch(store, batch, progress=progress)
+    return FileIngest(file=str(path), format=fmt, result=result, summary=summary)

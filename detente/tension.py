@@ -1,0 +1,380 @@
+"""Tension index per dyad, and quiet windows (periods with no provocation).
+
+**Event weight.** Every event between the two states of a dyad (either direction) gets a
+weight on the Goldstein conflict-cooperation scale (-10 most conflictual, +10 most
+cooperative): its own ``attrs.goldstein`` when the source codes one (GDELT, ICEWS intensity,
+POLECAT intensity), otherwise the kind's weight from :data:`KIND_WEIGHTS`, anchored on the
+Goldstein score of the CAMEO code nearest the kind (``kinds.CODES``). With ``per_mention`` a
+coded event counts once per news mention (``attrs.mentions``, GDELT).
+
+**Series.** Per day (or ISO week, Monday first) over the whole span, days without events
+included: ``events``; ``conflict`` = sum of -w over negative weights; ``cooperation`` = sum of
+w over positive weights; ``tension`` = conflict - cooperation (= -sum w); ``mean_weight``.
+**Smoothing**: an exponentially weighted moving average of ``tension`` with half-life ``h``
+(in days, converted to periods for weekly series): s_0 = x_0, s_t = (1 - a) s_(t-1) + a x_t,
+a = 1 - 2^(-1/h).
+
+**Windows.** A provocation is an event whose kind is in ``kinds`` (default: nuclear tests,
+missile tests, provocations; coded data reach ``provocation`` through the CAMEO/PLOVER mapping)
+or, with ``max_weight``, whose weight is at most that. Between consecutive provocation days
+lie the quiet windows; each is listed with its first and last quiet day, its length, the
+provocations that opened and ended it (none for the first, and an open window still running
+at the end of the record is marked ``ongoing``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.signal import lfilter
+
+from detente.errors import ParameterError
+from detente.events.kinds import Kind
+from detente.events.store import Store
+
+ONE_DAY = dt.timedelta(days=1)
+
+# Weight of an event with no coded Goldstein score, by kind (see the module docstring).
+KIND_WEIGHTS: dict[str, float] = {
+    Kind.NUCLEAR_TEST: -10.0,          # the scale's extreme (CAMEO 20x)
+    Kind.MISSILE_TEST: -7.2,           # CAMEO 150 demonstrate military power
+    Kind.MILITARY_EXERCISE: -7.2,      # CAMEO 150; by status, see EXERCISE_WEIGHTS
+    Kind.SANCTIONS_DESIGNATION: -8.0,  # CAMEO 163 impose sanctions
+    Kind.SANCTIONS_RESOLUTION: -8.0,   # CAMEO 163
+    Kind.PROVOCATION: -7.0,            # CAMEO 138 threaten with military force
+    Kind.SUMMIT: 7.0,                  # CAMEO 046 negotiate (at the top)
+    Kind.TALKS: 7.0,                   # CAMEO 046 engage in negotiation
+    Kind.AGREEMENT: 8.0,               # CAMEO 057 sign formal agreement
+    Kind.PROPOSAL: 4.0,                # CAMEO 036 express intent to meet or negotiate
+    Kind.ANNOUNCEMENT: 0.0,            # CAMEO 010 make statement
+    Kind.OTHER: 0.0,                   # no code, no score
+}
+# An exercise scaled down weighs half; one postponed or suspended is a de-escalatory step.
+EXERCISE_WEIGHTS: dict[str, float] = {"held": -7.2, "scaled_down": -3.6, "postponed": 2.0,
+                                      "suspended": 2.0}
+PROVOCATION_KINDS: tuple[str, ...] = (Kind.NUCLEAR_TEST, Kind.MISSILE_TEST, Kind.PROVOCATION)
+
+_DYAD_RE = re.compile(r"^\s*([A-Z][A-Z0-9_]{1,15})\s*-\s*([A-Z][A-Z0-9_]{1,15})\s*$")
+_SPAN_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dw]?)\s*$")
+
+
+def _lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Dyad:
+    """Two actors; events count in either direction."""
+
+    a: str
+    b: str
+
+    @classmethod
+    def parse(cls, text: str) -> Dyad:
+        match = _DYAD_RE.match(text.upper())
+        if not match or match[1] == match[2]:
+            raise ParameterError.single("expected two different actor codes as A-B, e.g. "
+                                        "PRK-USA", field="dyad", value=text)
+        return cls(match[1], match[2])
+
+    @property
+    def label(self) -> str:
+        return f"{self.a}-{self.b}"
+
+    def sql(self) -> str:
+        a, b = _lit(self.a), _lit(self.b)
+        return f"((actor = {a} AND target = {b}) OR (actor = {b} AND target = {a}))"
+
+
+def parse_halflife(text: str | float | None) -> float | None:
+    """``"4w"`` -> 28.0, ``"10d"`` or ``"10"`` -> 10.0 (days); None stays None."""
+    if text is None:
+        return None
+    if isinstance(text, int | float):
+        days = float(text)
+    else:
+        match = _SPAN_RE.match(text)
+        if not match:
+            raise ParameterError.single("expected a half-life such as 10d or 4w", field="smooth",
+                                        value=text)
+        days = float(match[1]) * (7 if match[2] == "w" else 1)
+    if days <= 0:
+        raise ParameterError.single("the half-life must be positive", field="smooth",
+                                    value=text)
+    return days
+
+
+def weight_sql(per_mention: bool = False) -> str:
+    """SQL for an event's weight over the store's event columns (see the module docstring)."""
+    kinds = " ".join(f"WHEN {_lit(k)} THEN {w}" for k, w in KIND_WEIGHTS.items())
+    status = " ".join(f"WHEN {_lit(s)} THEN {w}" for s, w in EXERCISE_WEIGHTS.items())
+    weight = f"""coalesce(TRY_CAST(json_extract_string(attrs, '$.goldstein') AS DOUBLE),
+        CASE WHEN kind = 'military_exercise' THEN
+             CASE json_extract_string(attrs, '$.status') {status} ELSE {KIND_WEIGHTS[
+                 Kind.MILITARY_EXERCISE]} END
+             ELSE CASE kind {kinds} ELSE 0.0 END END)"""
+    if per_mention:
+        weight = (f"({weight}) * greatest(coalesce(TRY_CAST(json_extract_string(attrs, "
+                  "'$.mentions') AS DOUBLE), 1), 1)")
+    return weight
+
+
+def _filters(start: dt.date | None, end: dt.date | None,
+             sources: Sequence[str] | None) -> list[str]:
+    where = []
+    if start is not None:
+        where.append(f"date >= DATE '{start.isoformat()}'")
+    if end is not None:
+        where.append(f"date <= DATE '{end.isoformat()}'")
+    if sources:
+        where.append(f"source IN ({', '.join(_lit(s) for s in sources)})")
+    return where
+
+
+def event_weights(store: Store, dyad: Dyad | str, *, start: dt.date | None = None,
+                  end: dt.date | None = None, sources: Sequence[str] | None = None,
+                  per_mention: bool = False) -> pd.DataFrame:
+    """Every event of the dyad with its weight (date, id, actor, target, kind, source,
+    weight): the inputs of :func:`tension`, for inspection."""
+    dyad = Dyad.parse(dyad) if isinstance(dyad, str) else dyad
+    where = " AND ".join([dyad.sql(), *_filters(start, end, sources)])
+    return store.con.sql(f"""SELECT date, id, actor, target, kind, source,
+        {weight_sql(per_mention)} AS weight FROM events WHERE {where}
+        ORDER BY date, id""").df()
+
+
+@dataclass(frozen=True)
+class TensionSeries:
+    """A dyad's tension index: one row per period (see the module docstring)."""
+
+    dyad: Dyad
+    freq: str
+    halflife_days: float | None
+    per_mention: bool
+    frame: pd.DataFrame = field(repr=False)
+
+    @property
+    def periods(self) -> int:
+        return len(self.frame)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        rows = []
+        for row in self.frame.itertuples(index=False):
+            item = {"date": row.date.isoformat(), "events": int(row.events),
+                    "conflict": float(row.conflict), "cooperation": float(row.cooperation),
+                    "tension": float(row.tension),
+                    "mean_weight": None if pd.isna(row.mean_weight) else float(row.mean_weight)}
+            if self.halflife_days is not None:
+                item["smoothed"] = float(row.smoothed)
+            rows.append(item)
+        return {"dyad": self.dyad.label, "freq": "weekly" if self.freq == "W" else "daily",
+                "halflife_days": self.halflife_days, "per_mention": self.per_mention,
+                "weights": {"kinds": {str(k): v for k, v in KIND_WEIGHTS.items()},
+                            "military_exercise_status": EXERCISE_WEIGHTS},
+                "series": rows}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_json_dict())
+
+
+def ewma(values: np.ndarray, halflife_periods: float) -> np.ndarray:
+    """s_0 = x_0, s_t = (1 - a) s_(t-1) + a x_t with a = 1 - 2^(-1/h)."""
+    values = np.asarray(values, dtype=float)
+    if not len(values):
+        return values
+    alpha = 1.0 - 2.0 ** (-1.0 / halflife_periods)
+    # y[t] = a x[t] + (1 - a) y[t-1] with y[-1] = x[0], so y[0] = x[0].
+    out, _ = lfilter([alpha], [1.0, alpha - 1.0], values, zi=[(1.0 - alpha) * values[0]])
+    return out
+
+
+def tension(store: Store, dyad: Dyad | str, *, weekly: bool = False,
+            smooth: str | float | None = None, start: dt.date | None = None,
+            end: dt.date | None = None, sources: Sequence[str] | None = None,
+            per_mention: bool = False) -> TensionSeries:
+    """The dyad's daily (or weekly) tension series, optionally smoothed (see module doc).
+
+    The span runs from ``start`` (default: the dyad's first event) to ``end`` (default: its
+    last event), every period present.
+    """
+    dyad = Dyad.parse(dyad) if isinstance(dyad, str) else dyad
+    halflife = parse_halflife(smooth)
+    if start is not None and end is not None and end < start:
+        raise ParameterError.single(f"the end {end} is before the start {start}", field="to",
+                                    value=end.isoformat())
+    where = " AND ".join([dyad.sql(), *_filters(start, end, sources)])
+    daily = store.con.sql(f"""SELECT date, count(*) AS events,
+            sum(CASE WHEN w < 0 THEN -w ELSE 0 END) AS conflict,
+            sum(CASE WHEN w > 0 THEN w ELSE 0 END) AS cooperation, sum(w) AS net
+        FROM (SELECT date, {weight_sql(per_mention)} AS w FROM events WHERE {where})
+        GROUP BY date ORDER BY date""").df()
+    first = start or (daily["date"].min().date() if len(daily) else None)
+    last = end or (daily["date"].max().date() if len(daily) else None)
+    columns = ["date", "events", "conflict", "cooperation", "tension", "mean_weight"]
+    if first is None or last is None:
+        frame = pd.DataFrame(columns=columns)
+    else:
+        days = pd.date_range(first, last, freq="D")
+        daily = daily.set_index(pd.to_datetime(daily["date"])).drop(columns="date")
+        daily = daily.reindex(days, fill_value=0)
+        daily.index.name = "date"
+        if weekly:
+            # ISO weeks, labelled by their Monday (the first week may start before `first`).
+            daily = daily.resample("W-MON", label="left", closed="left").sum()
+        frame = daily.reset_index()
+        frame["events"] = frame["events"].astype(int)
+        frame["tension"] = frame["conflict"] - frame["cooperation"]
+        frame["mean_weight"] = np.where(frame["events"] > 0,
+                                        frame["net"] / frame["events"].where(
+                                            frame["events"] > 0, 1), np.nan)
+        frame["date"] = frame["date"].dt.date
+        frame = frame[columns]
+    if halflife is not None:
+        periods = halflife / 7.0 if weekly else halflife
+        frame["smoothed"] = ewma(frame["tension"].to_numpy(dtype=float), periods)
+    return TensionSeries(dyad=dyad, freq="W" if weekly else "D", halflife_days=halflife,
+                         per_mention=per_mention, frame=frame.reset_index(drop=True))
+
+
+# --- windows ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Provocation:
+    """An event that opened or ended a quiet window."""
+
+    id: str
+    date: dt.date
+    actor: str
+    target: str | None
+    kind: str
+    weight: float
+    summary: str | None
+    source: str
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "date": self.date.isoformat(), "actor": self.actor,
+                "target": self.target, "kind": self.kind, "weight": self.weight,
+                "summary": self.summary, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Window:
+    """Quiet days ``start..end`` (inclusive) between provocations."""
+
+    start: dt.date
+    end: dt.date
+    opened_by: tuple[Provocation, ...]
+    ended_by: tuple[Provocation, ...]
+    ongoing: bool
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days,
+                "ongoing": self.ongoing,
+                "opened_by": [p.to_json_dict() for p in self.opened_by],
+                "ended_by": [p.to_json_dict() for p in self.ended_by]}
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Quiet windows of at least ``min_days`` over ``start..end``."""
+
+    start: dt.date | None
+    end: dt.date | None
+    min_days: int
+    actors: tuple[str, ...]
+    dyad: Dyad | None
+    kinds: tuple[str, ...]
+    max_weight: float | None
+    windows: tuple[Window, ...]
+    provocations: int
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """One row per window: start, end, days, ongoing, ended_by (first event id), ended_on,
+        ended_kind, ended_actor."""
+        rows = [{"start": w.start, "end": w.end, "days": w.days, "ongoing": w.ongoing,
+                 "ended_by": w.ended_by[0].id if w.ended_by else None,
+                 "ended_kind": w.ended_by[0].kind if w.ended_by else None,
+                 "ended_actor": w.ended_by[0].actor if w.ended_by else None}
+                for w in self.windows]
+        return pd.DataFrame(rows, columns=["start", "end", "days", "ongoing", "ended_by",
+                                           "ended_kind", "ended_actor"])
+
+    @property
+    def current(self) -> Window | None:
+        """The window running at the end of the record, if it is long enough to be listed."""
+        return self.windows[-1] if self.windows and self.windows[-1].ongoing else None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {"start": self.start.isoformat() if self.start else None,
+                "end": self.end.isoformat() if self.end else None, "min_days": self.min_days,
+                "actors": list(self.actors), "dyad": self.dyad.label if self.dyad else None,
+                "kinds": list(self.kinds), "max_weight": self.max_weight,
+                "provocations": self.provocations,
+                "windows": [w.to_json_dict() for w in self.windows]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_json_dict())
+
+
+def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = None,
+            dyad: Dyad | str | None = None, kinds: Sequence[str] | None = None,
+            max_weight: float | None = None, start: dt.date | None = None,
+            end: dt.date | None = None, sources: Sequence[str] | None = None) -> Windows:
+    """Quiet windows of at least ``min_days`` days (see the module docstring).
+
+    ``actors`` limits provocations to those done by these actors, ``dyad`` to those between
+    its two states. The span is ``start`` (default: the record's first day) to ``end``
+    (default: its last day).
+    """
+    if min_days < 1:
+        raise ParameterError.single("must be at least 1", field="min_days", value=min_days)
+    kinds = tuple(kinds) if kinds else tuple(str(k) for k in PROVOCATION_KINDS)
+    unknown = [k for k in kinds if k not in {x.value for x in Kind}]
+    if unknown:
+        raise ParameterError.single("unknown kind", field="kinds", value=", ".join(unknown))
+    dyad = Dyad.parse(dyad) if isinstance(dyad, str) else dyad
+    first, last = store.date_range()
+    span_start, span_end = start or first, end or last
+    if span_start is None or span_end is None:
+        return Windows(start, end, min_days, tuple(actors or ()), dyad, kinds, max_weight, (), 0)
+    if span_end < span_start:
+        raise ParameterError.single(f"the end {span_end} is before the start {span_start}",
+                                    field="to", value=span_end.isoformat())
+    test = f"kind IN ({', '.join(_lit(k) for k in kinds)})"
+    if max_weight is not None:
+        test = f"({test} OR {weight_sql()} <= {float(max_weight)})"
+    where = [test, *_filters(span_start, span_end, sources)]
+    if actors:
+        where.append(f"actor IN ({', '.join(_lit(a) for a in actors)})")
+    if dyad is not None:
+        where.append(dyad.sql())
+    rows = store.con.sql(f"""SELECT id, date, actor, target, kind, {weight_sql()} AS weight,
+        summary, source FROM events WHERE {' AND '.join(where)} ORDER BY date, id""").fetchall()
+    by_day: dict[dt.date, list[Provocation]] = {}
+    for r in rows:
+        by_day.setdefault(r[1], []).append(Provocation(*r))
+    days = sorted(by_day)
+    found: list[Window] = []
+    previous: dt.date | None = None
+    for day in [*days, None]:
+        quiet_start = span_start if previous is None else previous + ONE_DAY
+        quiet_end = span_end if day is None else day - ONE_DAY
+        if quiet_end >= quiet_start and (quiet_end - quiet_start).days + 1 >= min_days:
+            found.append(Window(quiet_start, quiet_end,
+                                tuple(by_day[previous]) if previous else (),
+                                tuple(by_day[day]) if day else (), ongoing=day is None))
+        previous = day
+    return Windows(span_start, span_end, min_days, tuple(actors or ()), dyad, kinds, max_weight,
+                   tuple(found), len(rows))
