@@ -111,7 +111,7 @@ def test_cli_sweep_on_the_cluster_matches_local(cluster, tmp_path: Path):
     done = CliRunner().invoke(app, [*common, "--out", str(remote), "--scheduler",
                                     cluster.scheduler_address, "--json"])
     assert done.exit_code == 0, done.output
-    data = json.loads(done.stdout)
+    data = json.loads(done.stdout, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
     assert data["backend"] == "dask" and data["points"] == 4
     pd.testing.assert_frame_equal(pd.read_parquet(local), pd.read_parquet(remote),
                                   check_exact=True)

@@ -99,7 +99,7 @@ def sweep(
         emit_json({"out": str(target), "points": len(frame), "runs": runs, "seed": result.seed,
                    "backend": result.backend, "elapsed_s": round(result.elapsed, 3),
                    "rates": {k: r.as_dict() for k, r in found.items()},
-                   "rows": frame.to_dict("records")})
+                   "rows": frame.astype(object).where(frame.notna(), None).to_dict("records")})
         return
     console.print(f"[bold]{model.agreement}[/]: {len(frame)} grid points x {runs:,} runs "
                   f"(seed {result.seed}) on {result.backend} in {result.elapsed:.2f} s")
