@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -73,8 +74,8 @@ def test_rates_estimated_from_the_store_show_their_source(tmp_path: Path):
 
     db = tmp_path / "ev.duckdb"
     with Store(db, empty=True) as store:
-        store.ingest_events([make_event("t", __import__("datetime").date(2017, 7, 4), "PRK",
-                                        "missile_test", {"class": "ICBM"})])
+        store.ingest_events([make_event("t", dt.date(2017, 7, 4), "PRK", "missile_test",
+                                        {"class": "ICBM"})])
     done = run("simulate", "post-olympic-pause", "--runs", "500", "--seed", "1", "--db",
                str(db), "--json")
     assert done.exit_code == 0, done.output
