@@ -28,8 +28,10 @@ router = APIRouter(prefix="/api")
 bearer = HTTPBearer(auto_error=False, description="The operator's token (DETENTE_TOKEN).")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 DEFAULT_WHATIF_FROM = dt.date(2006, 1, 1)
-# The work of one simulation is bounded like max_runs weekly runs over ten years.
+# The work of one simulation is bounded like max_runs weekly runs over ten years, and its
+# horizon (the engine steps period by period) by ten years of days.
 REFERENCE_PERIODS = 522
+MAX_HORIZON_PERIODS = 3653
 
 
 # --- response and request models (for the OpenAPI schema) ------------------------------------
@@ -130,7 +132,7 @@ class SimulateOut(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in (
-        (404, "Not found"), (413, "Over a size or run limit"),
+        (400, "Malformed request body"), (404, "Not found"), (413, "Over a size or run limit"),
         (422, "Invalid input (every problem listed)"), (503, "The event store is unusable"))}
 WRITE_ERRORS = {**ERRORS, 401: {"model": ErrorBody, "description": "Missing or wrong token"}}
 
@@ -354,7 +356,10 @@ def plan_simulation(st, body: SimulateBody):
                                             f"{', '.join(spec.parties)}", field=option,
                                             value=code)
     strategies = {code: strategy_mod.parse(text) for code, text in body.strategies.items()}
-    model_mod.horizon_periods(body.horizon, body.period)
+    periods = model_mod.horizon_periods(body.horizon, body.period)
+    if periods > MAX_HORIZON_PERIODS:
+        raise LimitError(f"a horizon of {periods:,} {body.period}s; this server simulates at "
+                         f"most {MAX_HORIZON_PERIODS:,} periods")
     with st.access.read() as store:
         model, rates = build_model(spec, period=body.period, horizon=body.horizon,
                                    rates=dict(body.rates), store=store)
