@@ -83,7 +83,7 @@ def test_page_is_self_contained(page):
     # external script, stylesheet, font or CDN. The browser test checks the actual requests.
     ours = page.replace(plotly_js, "")
     assert not re.search(r"<script[^>]+src=", ours)
-    assert not re.search(r"<link[^>]+href=", ours)
+    assert not re.search(r"<link[^>]+href=\"(?!data:)", ours)  # the icon is a data: URL
     assert "@import" not in ours and "@font-face" not in ours
     assert "cdn" not in ours.lower()
 
@@ -129,6 +129,20 @@ def test_survival_panels_carry_both_curves(report, page):
     lines = [t for t in traces if t.get("name") == report.agreement("post-olympic-pause").title
              and t.get("xaxis") == "x2"]
     assert lines and lines[0]["y"][:5] == pytest.approx(curve["p"][:5])
+
+
+def test_tension_panel_is_the_library_series(report, page, bundled):
+    from detente import tension
+
+    with Store(bundled, read_only=True) as store:
+        expected = tension.tension(store, "PRK-USA", weekly=True, smooth="8w")
+    assert report.tension.periods == expected.periods
+    traces = _figure_data(page, "tension")
+    bars = next(t for t in traces if t.get("type") == "bar")
+    assert len(bars["x"]) == expected.periods
+    assert sum(bars["y"]) == pytest.approx(float(expected.frame["tension"].sum()))
+    events = int(expected.frame["events"].sum())
+    assert f"counts {events:,} events" in " ".join(report.summary())
 
 
 def test_verification_table_shows_critical_detection(report, page):

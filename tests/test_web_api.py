@@ -245,3 +245,19 @@ def test_dashboard_pages_render(client):
     assert client.get("/dialogue").status_code == 200
     js = client.get("/static/plotly.min.js")
     assert js.status_code == 200 and "plotly" in js.text[:2000].lower()
+
+
+def test_tension_series(client, bundled):
+    from detente import tension
+
+    r = client.get("/api/tension", params={"dyad": "PRK-USA", "smooth": "4w"})
+    with Store(bundled, read_only=True) as store:
+        expected = tension.tension(store, "PRK-USA", weekly=True, smooth="4w")
+    body = r.json()
+    assert r.status_code == 200 and body["dyad"] == "PRK-USA"
+    assert len(body["series"]) == expected.periods
+    assert sum(row["events"] for row in body["series"]) == int(expected.frame["events"].sum())
+    assert client.get("/api/tension", params={"dyad": "PRK"}).status_code == 422
+    huge = client.get("/api/tension", params={"weekly": "false", "from": "0001-01-01",
+                                              "to": "9999-01-01"})
+    assert huge.status_code == 413

@@ -45,6 +45,8 @@ class ReportOptions:
     proposals: tuple[str, ...] | None = None
     compare: tuple[str, ...] | None = None
     horizon_days: float = 30.0
+    tension_dyad: str | None = "PRK-USA"
+    tension_smooth: str | None = "8w"
     timeline_limit: int = TIMELINE_LIMIT
     title: str = "detente report"
 
@@ -90,6 +92,7 @@ class AnalysisReport:
     timeline_note: str
     generated: str
     version: str = __version__
+    tension: Any | None = None
 
     def agreement(self, agreement_id: str) -> Agreement:
         for a in self.agreements:
@@ -198,13 +201,20 @@ def build(agreements: Sequence[Agreement], store: Store, options: ReportOptions 
     if options.scenario:
         _note(progress, f"dialogue {options.scenario}")
         dialogue, proposals = _dialogue(options)
+    tension = None
+    if options.tension_dyad:
+        from detente import tension as tension_lib
+
+        _note(progress, f"tension {options.tension_dyad}")
+        tension = tension_lib.tension(store, options.tension_dyad, weekly=True,
+                                      smooth=options.tension_smooth)
     _note(progress, "timeline")
     records, note = timeline_records(store, agreements, options.timeline_limit)
     return AnalysisReport(
         options=options, agreements=tuple(agreements), compared=compared, record=record,
         checks=checks, whatifs=whatifs, verification=views, simulations=simulations,
         dialogue=dialogue, proposals=proposals, timeline=records, timeline_note=note,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), tension=tension)
 
 
 def _by_id(agreements: Sequence[Agreement], agreement_id: str) -> Agreement:

@@ -149,6 +149,39 @@ def dialogue_figure(analysis, *, max_size: float = 46.0) -> go.Figure:
     return fig
 
 
+def tension_figure(series, windows: Sequence[tuple[str, Any, Any]] = ()) -> go.Figure:
+    """A dyad's tension index (bars per period, the smoothed line when computed), with
+    agreement windows ``(label, start, last day)`` shaded."""
+    frame = series.frame
+    dates = [d.isoformat() for d in frame["date"]]
+    unit = "week" if series.freq == "W" else "day"
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        x=dates, y=[float(v) for v in frame["tension"]], name=f"tension per {unit}",
+        marker={"color": ["#d73027" if v > 0 else "#1a9850" for v in frame["tension"]]},
+        customdata=np.column_stack([frame["events"], frame["conflict"], frame["cooperation"]]),
+        hovertemplate=("%{x}: tension %{y:.1f} (%{customdata[0]} events; conflict "
+                       "%{customdata[1]:.1f}, cooperation %{customdata[2]:.1f})<extra></extra>")))
+    if "smoothed" in frame:
+        fig.add_trace(go.Scatter(x=dates, y=[float(v) for v in frame["smoothed"]],
+                                 mode="lines", name=f"smoothed (half-life "
+                                 f"{series.halflife_days:g} days)",
+                                 line={"color": "#333", "width": 1.5}))
+    for k, (label, start, last) in enumerate(windows):
+        fig.add_vrect(x0=start.isoformat(), x1=last.isoformat(), line_width=0,
+                      fillcolor=rgba(series_colour(k), 0.10), layer="below",
+                      annotation_text=label,
+                      annotation_position="top left" if k % 2 == 0 else "bottom left",
+                      annotation_font_size=10)
+    layout = base_layout(f"Tension index {series.dyad.label} (conflict minus cooperation, "
+                         f"Goldstein-weighted, per {unit})")
+    layout.update(height=320, hovermode="closest", bargap=0,
+                  legend={"orientation": "h", "y": -0.2, "x": 0},
+                  xaxis={"type": "date", "rangeslider": {"visible": False}})
+    fig.update_layout(layout)
+    return fig
+
+
 def _ax(row: int) -> str:
     return "" if row == 1 else str(row)
 

@@ -136,8 +136,16 @@ def report_context(report, evidence_href: Callable[[str], str] = evidence_hash
             "simulation": tables.simulation_table(report.simulations)
             if report.simulations else None,
         }
+    tension = None
+    if report.tension is not None and int(report.tension.frame["events"].sum()):
+        windows = [(a.id, report.checks[a.id].start, report.checks[a.id].last_day)
+                   for a in report.agreements if a.id in report.compared]
+        tension = {"series": report.tension,
+                   "events": int(report.tension.frame["events"].sum()),
+                   "figure": figure_div(figures.tension_figure(report.tension, windows),
+                                        "tension")}
     return {
-        "report": report, "summary": report.summary(),
+        "report": report, "summary": report.summary(), "tension": tension,
         "glance": tables.summary_table(summary_rows(report)),
         "timeline": timeline_div(report),
         "agreements": agreement_sections(report, evidence_href),

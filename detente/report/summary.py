@@ -195,9 +195,22 @@ def _dialogue(report) -> list[str]:
     return out
 
 
+def _tension(report) -> list[str]:
+    series = report.tension
+    if series is None or not int(series.frame["events"].sum()):
+        return []
+    frame = series.frame
+    column = "smoothed" if "smoothed" in frame else "tension"
+    peak = frame.loc[frame[column].idxmax()]
+    return [f"The {series.dyad.label} tension index counts {int(frame['events'].sum()):,} "
+            f"events in which one side acts on the other; it peaks in the week of "
+            f"{peak['date']} ({column} {peak[column]:.1f})."]
+
+
 def summarise(report) -> list[str]:
-    """Paragraphs: the verdict, the reasons, the record, the dialogue."""
-    return [*_verdict(report), *_why(report), *_record(report), *_dialogue(report)]
+    """Paragraphs: the verdict, the reasons, the record, tension, the dialogue."""
+    return [*_verdict(report), *_why(report), *_record(report), *_tension(report),
+            *_dialogue(report)]
 
 
 def summary_rows(report) -> list[dict[str, Any]]:

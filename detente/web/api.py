@@ -32,6 +32,7 @@ DEFAULT_WHATIF_FROM = dt.date(2006, 1, 1)
 # horizon (the engine steps period by period) by ten years of days.
 REFERENCE_PERIODS = 522
 MAX_HORIZON_PERIODS = 3653
+MAX_TENSION_PERIODS = 40_000
 
 
 # --- response and request models (for the OpenAPI schema) ------------------------------------
@@ -392,6 +393,31 @@ def simulate_route(request: Request, body: SimulateBody) -> Response:
             response_model=JobOut, responses=ERRORS)
 def simulation_job(request: Request, job_id: Annotated[str, Path(max_length=64)]) -> Response:
     return json_response(state(request).jobs.get(job_id).as_dict())
+
+
+@router.get("/tension", summary="A dyad's tension index (issue 7), daily or weekly",
+            responses=ERRORS)
+def tension(request: Request,
+            dyad: Annotated[str, Query(max_length=40, description="Two actors, e.g. PRK-USA.")]
+            = "PRK-USA",
+            weekly: bool = True,
+            smooth: Annotated[str | None, Query(max_length=12, description="Half-life of the "
+                                                "smoothing, e.g. 4w or 10d.")] = None,
+            date_from: Annotated[dt.date | None, Query(alias="from")] = None,
+            date_to: Annotated[dt.date | None, Query(alias="to")] = None) -> Response:
+    from detente import tension as tension_lib
+
+    with state(request).access.read() as store:
+        first, last = store.date_range()
+        first, last = date_from or first, date_to or last
+        if first is not None and last is not None:
+            periods = ((last - first).days + 1) // (7 if weekly else 1)
+            if periods > MAX_TENSION_PERIODS:
+                raise LimitError(f"{periods:,} periods; at most {MAX_TENSION_PERIODS:,} per "
+                                 "request (use weekly=true or a shorter range)")
+        series = tension_lib.tension(store, dyad, weekly=weekly, smooth=smooth,
+                                     start=date_from, end=date_to)
+    return json_response(clean(series.to_json_dict()))
 
 
 @router.get("/dialogue/{scenario_id}", summary="Forecasts, zones of agreement, packages",

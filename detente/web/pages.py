@@ -139,6 +139,12 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
                                                  limit=TIMELINE_LIMIT)))
         total = store.count(EventFilter(kind=TIMELINE_KINDS, start=lo, end=hi))
         model, rates = build_model(spec, horizon=form["horizon"], store=store)
+        tension = None
+        if len(spec.parties) >= 2:
+            from detente import tension as tension_lib
+
+            tension = tension_lib.tension(store, f"{spec.parties[0]}-{spec.parties[1]}",
+                                          weekly=True, smooth="8w", start=lo, end=hi)
     sim = simulate(model, parsed, runs=runs, seed=seed, rates=rates)
     note = f"{len(records):,} of {total:,} events from {lo} to {hi}" if total > len(records) \
         else f"{total:,} events from {lo} to {hi}"
@@ -151,6 +157,9 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
                                                       sim.critical_detection())
     return {
         "check": report,
+        "tension": figure_div(figures.tension_figure(
+            tension, [(spec.id, report.start, report.last_day)]), "tension")
+        if tension is not None and int(tension.frame["events"].sum()) else None,
         "timeline": figure_div(timeline, "timeline"),
         "survival": figure_div(survival, "survival"),
         "breaches": tables.acts_table(report.breaches, f"Breaches ({len(report.breaches)})",
