@@ -191,12 +191,15 @@ class AlertLog:
 
 @dataclass(frozen=True)
 class Webhook:
-    """POST alerts as JSON to ``url``: ``timeout`` seconds per try, ``retries`` quick retries."""
+    """POST alerts as JSON to ``url``: ``timeout`` seconds per try, ``retries`` quick retries
+    ``pause`` seconds apart (doubling); after that, the alert waits ``backoff`` x 2^(n-1)
+    seconds (at most 5 minutes) before its next try, n counting the failed deliveries."""
 
     url: str
     timeout: float = 5.0
     retries: int = 2
     pause: float = 0.5
+    backoff: float = 2.0
 
     def post(self, record: dict[str, Any]) -> None:
         """Deliver or raise ``OSError`` describing the last failure."""
@@ -393,10 +396,10 @@ class Watch:
             raise
         return new
 
-    def _pending(self, store: Store, column: str, extra: str = "") -> list[tuple[Alert, Any]]:
+    def _pending(self, store: Store, column: str) -> list[tuple[Alert, Any]]:
         rows = store.con.execute(
             f"""SELECT id, kind, agreement, CAST(payload AS VARCHAR), created_at FROM alerts
-                WHERE watch = ? AND {column} IS NULL {extra}
+                WHERE watch = ? AND {column} IS NULL
                 ORDER BY json_extract_string(payload, '$.date'), created_at, kind, id""",
             [self.id]).fetchall()
         return [(Alert(i, k, ag, json.loads(p)), c) for i, k, ag, p, c in rows]
@@ -412,16 +415,19 @@ class Watch:
                 self._log.append(alert.record(self.id, created))
                 store.con.execute("UPDATE alerts SET logged_at = now() WHERE id = ?", [alert.id])
                 delivered["log"] += 1
-        if self.webhook is not None:
-            due = "AND (webhook_next IS NULL OR webhook_next <= now())"
-            for alert, created in self._pending(store, "webhook_at", due):
+        # Alerts reach the webhook in order: while one waits out its back-off, all wait.
+        waiting = self.webhook is not None and store.con.execute(
+            "SELECT count(*) FROM alerts WHERE watch = ? AND webhook_at IS NULL "
+            "AND webhook_next > now()", [self.id]).fetchall()[0][0]
+        if self.webhook is not None and not waiting:
+            for alert, created in self._pending(store, "webhook_at"):
                 try:
                     self.webhook.post(alert.record(self.id, created))
                 except OSError as exc:
                     attempts = store.con.execute(
                         "SELECT webhook_attempts FROM alerts WHERE id = ?",
                         [alert.id]).fetchall()[0][0] + 1
-                    wait = min(MAX_BACKOFF_S, 2.0 ** attempts)
+                    wait = min(MAX_BACKOFF_S, self.webhook.backoff * 2.0 ** (attempts - 1))
                     store.con.execute(
                         "UPDATE alerts SET webhook_attempts = ?, webhook_error = ?, "
                         f"webhook_next = now() + INTERVAL {wait:.3f} SECOND WHERE id = ?",

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import gzip
+import hashlib
 import json
 import logging
 import os
@@ -234,6 +236,7 @@ class Layout:
     select: dict[str, str]
     confidence: str = "low"
     trailing_tabs: bool = False  # accept extra, empty fields after the last column
+    params: dict[str, Any] = field(default_factory=dict)  # named parameters (Lookups)
 
 
 @dataclass(frozen=True)
@@ -280,31 +283,53 @@ def known_actor_codes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return codes
 
 
-def lookup_sql(con: duckdb.DuckDBPyConnection, expr: str, mapping: dict[str, str]) -> str:
-    """SQL for ``mapping.get(expr)`` as a perfect-hash lookup in two constant lists.
-
-    A join would do, but DuckDB cannot estimate a CSV scan's size and may hash the whole file
-    as the build side; a lookup keyed by DuckDB's own ``hash()`` costs O(1) per row and no
-    memory. The table size is the smallest at least 4x the keys with no collisions.
-    """
-    if not mapping:
-        return "CAST(NULL AS VARCHAR)"
-    keys = sorted(mapping)
-    hashes = [h for (h,) in con.execute("SELECT hash(k) FROM unnest(?) AS t(k)",
-                                        [keys]).fetchall()]
-    size = 4 * len(keys)
-    while len({h % size for h in hashes}) < len(keys):
+@functools.lru_cache(maxsize=64)
+def _perfect_hash(items: tuple[tuple[str, str], ...],
+                  hashes: tuple[int, ...]) -> tuple[int, list[str | None], list[str | None]]:
+    """The smallest table size >= 4x the keys with no collision, and its two slot lists."""
+    size = 4 * len(items)
+    while len({h % size for h in hashes}) < len(items):
         size += 1
     slots_k: list[str | None] = [None] * size
     slots_v: list[str | None] = [None] * size
-    for key, h in zip(keys, hashes, strict=True):
-        slots_k[h % size], slots_v[h % size] = key, mapping[key]
+    for (key, value), h in zip(items, hashes, strict=True):
+        slots_k[h % size], slots_v[h % size] = key, value
+    return size, slots_k, slots_v
 
-    def lst(values: list[str | None]) -> str:
-        return "[" + ", ".join("NULL" if v is None else _s(v) for v in values) + "]"
 
-    slot = f"(CAST(hash({expr}) % {size} AS BIGINT) + 1)"
-    return (f"(CASE WHEN {lst(slots_k)}[{slot}] = {expr} THEN {lst(slots_v)}[{slot}] END)")
+class Lookups:
+    """Lookup tables for a layout's SQL, as perfect-hash lists passed as named parameters.
+
+    A join would do, but DuckDB cannot estimate a CSV scan's size and may hash the whole file
+    as the build side; a lookup keyed by DuckDB's own ``hash()`` costs O(1) per row and no
+    memory. The lists are bound as parameters: as SQL literals, a thousand-element list costs
+    tens of milliseconds to parse, every time it is referenced.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.params: dict[str, list[str | None]] = {}
+
+    def sql(self, expr: str, mapping: dict[str, str]) -> str:
+        """SQL for ``mapping.get(expr)``."""
+        if not mapping:
+            return "CAST(NULL AS VARCHAR)"
+        items = tuple(sorted(mapping.items()))
+        hashes = tuple(h for (h,) in self.con.execute(
+            "SELECT hash(k) FROM unnest(?) WITH ORDINALITY AS t(k, i) ORDER BY i",
+            [[k for k, _ in items]]).fetchall())
+        size, slots_k, slots_v = _perfect_hash(items, hashes)
+        name = "lk" + hashlib.sha256(repr(items).encode()).hexdigest()[:12]
+        self.params[name + "k"], self.params[name + "v"] = slots_k, slots_v
+        slot = f"(CAST(hash({expr}) % {size} AS BIGINT) + 1)"
+        return f"(CASE WHEN ${name}k[{slot}] = {expr} THEN ${name}v[{slot}] END)"
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str,
+            params: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """Run ``sql`` with the named parameters it uses (DuckDB refuses unused ones)."""
+    used = {k: v for k, v in (params or {}).items() if f"${k}" in sql}
+    return con.execute(sql, used) if used else con.execute(sql)
 
 
 # --- the pipeline -------------------------------------------------------------------------------
@@ -371,7 +396,7 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
     good = "e IS NULL"
     try:
         try:
-            con.execute(f"""CREATE TEMP TABLE {rows} AS
+            execute(con, f"""CREATE TEMP TABLE {rows} AS
                 SELECT line, e AS err,
                        CASE WHEN e IS NULL THEN CAST({layout.key} AS VARCHAR) END AS key,
                        CASE WHEN e IS NOT NULL AND NOT starts_with(e, 'skip:') AND e <> 'blank'
@@ -382,7 +407,7 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
                        CASE WHEN {good} THEN {sel['kind']} END AS kind,
                        CASE WHEN {good} THEN {sel['attrs']} END AS attrs,
                        CASE WHEN {good} THEN {sel['summary']} END AS summary
-                FROM (SELECT *, {_err_sql(layout)} AS e FROM {typed})""")
+                FROM (SELECT *, {_err_sql(layout)} AS e FROM {typed})""", layout.params)
         except duckdb.Error as exc:
             raise _read_error(file, exc) from None
         if FileState.of(path) != before:
@@ -460,17 +485,21 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, k
         SELECT {_s(str(path))}, k.line,
                [{{'field': 'key', 'reason': 'duplicate: same {layout.label} key as line ' ||
                   f.first, 'value': CAST(k.key AS VARCHAR)}}], k.text
-        FROM {keys} k JOIN {first} f ON f.line = k.line WHERE k.err = 'duplicate'
-        ORDER BY line"""
+        FROM {keys} k JOIN {first} f ON f.line = k.line WHERE k.err = 'duplicate'"""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
+    table = f"_coded_rejects_{uuid.uuid4().hex[:12]}"
     try:
-        con.execute(f"COPY ({query}) TO {_s(tmp)} (FORMAT json)")
+        # COPY takes no parameters: the rejects (few) go through a temp table first.
+        execute(con, f"CREATE TEMP TABLE {table} AS {query}", layout.params)
+        con.execute(f"COPY (SELECT * FROM {table} ORDER BY line) TO {_s(tmp)} (FORMAT json)")
         os.replace(tmp, target)
     except (OSError, duckdb.Error) as exc:
         tmp.unlink(missing_ok=True)
         raise IngestError.single(f"cannot write the rejects file ({exc}); nothing was ingested",
                                  file=str(target)) from None
+    finally:
+        _drop(con, table)
     return target
 
 

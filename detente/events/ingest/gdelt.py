@@ -113,11 +113,13 @@ def layout(version: str, con: duckdb.DuckDBPyConnection, *, geo: bool = False) -
                     if v in known_actors and k not in known_actors})
     orgs = {k: v for k, v in codes.CAMEO_ORGANISATIONS.items() if v in known_actors}
 
+    lookups = coded.Lookups(con)
+
     def actor_sql(n: int) -> str:
         code = f"nullif({raw(f'Actor{n}CountryCode')}, '')"
         group = f"nullif({raw(f'Actor{n}KnownGroupCode')}, '')"
-        return (f"CASE WHEN {code} IS NOT NULL THEN {coded.lookup_sql(con, code, resolve)} "
-                f"ELSE {coded.lookup_sql(con, group, orgs)} END")
+        return (f"CASE WHEN {code} IS NOT NULL THEN {lookups.sql(code, resolve)} "
+                f"ELSE {lookups.sql(group, orgs)} END")
 
     added = raw("DATEADDED")
     added_format = "%Y%m%d%H%M%S" if version == "2" else "%Y%m%d"
@@ -201,7 +203,7 @@ def layout(version: str, con: duckdb.DuckDBPyConnection, *, geo: bool = False) -
     }
     return coded.Layout(format=FORMAT, source=SOURCE, label=f"GDELT {version}.0",
                         widths=widths, first_data_line=1, fields=fields, rules=rules, skip=skip,
-                        key="raw_id", select=select)
+                        key="raw_id", select=select, params=lookups.params)
 
 
 def read_with_summary(path: Path, con: duckdb.DuckDBPyConnection, *, version: str | None = None,

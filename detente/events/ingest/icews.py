@@ -101,11 +101,13 @@ def layout(index: dict[str, int], width: int, con: duckdb.DuckDBPyConnection,
     def country(column: str) -> str:
         return f"nullif({raw(column)}, '')"
 
+    lookups = coded.Lookups(con)
+
     def party(side: str) -> str:
         """The side's country by name, or a known organisation by name when it has none."""
         name = country(f"{side} Country")
-        by_country = coded.lookup_sql(con, f"lower({name})", table)
-        by_name = coded.lookup_sql(con, raw(f"{side} Name"), orgs)
+        by_country = lookups.sql(f"lower({name})", table)
+        by_name = lookups.sql(raw(f"{side} Name"), orgs)
         return f"CASE WHEN {name} IS NOT NULL THEN {by_country} ELSE {by_name} END"
 
     fields = {
@@ -167,7 +169,7 @@ def layout(index: dict[str, int], width: int, con: duckdb.DuckDBPyConnection,
                         first_data_line=2, fields=fields, rules=rules,
                         skip=(("no source country or known organisation",
                                "src_country IS NULL AND actor IS NULL"),), key="raw_id",
-                        select=select)
+                        select=select, params=lookups.params)
 
 
 def read_with_summary(path: Path, con: duckdb.DuckDBPyConnection, *,

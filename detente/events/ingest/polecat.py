@@ -71,8 +71,10 @@ def layout(index: dict[str, int], width: int, con: duckdb.DuckDBPyConnection, *,
         return (f"list_filter(list_transform(string_split(coalesce({raw(column)}, ''), ';'), "
                 f"lambda x: trim(x)), lambda x: x <> '' AND x <> 'None')")
 
+    lookups = coded.Lookups(con)
+
     def lookup(expr: str) -> str:
-        return coded.lookup_sql(con, expr, known)
+        return lookups.sql(expr, known)
 
     types = ", ".join(f"'{t}'" for t in codes.PLOVER_TYPES)
     fields = {
@@ -145,7 +147,7 @@ def layout(index: dict[str, int], width: int, con: duckdb.DuckDBPyConnection, *,
     return coded.Layout(format=FORMAT, source=SOURCE, label="POLECAT", widths=(width,),
                         first_data_line=2, fields=fields, rules=rules,
                         skip=(("no actor country", "len(actors) = 0"),), key="raw_id",
-                        select=select, trailing_tabs=True)
+                        select=select, trailing_tabs=True, params=lookups.params)
 
 
 def read_with_summary(path: Path, con: duckdb.DuckDBPyConnection, *,

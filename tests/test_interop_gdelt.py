@@ -1,0 +1,313 @@
+"""GDELT 1.0/2.0 exports: codebook columns, mapping, rejects with line numbers, compression,
+and files still being written."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from detente.errors import IngestError
+from detente.events import ingest
+from detente.events.ingest import coded, gdelt
+from detente.events.store import Store
+from tests.conftest import FIXTURES
+
+INTEROP = FIXTURES / "interop"
+V2 = "20170720000000.export.CSV"
+V2_BAD = "20170721000000.export.CSV"
+
+
+def copy(tmp_path: Path, name: str, as_name: str | None = None) -> Path:
+    target = tmp_path / (as_name or name)
+    shutil.copy(INTEROP / name, target)
+    return target
+
+
+def rejects_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in
+            path.with_name(path.name + coded.REJECTS_SUFFIX).read_text().splitlines()]
+
+
+def test_codebook_columns():
+    assert len(gdelt.V1_COLUMNS) == 57 and len(gdelt.V1_DAILY_COLUMNS) == 58
+    assert len(gdelt.V2_COLUMNS) == 61
+    for cols in (gdelt.V1_COLUMNS, gdelt.V2_COLUMNS):
+        assert cols[:2] == ("GLOBALEVENTID", "SQLDATE")
+        assert cols.index("EventCode") == 26 and cols.index("GoldsteinScale") == 30
+        assert cols.index("Actor1CountryCode") == 7 and cols.index("Actor2CountryCode") == 17
+    assert gdelt.V1_COLUMNS[-1] == "DATEADDED"
+    assert gdelt.V2_COLUMNS[-2:] == ("DATEADDED", "SOURCEURL")
+    assert "ActionGeo_ADM2Code" in gdelt.V2_COLUMNS and \
+        "ActionGeo_ADM2Code" not in gdelt.V1_COLUMNS
+
+
+def test_detects_gdelt_files_only(tmp_path):
+    for name in (V2, V2_BAD, "20130405.export.CSV", "200610.csv"):
+        assert ingest.detect(INTEROP / name) == "gdelt", name
+    for name in ("events.2013.20150313084929.tab", "ngecEvents.20221107.Release999.DV.txt"):
+        assert not gdelt.detect(INTEROP / name)
+    csv = tmp_path / "mine.csv"
+    csv.write_text("date,actor,kind,source\n2017-07-04,PRK,missile_test,me\n")
+    assert ingest.detect(csv) == "generic"
+
+
+def test_ingests_a_2_0_export(tmp_path, empty_store):
+    path = copy(tmp_path, V2)
+    done = coded.ingest(empty_store, path)
+    s = done.summary
+    assert (s.lines, s.accepted, s.rejected, s.skipped) == (13, 12, 0, 1)
+    assert s.skipped_by == {"no state or known organisation as Actor1": 1}
+    assert done.result.added == 12 and s.rejects_file is None
+    frame = empty_store.query().set_index("source_ref")
+    assert frame.loc["680000001", "kind"] == "other"             # CAMEO 150 stays other
+    assert json.loads(frame.loc["680000001", "attrs"]) == {
+        "cameo": "150", "code": "150", "code_system": "CAMEO", "goldstein": -7.2,
+        "mentions": 120, "quad_class": 4,
+        "url": "https://news.example.org/20170704/680000001.html"}
+    assert frame.loc["680000002", "kind"] == "sanctions_designation"
+    assert frame.loc["680000006", "kind"] == "provocation"       # 190 fight
+    assert frame.loc["680000009", "kind"] == "agreement"
+    assert frame.loc["680000010"].isna()["target"]               # no Actor2
+    assert frame.loc["680000011", "actor"] == "UN"               # known group UNO
+    assert frame.loc["680000013", "actor"] == "ROU"              # CAMEO ROM
+    assert str(frame.loc["680000001", "date"].date()) == "2017-07-04"
+    assert set(frame["confidence"]) == {"low"} and set(frame["source"]) == {"gdelt"}
+    # Re-ingesting the same file adds nothing.
+    before = empty_store.fingerprint()
+    again = coded.ingest(empty_store, path)
+    assert again.result.added == 0 and again.result.unchanged == 12
+    assert empty_store.fingerprint() == before
+
+
+def test_ingests_1_0_daily_and_back_files(tmp_path, empty_store):
+    daily = coded.ingest(empty_store, copy(tmp_path, "20130405.export.CSV"))
+    back = coded.ingest(empty_store, copy(tmp_path, "200610.csv"))
+    assert daily.result.added == 4 and back.result.added == 3
+    frame = empty_store.query(source="gdelt").set_index("source_ref")
+    assert json.loads(frame.loc["250000001", "attrs"])["url"].endswith("250000001.html")
+    assert json.loads(frame.loc["1000001", "attrs"])["url"] is None   # 57 columns: no URL
+    assert frame.loc["250000001", "kind"] == "provocation"            # 138
+    assert frame.loc["1000002", "actor"] == "UN"
+
+
+def test_geo_option_adds_the_action_location(tmp_path, empty_store):
+    coded.ingest(empty_store, copy(tmp_path, V2), geo=True)
+    attrs = json.loads(empty_store.query(source="gdelt")["attrs"].iloc[0])
+    assert attrs["lat"] == pytest.approx(39.0194) and attrs["location"].startswith("Pyongyang")
+
+
+def test_malformed_rows_go_to_rejects_with_line_numbers(tmp_path, empty_store):
+    path = copy(tmp_path, V2_BAD)
+    done = coded.ingest(empty_store, path)
+    s = done.summary
+    assert (s.lines, s.accepted, s.rejected, s.blank) == (15, 3, 11, 1)
+    assert s.rejected_by == {"columns": 1, "EventCode": 1, "SQLDATE": 3, "GoldsteinScale": 1,
+                             "Actor1CountryCode": 2, "QuadClass": 1, "NumMentions": 1,
+                             "duplicate": 1}
+    rejects = rejects_of(path)
+    by_line = {r["line"]: r for r in rejects}
+    lines = path.read_text().split("\n")
+    for r in rejects:  # each reject names its own line, text and all
+        assert lines[r["line"] - 1] == r["text"]
+    assert by_line[4]["problems"][0]["field"] == "columns"
+    assert "40 tab-separated fields, expected 61" in by_line[4]["problems"][0]["reason"]
+    assert by_line[5]["problems"] == [{"field": "EventCode", "value": "15X", "reason":
+                                       "not a CAMEO event code (2-4 digits, root 01-20)"}]
+    assert by_line[6]["problems"][0] == {"field": "SQLDATE", "value": "2017074",
+                                         "reason": "not a date YYYYMMDD"}
+    assert "outside the data's range" in by_line[8]["problems"][0]["reason"]   # 1978
+    assert by_line[9]["problems"][0]["value"] == "20170801"                   # after added
+    assert by_line[11]["problems"][0]["value"] == "XYZ"
+    assert by_line[12]["problems"][0]["value"] == "EUR"                       # CAMEO region
+    assert "EUR" in by_line[12]["problems"][0]["reason"]
+    assert by_line[15]["problems"][0]["field"] == "key"
+    assert "line 1" in by_line[15]["problems"][0]["reason"]
+    assert 7 not in by_line and len(lines) == 16                               # blank line
+    # The good rows went in, in one transaction; nothing from the bad ones.
+    assert sorted(empty_store.query()["source_ref"]) == ["680000001", "680000002", "680000003"]
+
+
+def test_a_row_with_several_problems_lists_them_all(tmp_path, empty_store):
+    line = (INTEROP / V2).read_text().splitlines()[0].split("\t")
+    line[1], line[26], line[30] = "2017-07-04", "abc", "hot"
+    path = tmp_path / "20170722000000.export.CSV"
+    path.write_text("\t".join(line) + "\n")
+    coded.ingest(empty_store, path)
+    (reject,) = rejects_of(path)
+    assert {p["field"] for p in reject["problems"]} == {"SQLDATE", "EventCode",
+                                                        "GoldsteinScale"}
+
+
+def test_declared_region_codes_are_accepted(tmp_path, empty_store):
+    path = copy(tmp_path, V2_BAD)
+    empty_store.declare_actor("EUR", "Europe (CAMEO region)")
+    done = coded.ingest(empty_store, path)
+    assert done.summary.rejected_by["Actor1CountryCode"] == 1    # XYZ still rejected
+    assert "EUR" in set(empty_store.query()["actor"])
+
+
+def test_stale_rejects_file_is_removed_when_the_input_is_fixed(tmp_path, empty_store):
+    path = copy(tmp_path, V2_BAD, V2)
+    coded.ingest(empty_store, path)
+    rejects = path.with_name(path.name + coded.REJECTS_SUFFIX)
+    assert rejects.exists()
+    shutil.copy(INTEROP / V2, path)
+    coded.ingest(empty_store, path)
+    assert not rejects.exists()
+
+
+def test_rejects_option_writes_elsewhere_or_nowhere(tmp_path, empty_store):
+    path = copy(tmp_path, V2_BAD)
+    out = tmp_path / "rejects"
+    out.mkdir()
+    done = coded.ingest(empty_store, path, rejects=out)
+    assert Path(done.summary.rejects_file) == out / (path.name + coded.REJECTS_SUFFIX)
+    done = coded.ingest(empty_store, path, rejects=False)
+    assert done.summary.rejects_file is None and done.summary.rejected == 11
+
+
+@pytest.mark.parametrize("kind", ["gz", "zip"])
+def test_compressed_exports_ingest_like_the_plain_file(tmp_path, kind, store_path):
+    plain = INTEROP / V2
+    if kind == "gz":
+        path = tmp_path / (V2 + ".gz")
+        path.write_bytes(gzip.compress(plain.read_bytes()))
+    else:
+        path = tmp_path / (V2 + ".zip")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(plain, V2)
+    assert ingest.detect(path) == "gdelt"
+    with Store(store_path, empty=True) as store:
+        done = coded.ingest(store, path)
+        assert done.result.added == 12
+        compressed = store.query()[["id", "date", "actor", "target", "kind", "attrs"]]
+    with Store(tmp_path / "plain.duckdb", empty=True) as store:
+        coded.ingest(store, copy(tmp_path, V2, "plain.export.CSV"))
+        expected = store.query()[["id", "date", "actor", "target", "kind", "attrs"]]
+    assert compressed.equals(expected)
+    assert not list(Path(coded.tempfile.gettempdir()).glob("detente-coded-*/" + V2[:-4] + "*"))
+
+
+def _broken_zip(tmp_path: Path) -> Path:
+    path = tmp_path / (V2 + ".zip")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.write(INTEROP / V2, V2)
+    data = bytearray(path.read_bytes())
+    start = data.find(b"680000005")  # flip data bytes inside the stored member: CRC fails
+    data[start:start + 3] = b"999"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("make", ["truncated_gz", "crc_zip", "crc_gz"])
+def test_broken_compression_refuses_the_whole_file(tmp_path, empty_store, make):
+    data = (INTEROP / V2).read_bytes()
+    if make == "truncated_gz":
+        path = tmp_path / (V2 + ".gz")
+        path.write_bytes(gzip.compress(data)[:-40])
+    elif make == "crc_gz":
+        path = tmp_path / (V2 + ".gz")
+        blob = bytearray(gzip.compress(data))
+        blob[-6] ^= 0xFF  # the stored CRC-32 no longer matches the data
+        path.write_bytes(bytes(blob))
+    else:
+        path = _broken_zip(tmp_path)
+    before = empty_store.fingerprint()
+    with pytest.raises(IngestError, match=r"broken \w+ compression"):
+        ingest.ingest_file(empty_store, path, "gdelt")
+    assert empty_store.fingerprint() == before
+    assert not path.with_name(path.name + coded.REJECTS_SUFFIX).exists()
+
+
+@pytest.mark.parametrize("name", [V2 + ".part", V2 + ".tmp", "." + V2, V2 + ".crdownload"])
+def test_in_progress_names_are_refused(tmp_path, empty_store, name):
+    path = copy(tmp_path, V2, name)
+    before = empty_store.fingerprint()
+    with pytest.raises(IngestError, match="still being written"):
+        ingest.ingest_file(empty_store, path, "gdelt")
+    assert empty_store.fingerprint() == before
+
+
+def test_truncated_last_line_refuses_the_file_with_its_line(tmp_path, empty_store):
+    path = tmp_path / V2
+    text = (INTEROP / V2).read_text()
+    path.write_text(text[:-200])  # cut line 13 short: fields missing, no final newline
+    before = empty_store.fingerprint()
+    with pytest.raises(IngestError) as info:
+        ingest.ingest_file(empty_store, path, "gdelt")
+    assert info.value.problems[0].line == 13
+    assert "truncated or still being written" in str(info.value)
+    assert empty_store.fingerprint() == before
+    # A caller who knows the file is complete can accept it; the cut line is then rejected.
+    done = coded.ingest(empty_store, path, allow_unterminated=True)
+    assert done.summary.rejected_by == {"columns": 1} and done.result.added == 11
+
+
+def test_a_nul_byte_refuses_the_file_with_its_line(tmp_path, empty_store):
+    path = tmp_path / V2
+    lines = (INTEROP / V2).read_bytes().split(b"\n")
+    lines[4] = lines[4][:10] + b"\x00\x00" + lines[4][12:]
+    path.write_bytes(b"\n".join(lines))
+    before = empty_store.fingerprint()
+    with pytest.raises(IngestError, match="NUL byte") as info:
+        ingest.ingest_file(empty_store, path, "gdelt")
+    assert info.value.problems[0].line == 5
+    assert empty_store.fingerprint() == before
+
+
+def test_a_file_that_changes_while_read_is_refused(tmp_path, empty_store, monkeypatch):
+    path = copy(tmp_path, V2)
+    real = coded.FileState.of.__func__
+    calls = []
+
+    def append_after_first_look(cls, p):
+        state = real(cls, p)
+        calls.append(p)
+        if len(calls) == 1:  # a writer appends while the check pass runs
+            with open(path, "a") as handle:
+                handle.write((INTEROP / V2).read_text().splitlines()[0] + "\n")
+        return state
+
+    monkeypatch.setattr(coded.FileState, "of", classmethod(append_after_first_look))
+    before = empty_store.fingerprint()
+    with pytest.raises(IngestError, match="changed while it was being read"):
+        ingest.ingest_file(empty_store, path, "gdelt")
+    assert empty_store.fingerprint() == before
+
+
+def test_not_a_gdelt_file(tmp_path, empty_store):
+    path = tmp_path / "x.export.CSV"
+    path.write_text("a\tb\tc\n1\t2\t3\n")
+    with pytest.raises(IngestError, match=r"GDELT 1\.0 has 57 or 58"):
+        ingest.ingest_file(empty_store, path, "gdelt")
+
+
+def test_invalid_utf8_refuses_the_file(tmp_path, empty_store):
+    path = tmp_path / V2
+    data = (INTEROP / V2).read_bytes().replace(b"NORTH KOREA", b"NORTH K\xd6REA", 1)
+    path.write_bytes(data)
+    with pytest.raises(IngestError, match="UTF-8") as info:
+        ingest.ingest_file(empty_store, path, "gdelt")
+    assert info.value.problems[0].line == 1
+    done = coded.ingest(empty_store, path, encoding="latin-1")
+    assert done.result.added == 12
+
+
+def test_cli_ingest_with_format(tmp_path, store_path):
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    path = copy(tmp_path, V2_BAD)
+    Store(store_path, empty=True).close()
+    result = CliRunner().invoke(app, ["events", "ingest", str(path), "--format", "gdelt",
+                                      "--db", str(store_path), "--json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["added"] == 3
+    assert path.with_name(path.name + coded.REJECTS_SUFFIX).exists()
