@@ -34,8 +34,9 @@ _ALSO = ("coalesce((SELECT list({'source': a.source, 'source_ref': a.source_ref}
          "ORDER BY a.source, a.source_ref) FROM aliases a WHERE a.event_id = p.id), []) AS also")
 
 
-def _day(value) -> int:
-    return int((np.datetime64(value, "D") - EPOCH).astype(np.int64))
+def _day(value) -> np.int32:
+    # An int32 like the arrays searched: a Python int would make numpy cast the whole array.
+    return np.int32((np.datetime64(value, "D") - EPOCH).astype(np.int64))
 
 
 def sql_page(store: Store, flt: EventFilter) -> tuple[int, list[dict[str, Any]]]:
@@ -170,6 +171,12 @@ class EventQueries:
         self._index: EventIndex | None = None
         self._lock = threading.Lock()
         self._too_big_at: tuple | None = None
+
+    def fresh(self) -> EventIndex | None:
+        """The snapshot if it is up to date (no rebuild, no store access), else None."""
+        index = self._index
+        return index if index is not None and index.signature == self.access.signature() \
+            else None
 
     def current(self) -> EventIndex | None:
         signature = self.access.signature()
