@@ -1,6 +1,10 @@
 """Tension index per dyad, and quiet windows (periods with no provocation).
 
-**Event weight.** Every event between the two states of a dyad (either direction) gets a
+**Dyad.** An event belongs to dyad A-B when one side acts on the other (the actor, or one of
+``attrs.parties`` for joint acts, is A and the target B, or the reverse) and, unless
+``unilateral=False``, when either side acts with no target (tests, exercises, statements).
+
+**Event weight.** Every event of the dyad gets a
 weight on the Goldstein conflict-cooperation scale (-10 most conflictual, +10 most
 cooperative): its own ``attrs.goldstein`` when the source codes one (GDELT, ICEWS intensity,
 POLECAT intensity), otherwise the kind's weight from :data:`KIND_WEIGHTS`, anchored on the
@@ -88,9 +92,19 @@ class Dyad:
     def label(self) -> str:
         return f"{self.a}-{self.b}"
 
-    def sql(self) -> str:
+    def sql(self, unilateral: bool = False) -> str:
+        """Events from one side to the other; with ``unilateral`` also acts of either side
+        with no target. A side is the actor or one of ``attrs.parties`` (joint acts)."""
         a, b = _lit(self.a), _lit(self.b)
-        return f"((actor = {a} AND target = {b}) OR (actor = {b} AND target = {a}))"
+
+        def side(code: str) -> str:
+            return (f"(actor = {code} OR coalesce(list_contains(json_extract_string(attrs, "
+                    f"'$.parties[*]'), {code}), false))")
+
+        between = f"(({side(a)} AND target = {b}) OR ({side(b)} AND target = {a}))"
+        if unilateral:
+            between = f"({between} OR (target IS NULL AND ({side(a)} OR {side(b)})))"
+        return between
 
 
 def parse_halflife(text: str | float | None) -> float | None:
@@ -140,11 +154,11 @@ def _filters(start: dt.date | None, end: dt.date | None,
 
 def event_weights(store: Store, dyad: Dyad | str, *, start: dt.date | None = None,
                   end: dt.date | None = None, sources: Sequence[str] | None = None,
-                  per_mention: bool = False) -> pd.DataFrame:
+                  per_mention: bool = False, unilateral: bool = True) -> pd.DataFrame:
     """Every event of the dyad with its weight (date, id, actor, target, kind, source,
     weight): the inputs of :func:`tension`, for inspection."""
     dyad = Dyad.parse(dyad) if isinstance(dyad, str) else dyad
-    where = " AND ".join([dyad.sql(), *_filters(start, end, sources)])
+    where = " AND ".join([dyad.sql(unilateral), *_filters(start, end, sources)])
     return store.con.sql(f"""SELECT date, id, actor, target, kind, source,
         {weight_sql(per_mention)} AS weight FROM events WHERE {where}
         ORDER BY date, id""").df()
@@ -158,6 +172,7 @@ class TensionSeries:
     freq: str
     halflife_days: float | None
     per_mention: bool
+    unilateral: bool
     frame: pd.DataFrame = field(repr=False)
 
     @property
@@ -176,6 +191,7 @@ class TensionSeries:
             rows.append(item)
         return {"dyad": self.dyad.label, "freq": "weekly" if self.freq == "W" else "daily",
                 "halflife_days": self.halflife_days, "per_mention": self.per_mention,
+                "unilateral": self.unilateral,
                 "weights": {"kinds": {str(k): v for k, v in KIND_WEIGHTS.items()},
                             "military_exercise_status": EXERCISE_WEIGHTS},
                 "series": rows}
@@ -198,18 +214,19 @@ def ewma(values: np.ndarray, halflife_periods: float) -> np.ndarray:
 def tension(store: Store, dyad: Dyad | str, *, weekly: bool = False,
             smooth: str | float | None = None, start: dt.date | None = None,
             end: dt.date | None = None, sources: Sequence[str] | None = None,
-            per_mention: bool = False) -> TensionSeries:
+            per_mention: bool = False, unilateral: bool = True) -> TensionSeries:
     """The dyad's daily (or weekly) tension series, optionally smoothed (see module doc).
 
     The span runs from ``start`` (default: the dyad's first event) to ``end`` (default: its
-    last event), every period present.
+    last event), every period present. ``unilateral``: also count acts of either side with
+    no target (a missile test raises tension with every adversary).
     """
     dyad = Dyad.parse(dyad) if isinstance(dyad, str) else dyad
     halflife = parse_halflife(smooth)
     if start is not None and end is not None and end < start:
         raise ParameterError.single(f"the end {end} is before the start {start}", field="to",
                                     value=end.isoformat())
-    where = " AND ".join([dyad.sql(), *_filters(start, end, sources)])
+    where = " AND ".join([dyad.sql(unilateral), *_filters(start, end, sources)])
     daily = store.con.sql(f"""SELECT date, count(*) AS events,
             sum(CASE WHEN w < 0 THEN -w ELSE 0 END) AS conflict,
             sum(CASE WHEN w > 0 THEN w ELSE 0 END) AS cooperation, sum(w) AS net
@@ -240,7 +257,8 @@ def tension(store: Store, dyad: Dyad | str, *, weekly: bool = False,
         periods = halflife / 7.0 if weekly else halflife
         frame["smoothed"] = ewma(frame["tension"].to_numpy(dtype=float), periods)
     return TensionSeries(dyad=dyad, freq="W" if weekly else "D", halflife_days=halflife,
-                         per_mention=per_mention, frame=frame.reset_index(drop=True))
+                         per_mention=per_mention, unilateral=unilateral,
+                         frame=frame.reset_index(drop=True))
 
 
 # --- windows ------------------------------------------------------------------------------------
@@ -334,8 +352,8 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
             end: dt.date | None = None, sources: Sequence[str] | None = None) -> Windows:
     """Quiet windows of at least ``min_days`` days (see the module docstring).
 
-    ``actors`` limits provocations to those done by these actors, ``dyad`` to those between
-    its two states. The span is ``start`` (default: the record's first day) to ``end``
+    ``actors`` limits provocations to those done by these actors, ``dyad`` to those of the
+    dyad (between its two states, or by either with no target; see :class:`Dyad`). The span is ``start`` (default: the record's first day) to ``end``
     (default: its last day).
     """
     if min_days < 1:
@@ -359,7 +377,7 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     if actors:
         where.append(f"actor IN ({', '.join(_lit(a) for a in actors)})")
     if dyad is not None:
-        where.append(dyad.sql())
+        where.append(dyad.sql(unilateral=True))
     rows = store.con.sql(f"""SELECT id, date, actor, target, kind, {weight_sql()} AS weight,
         summary, source FROM events WHERE {' AND '.join(where)} ORDER BY date, id""").fetchall()
     by_day: dict[dt.date, list[Provocation]] = {}

@@ -63,7 +63,10 @@ def test_weights_use_goldstein_then_the_kind_table(store):
     assert by_ref == {"1": tension.KIND_WEIGHTS["missile_test"],
                       "2": tension.KIND_WEIGHTS["sanctions_designation"],
                       "3": tension.KIND_WEIGHTS["talks"], "5": 7.0,
+                      "8": tension.KIND_WEIGHTS["nuclear_test"],   # no target: unilateral
                       "9": tension.KIND_WEIGHTS["summit"]}
+    directed = tension.event_weights(store, "PRK-USA", unilateral=False)
+    assert len(directed) == len(by_ref) - 1
     ex = tension.event_weights(store, "KOR-USA").set_index("id")["weight"]
     assert sorted(ex) == sorted([tension.EXERCISE_WEIGHTS["suspended"],
                                  tension.EXERCISE_WEIGHTS["scaled_down"]])
@@ -81,7 +84,9 @@ def test_daily_series_values(store):
     assert day1["cooperation"] == 0 and day1["tension"] == pytest.approx(15.2)
     assert f.loc[D(2018, 1, 3), "tension"] == pytest.approx(-7.0)   # PRK-KOR not counted
     assert f.loc[D(2018, 1, 2), "events"] == 0 and np.isnan(f.loc[D(2018, 1, 2), "mean_weight"])
-    assert f.loc[D(2018, 4, 20), "events"] == 0                      # nuclear test: no target
+    assert f.loc[D(2018, 4, 20), "tension"] == 10.0                 # nuclear test: no target
+    directed = tension.tension(store, "USA-PRK", unilateral=False).frame.set_index("date")
+    assert directed.loc[D(2018, 4, 20), "events"] == 0
     assert s.to_json_dict()["series"][0] == {"date": "2018-01-01", "events": 2,
                                              "conflict": pytest.approx(15.2),
                                              "cooperation": 0.0,
@@ -127,7 +132,7 @@ def test_windows_list_quiet_periods_and_what_ended_them(store):
     j = found.to_json_dict()
     assert j["windows"][0]["ended_by"][0]["date"] == "2018-04-20"
     dyad = tension.windows(store, min_days=1, dyad="PRK-USA")
-    assert dyad.provocations == 1
+    assert dyad.provocations == 2  # the ICBM test at the USA and the untargeted nuclear test
     assert tension.windows(store, min_days=200, actors=["PRK"]).windows == ()
 
 
@@ -185,3 +190,13 @@ def test_cli_tension_and_windows(store_path):
     assert [w["days"] for w in json.loads(win.stdout)["windows"]] == [106, 53]
     bad = runner.invoke(app, ["tension", "--dyad", "PRK", "--db", str(store_path)])
     assert bad.exit_code == 2 and "PRK-USA" in bad.output
+
+
+def test_joint_acts_count_for_every_party(store_path):
+    joint = ev("2018-03-05", "USA", "PRK", "military_exercise", "j1", status="held",
+               parties=["USA", "KOR"])
+    with Store(store_path, empty=True) as s:
+        s.ingest_events([joint])
+        assert tension.event_weights(s, "KOR-PRK")["weight"].tolist() == [-7.2]
+        assert tension.event_weights(s, "USA-PRK")["weight"].tolist() == [-7.2]
+        assert tension.event_weights(s, "KOR-USA").empty  # partners, not adversaries here

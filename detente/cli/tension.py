@@ -38,6 +38,9 @@ def tension(
     source: SourceOption = None,
     per_mention: Annotated[bool, typer.Option(
         "--per-mention", help="Count a coded event once per news mention (GDELT).")] = False,
+    unilateral: Annotated[bool, typer.Option(
+        "--unilateral/--no-unilateral",
+        help="Also count acts of either side with no target (tests, exercises).")] = True,
     limit: Annotated[int, typer.Option(help="Periods shown in the table (the latest); JSON "
                                             "output is never cut.", min=1)] = 20,
     json_out: JsonOption = False,
@@ -55,7 +58,7 @@ def tension(
         series = tension_lib.tension(store, dyad, weekly=weekly, smooth=smooth,
                                      start=_date(date_from, "--from"),
                                      end=_date(date_to, "--to"), sources=source,
-                                     per_mention=per_mention)
+                                     per_mention=per_mention, unilateral=unilateral)
     if json_out:
         emit_json(series.to_json_dict())
         return
@@ -94,7 +97,8 @@ def windows(
     actor: Annotated[list[str] | None, typer.Option(
         "--actor", help="Only provocations by these actors (e.g. PRK).")] = None,
     dyad: Annotated[str | None, typer.Option(
-        "--dyad", help="Only provocations between two actors, e.g. PRK-KOR.")] = None,
+        "--dyad", help="Only provocations of a dyad, e.g. PRK-KOR (between the two, or by "
+                       "either with no target).")] = None,
     kind: Annotated[list[str] | None, typer.Option(
         "--kind", help="Kinds that count as provocations (default: nuclear_test, "
                        "missile_test, provocation).")] = None,
