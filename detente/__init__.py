@@ -11,6 +11,10 @@ _API: dict[str, tuple[str, str]] = {
     "Report": ("detente.monitor", "Report"),
     "WhatIfResult": ("detente.whatif", "WhatIfResult"),
     "verification_view": ("detente.verification", "view"),
+    "tension_index": ("detente.tension", "tension"),
+    "quiet_windows": ("detente.tension", "windows"),
+    "Watch": ("detente.watch", "Watch"),
+    "ingest_coded": ("detente.events.ingest.coded", "ingest"),
 }
 
 
