@@ -50,8 +50,8 @@ class DemoResult:
 
 def stages(n_presets: int, n_compared: int) -> int:
     """How many progress stages the demo reports (for a progress bar's total)."""
-    # store + ingest + checks + what-ifs + simulations + dialogue + timeline + write
-    return 2 + n_presets + 2 * n_compared + 3
+    # store + ingest + checks + what-ifs + simulations + dialogue + tension + timeline + write
+    return 2 + n_presets + 2 * n_compared + 4
 
 
 def run_demo(*, db: str | Path | None = None, out: str | Path = DEFAULT_OUTPUT,
