@@ -353,8 +353,8 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     """Quiet windows of at least ``min_days`` days (see the module docstring).
 
     ``actors`` limits provocations to those done by these actors, ``dyad`` to those of the
-    dyad (between its two states, or by either with no target; see :class:`Dyad`). The span is ``start`` (default: the record's first day) to ``end``
-    (default: its last day).
+    dyad (between its two states, or by either with no target; see :class:`Dyad`). The span
+    is ``start`` (default: the record's first day) to ``end`` (default: its last day).
     """
     if min_days < 1:
         raise ParameterError.single("must be at least 1", field="min_days", value=min_days)

@@ -328,6 +328,7 @@ class Watch:
                 try:
                     done = coded.ingest(store, path, self.fmt, **options)
                 except IngestError as exc:
+                    self.echo(f"refused {path}: {exc.summary}")
                     failed.append((str(path), exc.summary))
                     failure_alerts.append(Alert(
                         alert_id(self.agreement.id, "ingest_failed", path, state.size,
@@ -336,6 +337,7 @@ class Watch:
                          "error": str(exc)}))
                     self._mark(store, path, state, None, str(exc))
                     continue
+                self.echo(f"ingested {done.describe()}")
                 ingested.append(done)
                 self._mark(store, path, state, done, None)
             alerts = failure_alerts

@@ -48,8 +48,10 @@ FIRST_KINDS = {"breach": 1, "status": 3, "window_ended": 1, "window_open": 1}
 
 
 def gdelt_line(event_id: int, day: str, a1: str, a2: str, code: str, goldstein: float) -> str:
+    names = {"PRK": "NORTH KOREA", "USA": "UNITED STATES"}
     f = FIRST.read_text().splitlines()[0].split("\t")
     f[0], f[1], f[7], f[17], f[26], f[30] = str(event_id), day, a1, a2, code, str(goldstein)
+    f[5], f[6], f[15], f[16] = a1 + "GOV", names[a1], a2 + "GOV", names[a2]
     f[59] = day + "120000"
     return "\t".join(f)
 

@@ -139,8 +139,10 @@ def windows(
             ended = "(ongoing at the end of the record)"
         else:
             first = w.ended_by[0]
+            summary = (first.summary or "")[:60] + ("..." if len(first.summary or "") > 60
+                                                     else "")
             ended = f"{first.date} {first.actor} {first.kind}" + (
-                f": {first.summary}" if first.summary else "") + (
+                f": {summary}" if summary else "") + (
                 f" (+{len(w.ended_by) - 1} more that day)" if len(w.ended_by) > 1 else "")
         table.add_row(str(w.start), str(w.end), f"{w.days:,}", ended)
     console.print(table)

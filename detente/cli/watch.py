@@ -64,10 +64,6 @@ def watch(
          + ("one cycle" if once else f"every {interval:g} s; Ctrl-C stops"))
     try:
         for result in w.run(interval=interval, once=once):
-            for done in result.ingested:
-                echo(f"ingested {done.describe()}")
-            for file, error in result.failed:
-                echo(f"refused {file}: {error}")
             if json_out:
                 emit_json(result.to_json_dict())
             if result.pending.get("webhook"):

@@ -183,7 +183,7 @@ def mapping_rows() -> list[dict[str, str]]:
     rows.append({"system": "CAMEO", "code": "(any other)", "kind": "other",
                  "meaning": "kept as code_system CAMEO, code"})
     for r in PLOVER_RULES:
-        modes = "" if r.modes is None else " mode " + "|".join(m or "(none)" for m in r.modes)
+        modes = "" if r.modes is None else " mode " + " or ".join(m or "(none)" for m in r.modes)
         rows.append({"system": "PLOVER", "code": r.type + modes, "kind": r.kind.value,
                      "meaning": r.meaning})
     rows.append({"system": "PLOVER", "code": "(any other)", "kind": "other",

@@ -1,0 +1,147 @@
+"""Coded-data ingest throughput: a synthetic GDELT 2.0 export of 10 million rows.
+
+The export is written by DuckDB (COPY, no Python loop) into a temporary folder, 61
+tab-separated columns per the GDELT 2.0 codebook, with 10% of rows lacking an Actor1 country
+(skipped) and one row in 100,000 carrying a malformed EventCode (rejected). It is then ingested
+into an empty store (check pass, rejects file, one transaction) with DuckDB's memory limited
+(``--memory-limit``; DuckDB spills to the temporary folder beyond it), and the same file is read
+by the baseline, pandas ``read_csv`` with the codebook's types (codes as text so that CAMEO
+"010" keeps its zero), in 1,000,000-row chunks so that pandas fits in memory at all.
+
+Peak memory is the process's resident high-water mark (VmHWM in /proc/self/status, reset
+before each phase through /proc/self/clear_refs), which counts DuckDB's allocations too.
+
+    .venv/bin/python benchmarks/bench_interop.py [--rows 10000000] [--memory-limit 1GB]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from detente.events.ingest import coded, gdelt
+from detente.events.store import Store
+
+ACTORS = ["PRK", "USA", "KOR", "CHN", "JPN", "RUS", "GBR", "FRA", "IRN", ""]
+CODES = ["010", "036", "040", "042", "043", "046", "057", "111", "112", "130", "138", "150",
+         "154", "163", "172", "190", "193", "195", "0211", "0874"]
+GOLDSTEIN = [0.0, 4.0, 1.0, 1.9, 2.8, 7.0, 8.0, -2.0, -2.0, -4.4, -7.0, -7.2, -7.2, -8.0,
+             -5.0, -10.0, -10.0, -10.0, 3.4, 5.0]
+
+
+def _list(values: list) -> str:
+    return "[" + ", ".join(repr(v) for v in values) + "]"
+
+
+def write_export(path: Path, rows: int) -> None:
+    """A GDELT 2.0 export of ``rows`` rows, deterministic (hash of the row number)."""
+    day = "(DATE '2015-02-18' + CAST(hash(i, 1) % 3500 AS INTEGER))"
+    actor = f"{_list(ACTORS)}[1 + CAST(hash(i, {{k}}) % {len(ACTORS)} AS INTEGER)]"
+    pick = f"1 + CAST(hash(i, 4) % {len(CODES)} AS INTEGER)"
+    code = (f"CASE WHEN i % 100000 = 99999 THEN 'XX' ELSE {_list(CODES)}[{pick}] END")
+    values = {
+        "GLOBALEVENTID": "CAST(410000000 + i AS VARCHAR)",
+        "SQLDATE": f"strftime({day}, '%Y%m%d')", "MonthYear": f"strftime({day}, '%Y%m')",
+        "Year": f"strftime({day}, '%Y')", "FractionDate": "'2019.1234'",
+        "Actor1Code": f"{actor.format(k=2)} || 'GOV'", "Actor1Name": "'NORTH KOREA'",
+        "Actor1CountryCode": actor.format(k=2), "Actor1Type1Code": "'GOV'",
+        "Actor2Code": actor.format(k=3), "Actor2Name": "'UNITED STATES'",
+        "Actor2CountryCode": actor.format(k=3), "IsRootEvent": "'1'",
+        "EventCode": code, "EventBaseCode": f"left({code}, 3)",
+        "EventRootCode": f"left({code}, 2)", "QuadClass": "'4'",
+        "GoldsteinScale": f"CAST({_list(GOLDSTEIN)}[{pick}] AS VARCHAR)",
+        "NumMentions": "CAST(1 + hash(i, 5) % 50 AS VARCHAR)", "NumSources": "'1'",
+        "NumArticles": "'2'", "AvgTone": "'-3.1415'",
+        "ActionGeo_Type": "'4'", "ActionGeo_FullName": "'Pyongyang, North Korea'",
+        "ActionGeo_CountryCode": "'KN'", "ActionGeo_ADM1Code": "'KN12'",
+        "ActionGeo_Lat": "'39.0194'", "ActionGeo_Long": "'125.755'",
+        "ActionGeo_FeatureID": "'-2340249'",
+        "DATEADDED": f"strftime({day}, '%Y%m%d') || '121500'",
+        "SOURCEURL": "'https://news.example.org/a/' || i || '.html'",
+    }
+    select = ", ".join(f"{values.get(c, repr(''))} AS \"{c}\"" for c in gdelt.V2_COLUMNS)
+    duckdb.sql(f"COPY (SELECT {select} FROM range({rows}) t(i)) TO '{path}' "
+               "(HEADER false, DELIMITER '\t', QUOTE '', ESCAPE '')")
+
+
+def reset_peak() -> None:
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+
+
+def peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def pandas_read(path: Path) -> int:
+    text = {c: str for c in gdelt.V2_COLUMNS if c.endswith(("Code", "Name", "FullName"))
+            or c in ("EventCode", "EventBaseCode", "EventRootCode", "SOURCEURL")}
+    rows = 0
+    for chunk in pd.read_csv(path, sep="\t", header=None, names=list(gdelt.V2_COLUMNS),
+                             dtype=text, chunksize=1_000_000, quoting=3):
+        rows += len(chunk)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--memory-limit", default="1GB")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-interop-") as tmp:
+        folder = Path(tmp)
+        path = folder / "20240101000000.export.CSV"
+        start = time.perf_counter()
+        write_export(path, args.rows)
+        size_gb = path.stat().st_size / 1e9
+        print(f"wrote {args.rows:,} rows ({size_gb:.2f} GB) in "
+              f"{time.perf_counter() - start:.1f} s")
+
+        stages: dict[str, float] = {}
+        with Store(folder / "events.duckdb", empty=True) as store:
+            store.con.execute(f"SET memory_limit = '{args.memory_limit}'")
+            store.con.execute(f"SET temp_directory = '{folder / 'spill'}'")
+            reset_peak()
+            start = time.perf_counter()
+
+            def note(stage: str, _: int | None) -> None:
+                stages[stage] = time.perf_counter() - start
+
+            done = coded.ingest(store, path, rejects=folder / "rejects.jsonl", progress=note)
+            ingest_s = time.perf_counter() - start
+            ingest_peak = peak_mb()
+            stored = store.count()
+        s = done.summary
+        print(f"detente ingest: {s.lines:,} lines -> {stored:,} events ({s.rejected:,} "
+              f"rejected, {s.skipped:,} skipped) in {ingest_s:.1f} s = "
+              f"{s.lines / ingest_s:,.0f} rows/s; peak memory {ingest_peak:,.0f} MB "
+              f"(DuckDB memory_limit {args.memory_limit})")
+        check = stages.get("reading", 0.0)
+        print("  stages: check pass and rejects {:.1f} s, store staging {:.1f} s, validation "
+              "{:.1f} s, merge {:.1f} s, commit {:.1f} s".format(
+                  check, stages["validating"] - check, stages["merging"] - stages["validating"],
+                  stages["committing"] - stages["merging"], stages["done"] - stages["committing"]))
+
+        reset_peak()
+        start = time.perf_counter()
+        rows = pandas_read(path)
+        pandas_s = time.perf_counter() - start
+        pandas_peak = peak_mb()
+        print(f"pandas read_csv (codebook dtypes, 1M-row chunks, no checks, no store): "
+              f"{rows:,} rows in {pandas_s:.1f} s = {rows / pandas_s:,.0f} rows/s; peak memory "
+              f"{pandas_peak:,.0f} MB")
+    print(f"peak_memory_mb: {ingest_peak:.0f}")
+    print(f"ingest_rows_per_s: {s.lines / ingest_s:.0f}")
+    print(f"ratio_vs_pandas: {pandas_s / ingest_s:.2f}")
+
+
+if __name__ == "__main__":
+    main()
