@@ -311,3 +311,17 @@ def test_cli_ingest_with_format(tmp_path, store_path):
     (row,) = json.loads(result.stdout)
     assert row["added"] == 3
     assert path.with_name(path.name + coded.REJECTS_SUFFIX).exists()
+
+
+def test_line_numbers_hold_without_preserved_insertion_order(tmp_path, empty_store):
+    path = copy(tmp_path, V2_BAD)
+    empty_store.con.execute("SET preserve_insertion_order = false")
+    try:
+        done = coded.ingest(empty_store, path)
+    finally:
+        empty_store.con.execute("RESET preserve_insertion_order")
+    lines = path.read_text().split("\n")
+    records = rejects_of(path)
+    assert [r["line"] for r in records] == [4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15]
+    assert all(lines[r["line"] - 1] == r["text"] for r in records)
+    assert done.result.added == 3

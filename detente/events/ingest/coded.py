@@ -334,20 +334,25 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str,
 
 # --- the pipeline -------------------------------------------------------------------------------
 
-def lines_sql(plain: Path, encoding: str) -> str:
-    """Every line of ``plain`` with its 1-based number (blank lines give NULL)."""
+def _read_csv(plain: Path, encoding: str, skip: int = 0) -> str:
     # NUL as the delimiter: a text line never holds one, and a line that does (a preallocated
     # file still being filled) fails loudly with its line number.
-    return (f"(SELECT row_number() OVER () AS line, l FROM read_csv({_s(plain)}, "
-            f"columns={{'l': 'VARCHAR'}}, delim=chr(0), quote='', escape='', header=false, "
-            f"auto_detect=false, encoding={_s(encoding)}, buffer_size={_BUFFER}))")
+    return (f"read_csv({_s(plain)}, columns={{'l': 'VARCHAR'}}, delim=chr(0), quote='', "
+            f"escape='', header=false, auto_detect=false, encoding={_s(encoding)}, "
+            f"buffer_size={_BUFFER}, skip={int(skip)})")
+
+
+def lines_sql(plain: Path, encoding: str) -> str:
+    """Every line of ``plain`` with its 1-based number (blank lines give NULL)."""
+    return f"(SELECT row_number() OVER () AS line, l FROM {_read_csv(plain, encoding)})"
 
 
 def _typed_sql(layout: Layout, base: str) -> str:
-    """``base`` has (line, l); the result adds n (field count) and the layout's fields."""
+    """``base`` has ``l`` (and any other columns, kept); the result adds n (the field count)
+    and the layout's fields."""
     fields = ", ".join(f"{sql} AS {name}" for name, sql in layout.fields.items())
-    return (f"(SELECT line, l, len(f) AS n, {fields} FROM "
-            f"(SELECT line, l, string_split(l, chr(9)) AS f FROM {base}))")
+    return (f"(SELECT * EXCLUDE (f), len(f) AS n, {fields} FROM "
+            f"(SELECT *, string_split(l, chr(9)) AS f FROM {base}))")
 
 
 def _width_bad(layout: Layout) -> str:
@@ -388,16 +393,23 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
     file or a directory); default next to the input as ``NAME.rejects.jsonl``; False: none.
     """
     file = str(path)
-    rows = f"_coded_rows_{uuid.uuid4().hex[:12]}"
-    base = lines_sql(plain, encoding)
-    typed = _typed_sql(layout, f"(SELECT line, l FROM {base} WHERE line >= "
-                               f"{layout.first_data_line})")
+    tag = uuid.uuid4().hex[:12]
+    table, rows = f"_coded_table_{tag}", f"_coded_rows_{tag}"
+    first = layout.first_data_line
+    # Lines are numbered by the table's rowid: with insertion order preserved, a parallel scan
+    # stores them in file order (blank lines included, as NULL). row_number() would do the
+    # same but serialises the whole pass onto one thread.
+    ordered = con.execute(
+        "SELECT current_setting('preserve_insertion_order')").fetchall()[0][0] in (True, "true")
+    source = f"(SELECT l FROM {_read_csv(plain, encoding, skip=first - 1)})" if ordered else \
+        f"(SELECT line, l FROM {lines_sql(plain, encoding)} WHERE line >= {first})"
+    typed = _typed_sql(layout, source)
     sel = layout.select
     good = "e IS NULL"
     try:
         try:
-            execute(con, f"""CREATE TEMP TABLE {rows} AS
-                SELECT line, e AS err,
+            execute(con, f"""CREATE TEMP TABLE {table} AS
+                SELECT {'' if ordered else 'line, '}e AS err,
                        CASE WHEN e IS NULL THEN CAST({layout.key} AS VARCHAR) END AS key,
                        CASE WHEN e IS NOT NULL AND NOT starts_with(e, 'skip:') AND e <> 'blank'
                             THEN l END AS text,
@@ -408,19 +420,22 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
                        CASE WHEN {good} THEN {sel['attrs']} END AS attrs,
                        CASE WHEN {good} THEN {sel['summary']} END AS summary
                 FROM (SELECT *, {_err_sql(layout)} AS e FROM {typed})""", layout.params)
+            line = f"rowid + {first} AS line, " if ordered else ""
+            con.execute(f"CREATE TEMP VIEW {rows} AS SELECT {line}* FROM {table}")
         except duckdb.Error as exc:
             raise _read_error(file, exc) from None
         if FileState.of(path) != before:
             raise IngestError.single(
                 "the file changed while it was being read (still being written?); nothing was "
                 "ingested; retry when it is complete", file=file)
-        _mark_duplicates(con, rows, base)
+        table_line = f"{table}.rowid + {first}" if ordered else f"{table}.line"
+        duplicates = _mark_duplicates(con, rows, table, table_line, lines_sql(plain, encoding))
         counts = dict(con.execute(f"SELECT coalesce(err, ''), count(*) FROM {rows} "
                                   "GROUP BY ALL").fetchall())
         rejects_path = _write_rejects(con, path, layout, rows, rejects, any(
-            e and e != "blank" and not e.startswith("skip:") for e in counts))
+            e and e != "blank" and not e.startswith("skip:") for e in counts), duplicates)
     except BaseException:
-        con.execute(f"DROP TABLE IF EXISTS {rows}")
+        _drop(con, rows, table)
         raise
     finally:
         discard(workdir)  # the rows are in DuckDB now; the decompressed copy can go
@@ -439,29 +454,33 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
         FROM {rows} WHERE err IS NULL""")
     batch = Batch(file=file, format=layout.format, data=relation, loc="line",
                   notes=(summary.describe(),))
-    weakref.finalize(batch, _drop, con, rows)
+    weakref.finalize(batch, _drop, con, rows, table)
     (log.warning if summary.rejected else log.info)("%s", summary.describe())
     return batch, summary
 
 
-def _mark_duplicates(con: duckdb.DuckDBPyConnection, keys: str, base: str) -> bool:
+def _mark_duplicates(con: duckdb.DuckDBPyConnection, rows: str, table: str, table_line: str,
+                     base: str) -> bool:
     """Reject repeats of a key seen earlier in the file (their text is read back from the
     file: duplicates are rare, so the extra scan happens only when there are some)."""
-    found = con.execute(f"""SELECT count(*) FROM (SELECT key FROM {keys} WHERE err IS NULL
+    found = con.execute(f"""SELECT count(*) FROM (SELECT key FROM {rows} WHERE err IS NULL
                             GROUP BY key HAVING count(*) > 1)""").fetchall()[0][0]
     if not found:
         return False
-    con.execute(f"""UPDATE {keys} SET err = 'duplicate' FROM (
-        SELECT line AS dup_line FROM (
-            SELECT line, min(line) OVER (PARTITION BY key) AS first FROM {keys}
-            WHERE err IS NULL) WHERE line > first) d WHERE {keys}.line = d.dup_line""")
-    con.execute(f"""UPDATE {keys} SET text = b.l FROM {base} b
-                    WHERE {keys}.err = 'duplicate' AND b.line = {keys}.line""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _coded_dups AS
+        SELECT d.line, b.l AS text FROM (
+            SELECT line FROM (SELECT line, min(line) OVER (PARTITION BY key) AS first
+                              FROM {rows} WHERE err IS NULL) WHERE line > first) d
+        JOIN {base} b ON b.line = d.line""")
+    con.execute(f"""UPDATE {table} SET err = 'duplicate', text = d.text FROM _coded_dups d
+                    WHERE {table_line} = d.line""")
+    con.execute("DROP TABLE _coded_dups")
     return True
 
 
 def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, keys: str,
-                   rejects: str | Path | bool | None, rejected: bool) -> Path | None:
+                   rejects: str | Path | bool | None, rejected: bool,
+                   duplicates: bool) -> Path | None:
     """Write the rejected lines (atomically) and return the file, or None when there are none
     (a stale rejects file from an earlier read of the same input is removed)."""
     if rejects is False:
@@ -476,16 +495,18 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, k
         return None
     typed = _typed_sql(layout, f"(SELECT line, text AS l FROM {keys} WHERE text IS NOT NULL "
                                "AND err <> 'duplicate')")
-    first = (f"(SELECT line, min(line) OVER (PARTITION BY key) AS first FROM {keys} "
-             "WHERE err IS NULL OR err = 'duplicate')")
-    query = f"""
-        SELECT {_s(str(path))} AS file, line, {_problems_sql(layout)} AS problems, l AS text
-        FROM {typed}
+    query = f"""SELECT {_s(str(path))} AS file, line, {_problems_sql(layout)} AS problems,
+                      l AS text FROM {typed}"""
+    if duplicates:
+        # The first line of each repeated key, looked up for the repeats only.
+        first = (f"(SELECT key, min(line) AS first FROM {keys} WHERE err IS NULL AND key IN "
+                 f"(SELECT key FROM {keys} WHERE err = 'duplicate') GROUP BY key)")
+        query += f"""
         UNION ALL
         SELECT {_s(str(path))}, k.line,
                [{{'field': 'key', 'reason': 'duplicate: same {layout.label} key as line ' ||
                   f.first, 'value': CAST(k.key AS VARCHAR)}}], k.text
-        FROM {keys} k JOIN {first} f ON f.line = k.line WHERE k.err = 'duplicate'"""
+        FROM {keys} k JOIN {first} f ON f.key = k.key WHERE k.err = 'duplicate'"""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     table = f"_coded_rejects_{uuid.uuid4().hex[:12]}"
@@ -499,12 +520,14 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, k
         raise IngestError.single(f"cannot write the rejects file ({exc}); nothing was ingested",
                                  file=str(target)) from None
     finally:
-        _drop(con, table)
+        _drop(con, None, table)
     return target
 
 
-def _drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def _drop(con: duckdb.DuckDBPyConnection, view: str | None, table: str) -> None:
     with contextlib.suppress(duckdb.Error):  # a closed connection took its temp tables along
+        if view:
+            con.execute(f"DROP VIEW IF EXISTS {view}")
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
