@@ -281,11 +281,12 @@ class Watch:
         without names of files still being written and without detente's own side files."""
         if self.source.is_file():
             return [self.source]
+        own = {Path(p).resolve() for p in (self.log, self.store_path) if p}
+        own |= {p.with_name(p.name + ".wal") for p in own}  # DuckDB's write-ahead log
         out = []
         for path in sorted(self.source.rglob("*")):
             if path.is_file() and not coded.is_side_file(path) \
-                    and coded.in_progress_reason(path) is None \
-                    and not (self.log and path == Path(self.log).resolve()):
+                    and coded.in_progress_reason(path) is None and path.resolve() not in own:
                 out.append(path)
         return out
 

@@ -325,3 +325,11 @@ def test_line_numbers_hold_without_preserved_insertion_order(tmp_path, empty_sto
     assert [r["line"] for r in records] == [4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15]
     assert all(lines[r["line"] - 1] == r["text"] for r in records)
     assert done.result.added == 3
+
+
+def test_a_csv_named_like_a_back_file_is_gdelt_only_by_content(tmp_path):
+    mine = tmp_path / "2006.csv"
+    mine.write_text("date,actor,kind,source\n2006-10-09,PRK,nuclear_test,me\n")
+    assert ingest.detect(mine) == "generic"
+    back = copy(tmp_path, "200610.csv", "2006.csv")
+    assert ingest.detect(back) == "gdelt"

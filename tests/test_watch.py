@@ -314,3 +314,17 @@ def test_killed_and_restarted_watch_loses_and_repeats_nothing(setup, hook):
         recorded = alerts_of(store)
     assert sorted(a["id"] for a in recorded) == sorted(ids)
     assert kinds(recorded) == {"breach": 2, "status": 3, "window_ended": 2, "window_open": 1}
+
+
+def test_store_and_log_inside_the_source_are_not_inputs(tmp_path):
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / FIRST.name).write_bytes(FIRST.read_bytes())
+    (tmp_path / "pact.yaml").write_text(SPEC)
+    store_path = feed / "events.duckdb"
+    Store(store_path, empty=True).close()
+    w = Watch(spec_lib.load(tmp_path / "pact.yaml"), feed, store_path=store_path,
+              log=feed / "alerts.jsonl", window_days=3, settle=0.0, echo=lambda _: None)
+    result = w.cycle(once=True)
+    assert [Path(i.file).name for i in result.ingested] == [FIRST.name] and not result.failed
+    assert w.cycle(once=True).failed == ()

@@ -61,9 +61,8 @@ V2_COLUMNS: tuple[str, ...] = (*_columns(adm2=True), "SOURCEURL")  # 61
 VERSIONS: dict[str, tuple[str, ...]] = {"1": V1_DAILY_COLUMNS, "2": V2_COLUMNS}
 assert (len(V1_COLUMNS), len(V1_DAILY_COLUMNS), len(V2_COLUMNS)) == (57, 58, 61)
 
-# Daily (YYYYMMDD) and 15-minute (YYYYMMDDHHMMSS) exports; yearly and monthly back files.
-_NAME_RE = re.compile(r"^(\d{8}|\d{14})\.export\.csv(\.zip|\.gz)?$|^(\d{4}|\d{6})\.csv(\.zip)?$",
-                      re.IGNORECASE)
+# Daily (YYYYMMDD) and 15-minute (YYYYMMDDHHMMSS) exports.
+_EXPORT_RE = re.compile(r"^(\d{8}|\d{14})\.export\.csv(\.zip|\.gz)?$", re.IGNORECASE)
 
 
 def _widths_of(head: bytes) -> list[int]:
@@ -72,9 +71,11 @@ def _widths_of(head: bytes) -> list[int]:
 
 
 def detect(path: Path) -> bool:
+    """An ``*.export.CSV`` name, or lines of 57, 58 or 61 tab-separated fields starting with
+    an integer id and a YYYYMMDD date (so a back file ``2006.csv`` is told from your CSV)."""
     if coded.is_side_file(path):
         return False
-    if _NAME_RE.match(path.name):
+    if _EXPORT_RE.match(path.name):
         return True
     widths = _widths_of(coded.open_text_head(path))
     if not widths or max(set(widths), key=widths.count) not in (57, 58, 61):
