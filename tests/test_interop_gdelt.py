@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -190,7 +191,7 @@ def test_compressed_exports_ingest_like_the_plain_file(tmp_path, kind, store_pat
         coded.ingest(store, copy(tmp_path, V2, "plain.export.CSV"))
         expected = store.query()[["id", "date", "actor", "target", "kind", "attrs"]]
     assert compressed.equals(expected)
-    assert not list(Path(coded.tempfile.gettempdir()).glob("detente-coded-*/" + V2[:-4] + "*"))
+    assert not list(Path(tempfile.gettempdir()).glob("detente-coded-*/" + V2[:-4] + "*"))
 
 
 def _broken_zip(tmp_path: Path) -> Path:

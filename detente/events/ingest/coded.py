@@ -3,11 +3,11 @@
 One pipeline for every tab-separated export, all in DuckDB so a 10-million-row file never passes
 through Python row by row:
 
-1. **Guards.** A file that is still being written is refused whole: ``.tmp``/``.part`` names, a
-   missing final newline (a truncated last line), a NUL byte, or a size or modification time
-   that changes while it is read. Compressed files (``.gz``, ``.zip``) are decompressed once to
-   a temporary file with their checksums verified, so broken compression is refused before
-   anything is read.
+1. **Guards** (``guard.py``). A file that is still being written is refused whole:
+   ``.tmp``/``.part`` names, a missing final newline (a truncated last line), a NUL byte, or a
+   size or modification time that changes while it is read. Compressed files (``.gz``,
+   ``.zip``) are decompressed once to a temporary file with their checksums verified, so broken
+   compression is refused before anything is read.
 2. **Check pass.** Every line is split on tabs and its fields checked against the codebook
    (field count, numbers, dates and their range, codes, actor codes). One scan records, per
    line, its key and the first failing rule; skipped rows (no state actor) are counted.
@@ -27,18 +27,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import gzip
 import hashlib
-import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 import uuid
 import weakref
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,128 +42,30 @@ import duckdb
 from detente.errors import IngestError, Problem
 from detente.events import actors as actor_codes
 from detente.events.ingest import Batch
+from detente.events.ingest.guard import (  # re-exported: the adapters' one import
+    REJECTS_SUFFIX,
+    FileState,
+    compression_of,
+    discard,
+    first_line,
+    in_progress_reason,
+    is_side_file,
+    open_text_head,
+    prepare,
+)
 from detente.events.store import IngestResult, Progress, Store
+
+__all__ = ["REJECTS_SUFFIX", "FileIngest", "FileState", "Layout", "Lookups", "Rule", "Summary",
+           "compression_of", "discard", "first_line", "in_progress_reason", "ingest",
+           "is_side_file", "open_text_head", "prepare", "read_coded"]
 
 log = logging.getLogger("detente.ingest")
 
-IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart",
-                        ".temp", ".inprogress")
-REJECTS_SUFFIX = ".rejects.jsonl"
-_CHUNK = 1 << 22
 _BUFFER = 1 << 25  # DuckDB CSV buffer: large buffers parse long files much faster
 
 
 def _s(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
-
-
-# --- file guards --------------------------------------------------------------------------------
-
-def in_progress_reason(path: Path) -> str | None:
-    """Why ``path`` looks like a file still being written (by its name), or None."""
-    name = path.name.lower()
-    for suffix in IN_PROGRESS_SUFFIXES:
-        if name.endswith(suffix):
-            return f"its name ends in {suffix}: a download or copy still in progress"
-    if name.startswith(".") or name.startswith("~$"):
-        return "hidden or lock-file name: a copy still in progress"
-    return None
-
-
-def is_side_file(path: Path) -> bool:
-    """Files detente itself writes next to inputs (rejects), never inputs themselves."""
-    return path.name.endswith(REJECTS_SUFFIX) or path.name.endswith(REJECTS_SUFFIX + ".tmp")
-
-
-@dataclass(frozen=True)
-class FileState:
-    size: int
-    mtime_ns: int
-
-    @classmethod
-    def of(cls, path: Path) -> FileState:
-        st = path.stat()
-        return cls(st.st_size, st.st_mtime_ns)
-
-
-def compression_of(path: Path) -> str | None:
-    """``gzip``, ``zip`` or None, by the file's magic bytes (names lie)."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head[:2] == b"\x1f\x8b":
-        return "gzip"
-    if head[:4] == b"PK\x03\x04":
-        return "zip"
-    return None
-
-
-def open_text_head(path: Path, max_bytes: int = 1 << 16) -> bytes:
-    """The first bytes of ``path`` after decompression (for format sniffing)."""
-    try:
-        kind = compression_of(path)
-        if kind == "gzip":
-            with gzip.open(path, "rb") as handle:
-                return handle.read(max_bytes)
-        if kind == "zip":
-            with zipfile.ZipFile(path) as archive:
-                members = [m for m in archive.infolist() if not m.is_dir()]
-                if not members:
-                    return b""
-                with archive.open(members[0]) as handle:
-                    return handle.read(max_bytes)
-        with open(path, "rb") as handle:
-            return handle.read(max_bytes)
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error):
-        return b""
-
-
-def first_line(path: Path) -> str:
-    head = open_text_head(path)
-    return head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
-
-
-def _decompress(path: Path, kind: str, workdir: Path) -> Path:
-    """Decompress ``path`` into ``workdir``, verifying its checksum; IngestError if broken."""
-    file = str(path)
-    out = workdir / (path.stem or "data")
-    try:
-        if kind == "gzip":
-            with gzip.open(path, "rb") as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst, _CHUNK)  # gzip checks CRC and length at the end
-        else:
-            with zipfile.ZipFile(path) as archive:
-                members = [m for m in archive.infolist() if not m.is_dir()]
-                if len(members) != 1:
-                    raise IngestError.single(
-                        f"a zip archive must hold exactly one data file, found {len(members)}",
-                        file=file)
-                with archive.open(members[0]) as src, open(out, "wb") as dst:
-                    shutil.copyfileobj(src, dst, _CHUNK)  # ZipExtFile checks the CRC at EOF
-    except (EOFError, zlib.error, zipfile.BadZipFile, gzip.BadGzipFile, OSError) as exc:
-        if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile) \
-                and exc.errno is not None:
-            raise
-        raise IngestError.single(
-            f"broken {kind} compression ({exc}); the file is truncated or corrupt, or still "
-            "being written; nothing was ingested", file=file) from None
-    return out
-
-
-def _check_terminated(plain: Path, file: str) -> None:
-    size = plain.stat().st_size
-    if size == 0:
-        raise IngestError.single("the file is empty", file=file)
-    with open(plain, "rb") as handle:
-        handle.seek(size - 1)
-        if handle.read(1) != b"\n":
-            # Count lines only in this failure case, to name the truncated one.
-            with open(plain, "rb") as all_lines:
-                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: all_lines.read(_CHUNK),
-                                                                  b""))
-            raise IngestError.single(
-                "the last line is not terminated by a newline: the file is truncated or still "
-                "being written; nothing was ingested (retry when it is complete)",
-                file=file, line=lines + 1)
 
 
 def header_index(plain: Path, file: str, wanted: dict[str, tuple[str, ...]],
@@ -548,49 +444,9 @@ def _read_error(file: str, exc: duckdb.Error) -> IngestError:
     return IngestError(f"{file}: {message}", [Problem(message, file=file, line=line)])
 
 
-def prepare(path: Path, *, allow_unterminated: bool = False) -> tuple[Path, Path | None,
-                                                                       FileState]:
-    """Guard ``path`` and return (plain file to read, temp dir to remove later, state before)."""
-    file = str(path)
-    reason = in_progress_reason(path)
-    if reason:
-        raise IngestError.single(f"refusing a file still being written: {reason}", file=file)
-    before = FileState.of(path)
-    if before.size == 0:
-        raise IngestError.single("the file is empty", file=file)
-    kind = compression_of(path)
-    workdir = None
-    plain = path
-    if kind is not None:
-        workdir = Path(tempfile.mkdtemp(prefix="detente-coded-"))
-        try:
-            plain = _decompress(path, kind, workdir)
-        except BaseException:
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise
-    try:
-        if not allow_unterminated:
-            _check_terminated(plain, file)
-    except BaseException:
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-        raise
-    return plain, workdir, before
-
-
-def discard(workdir: Path | None) -> None:
-    """Remove a temporary directory made by :func:`prepare` (after a failure)."""
-    if workdir is not None:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
 def today() -> dt.date:
     """The latest date a coded row may carry (tomorrow, for time zones ahead of UTC)."""
     return dt.date.today() + dt.timedelta(days=1)
-
-
-def json_text(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 @dataclass(frozen=True)
