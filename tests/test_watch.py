@@ -268,7 +268,7 @@ def start(setup, hook_url: str) -> subprocess.Popen:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
 
 
-def wait_for(predicate, timeout: float = 30.0) -> None:
+def wait_for(predicate, timeout: float = 60.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
@@ -305,8 +305,10 @@ def test_killed_and_restarted_watch_loses_and_repeats_nothing(setup, hook):
     proc = start(setup, hook.url)
     try:
         wait_for(lambda: len(hook.received) == 8)
-    finally:
-        kill(proc)
+    except AssertionError:
+        raise AssertionError(f"webhook got {len(hook.received)} of 8; watch said:\n"
+                             f"{kill(proc)}") from None
+    kill(proc)
     ids = log_ids(log)
     assert len(ids) == len(set(ids)) == 8
     assert sorted(set(hook.keys)) == sorted(ids)
