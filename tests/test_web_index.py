@@ -60,14 +60,14 @@ days = st.integers(0, 1000).map(lambda n: DAY0 + dt.timedelta(days=n - 30))
 filters = st.builds(
     lambda actor, target, involving, kind, source, start, length, limit, offset: EventFilter(
         actor=actor, target=target, involving=involving, kind=kind, source=source, start=start,
-        end=None if length is None or start is None else start + dt.timedelta(days=length),
+        end=None if length is None else (start or DAY0) + dt.timedelta(days=length),
         limit=limit, offset=offset),
     _subset(ACTORS), _subset(("PRK", "JPN")), _subset((*ACTORS, "JPN")), _subset(KINDS),
     _subset(("src-a", "src-b", "nope")), st.none() | days, st.none() | st.integers(0, 400),
     st.none() | st.integers(0, 60), st.integers(0, 80))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(flt=filters)
 def test_index_equals_sql(opened, flt):
     store, index = opened
