@@ -164,3 +164,26 @@ def test_unknown_format_and_missing_file(tmp_path, empty_store):
     missing = tmp_path / "nope.csv"
     with pytest.raises(IngestError, match="file not found"):
         ingest.ingest_file(empty_store, missing)
+
+
+def test_csv_attribute_columns_take_their_declared_types(tmp_path, empty_store):
+    path = write(tmp_path, "typed.csv",
+                 "date,actor,kind,apogee,series,ok,note,n,key\n"
+                 "2017-07-04,PRK,missile_test,2802,1,true,a,7,k1\n"
+                 "2017-07-28,PRK,missile_test,3724.9,2,false,b,,k2\n")
+    ingest.ingest_file(empty_store, path, mapping={
+        "attrs.apogee_km": "apogee", "attrs.series": "series", "attrs.confirmed": "ok",
+        "attrs.x_note": "note", "attrs.x_count": "n", "source_ref": "key"}, constants=CONSTANTS)
+    first, second = (e.attrs for e in empty_store.events())
+    assert first == {"apogee_km": 2802.0, "series": 1, "confirmed": True, "x_note": "a",
+                     "x_count": 7}
+    assert second == {"apogee_km": 3724.9, "series": 2, "confirmed": False, "x_note": "b"}
+
+
+def test_each_attribute_name_has_one_type_across_kinds():
+    from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS
+
+    seen: dict[str, str] = {}
+    for specs in (COMMON_ATTRS, *KIND_ATTRS.values()):
+        for name, spec in specs.items():
+            assert seen.setdefault(name, spec.type) == spec.type, name

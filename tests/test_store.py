@@ -104,6 +104,9 @@ def _frame(**overrides) -> pd.DataFrame:
     ({"attrs": '{"apogee_km": "high"}'}, "attrs.apogee_km", "type float"),
     ({"attrs": '{"colour": "red"}'}, "attrs.colour", "unknown attribute"),
     ({"attrs": '[1, 2]'}, "attrs", "JSON object"),
+    ({"attrs": '{"parties": ["USA", 3]}'}, "attrs.parties", "list of strings"),
+    ({"attrs": '{"parties": "USA"}'}, "attrs.parties", "type list"),
+    ({"attrs": '{"class": "SRBM", "x_mine": [1]}', "target": "ZZZ"}, "target", "unknown actor"),
     ({"attrs": '{"announced": "2018-02-30"}', "kind": "military_exercise"},
      "attrs.announced", "date"),
     ({"date": None}, "date", "missing"),
@@ -248,3 +251,21 @@ def test_attrs_are_stored_as_minified_json_whatever_the_input_spacing(empty_stor
     empty_store.ingest_frame(_frame(attrs='{ "class" :  "ICBM" }'), file="x")
     assert empty_store.query()["attrs"].tolist() == [json.dumps({"class": "ICBM"},
                                                                 separators=(",", ":"))]
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(event_dicts(), min_size=1, max_size=25), st.data())
+def test_date_range_queries_select_exactly_the_overlapping_events(tmp_path_factory, dicts, data):
+    events = [Event(**d) for d in dicts]
+    start = data.draw(st.dates(dt.date(1949, 1, 1), dt.date(2031, 1, 1)))
+    end = data.draw(st.one_of(st.none(), st.dates(start, dt.date(2031, 12, 31))))
+    path = tmp_path_factory.mktemp("span") / "s.duckdb"
+    with Store(path, empty=True) as store:
+        for half in (events[::2], events[1::2]):  # the longest span is kept across ingests
+            store.ingest_events(half)
+        assert store.span_days() == max((e.last_day - e.date).days for e in events)
+        got = {e.id for e in store.events(start=start, end=end)}
+    expected = {e.id for e in events
+                if e.last_day >= start and (end is None or e.date <= end)}
+    assert got == expected

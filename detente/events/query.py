@@ -119,8 +119,13 @@ class EventFilter:
         if self.offset < 0:
             raise ParameterError.single("must be >= 0", field="offset", value=self.offset)
 
-    def sql(self) -> tuple[str, list[Any]]:
-        """A ``WHERE`` clause over ``events e`` and its parameters ('' when unfiltered)."""
+    def sql(self, span_days: int | None = None) -> tuple[str, list[Any]]:
+        """A ``WHERE`` clause over ``events e`` and its parameters ('' when unfiltered).
+
+        ``span_days``, the longest event in the store (``end - date``), bounds how early an
+        event overlapping ``start`` can begin; the extra ``date >= start - span`` test changes
+        no result but lets DuckDB skip row groups (events are stored in date order).
+        """
         clauses: list[str] = []
         params: list[Any] = []
 
@@ -147,6 +152,9 @@ class EventFilter:
         if self.start is not None:
             clauses.append('coalesce(e."end", e.date) >= ?')
             params.append(self.start)
+            if span_days is not None:
+                clauses.append("e.date >= ?")
+                params.append(self.start - dt.timedelta(days=span_days))
         if self.end is not None:
             clauses.append("e.date <= ?")
             params.append(self.end)

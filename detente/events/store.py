@@ -72,6 +72,11 @@ MIGRATIONS: list[list[str]] = [
             webhook_at TIMESTAMP, webhook_attempts INTEGER NOT NULL DEFAULT 0,
             webhook_error VARCHAR, webhook_next TIMESTAMP)""",
     ],
+    [
+        # attrs as plain text: ingest validates and minifies it already, and a JSON column
+        # would parse every value once more on insert (a third of the insert's time).
+        """ALTER TABLE events ALTER COLUMN attrs SET DATA TYPE VARCHAR""",
+    ],
 ]
 
 Progress = Callable[[str, int | None], None]
@@ -238,7 +243,7 @@ class Store:
         rows = [{"_loc": i + 1, **{c: getattr(e, c) for c in EVENT_COLUMNS[1:]}}
                 for i, e in enumerate(events)]
         for row in rows:
-            row["attrs"] = json.dumps(row["attrs"], sort_keys=True)
+            row["attrs"] = json.dumps(row["attrs"], sort_keys=True, separators=(",", ":"))
             row["kind"] = str(row["kind"])
         frame = pd.DataFrame(rows, columns=list(STAGED_COLUMNS))
         return self.ingest_frame(frame, file=file, fmt="events")
@@ -278,6 +283,8 @@ class Store:
             validation.check_staged(self.con, file=file, loc=loc, prebuilt=prebuilt)
             note("merging", total)
             result = self._merge(file, total, prebuilt=prebuilt)
+            if result.added:
+                self._update_span()
             if result.changed:
                 self.con.execute(
                     "INSERT INTO ingests VALUES (now(), ?, ?, ?, ?, ?, ?, ?)",
@@ -304,10 +311,9 @@ class Store:
                    else f'CAST("{c}" AS {t}) AS "{c}"')
                   for c, t in typed if c in columns and c != "attrs"]
         # Minified JSON text, so equal attributes compare equal whatever their spacing.
-        select.append("CASE WHEN nullif(trim(CAST(attrs AS VARCHAR)), '') IS NULL THEN '{}' "
-                      "WHEN json_valid(attrs) THEN CAST(json(attrs) AS VARCHAR) "
-                      "ELSE CAST(attrs AS VARCHAR) END AS attrs" if "attrs" in columns
-                      else "'{}' AS attrs")
+        # Parsed later, once for validation and once to minify on insert (see _merge).
+        select.append("coalesce(nullif(trim(CAST(attrs AS VARCHAR)), ''), '{}') AS attrs"
+                      if "attrs" in columns else "'{}' AS attrs")
         select += [f'CAST(NULL AS {t}) AS "{c}"' for c, t in typed
                    if c not in columns and c not in ("_loc", "also", "attrs")]
         if not prebuilt:
@@ -340,6 +346,12 @@ class Store:
         finally:
             self.con.unregister("incoming_relation")
 
+    def _update_span(self) -> None:
+        self.con.execute("""INSERT OR REPLACE INTO meta SELECT 'span_days', CAST(greatest(
+            (SELECT coalesce(max("end" - date), 0) FROM staged),
+            coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'span_days'),
+                     (SELECT coalesce(max("end" - date), 0) FROM events))) AS VARCHAR)""")
+
     def _drop_staged(self) -> None:
         views = self.con.execute(
             "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'staged'"
@@ -365,7 +377,7 @@ class Store:
                            f.id, r.source, r.source_ref
                     FROM (SELECT id, unnest(also) AS r FROM staged s WHERE {new}) f""")
             added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM staged s
-                                    WHERE {new}""").fetchall()[0][0]
+                                    WHERE {new} ORDER BY date""").fetchall()[0][0]
             return IngestResult(file, total, added, 0, 0, total - added)
         con.execute(f"CREATE TEMP TABLE fresh AS SELECT * FROM staged s WHERE {new}")
         unchanged = total - con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
@@ -440,7 +452,7 @@ class Store:
 
     def relation(self, flt: EventFilter | None = None) -> duckdb.DuckDBPyRelation:
         """The events matching ``flt`` as a DuckDB relation, ordered by date, with ``also``."""
-        where, params = (flt or EventFilter()).sql()
+        where, params = (flt or EventFilter()).sql(self.span_days())
         sql = f"""SELECT {_PUBLIC_SELECT} FROM events e {where}
                   ORDER BY e.date, e.id"""
         flt = flt or EventFilter()
@@ -486,8 +498,19 @@ class Store:
         return found[0] if found else None
 
     def count(self, flt: EventFilter | None = None, **filters: Any) -> int:
-        where, params = _as_filter(flt, filters).sql()
+        where, params = _as_filter(flt, filters).sql(self.span_days())
         return self.con.execute(f"SELECT count(*) FROM events e {where}", params).fetchall()[0][0]
+
+    def span_days(self) -> int:
+        """Days between ``date`` and ``end`` of the longest event (0 for an empty store).
+
+        Kept in ``meta`` by every ingest, so queries can bound how early an event overlapping
+        a date may begin (see ``EventFilter.sql``)."""
+        rows = self.con.execute("SELECT value FROM meta WHERE key = 'span_days'").fetchall()
+        if rows:
+            return int(rows[0][0])
+        return int(self.con.execute(
+            'SELECT coalesce(max("end" - date), 0) FROM events').fetchall()[0][0])
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         return tuple(self.con.execute(
@@ -542,7 +565,9 @@ _STAGED_TYPES = (
     ("match_key", "VARCHAR"),
 )
 _ALSO_TYPE = "STRUCT(source VARCHAR, source_ref VARCHAR)[]"
-_EVENT_SELECT = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+# Attributes are stored minified, so equal attributes are equal text whatever the input spacing.
+_EVENT_SELECT = ", ".join(f'"{c}"' if c != "attrs" else "CAST(json(attrs) AS VARCHAR) AS attrs"
+                          for c in EVENT_COLUMNS)
 _PUBLIC_SELECT = (", ".join(f'e."{c}"' for c in EVENT_COLUMNS) + """,
     coalesce((SELECT list({'source': a.source, 'source_ref': a.source_ref}
                           ORDER BY a.source, a.source_ref)

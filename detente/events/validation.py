@@ -6,7 +6,6 @@ pair rather than per row, and rows are located only when a check fails.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,16 +19,7 @@ from detente.events.kinds import CONFIDENCES, EXTENSION_PREFIX, Kind, attr_specs
 
 MAX_PER_CHECK = 20
 
-# json_structure() type names that satisfy each attribute type.
-_JSON_TYPES = {
-    "str": {"VARCHAR", "NULL"},
-    "date": {"VARCHAR", "NULL"},
-    "int": {"BIGINT", "UBIGINT", "NULL"},
-    "float": {"BIGINT", "UBIGINT", "DOUBLE", "NULL"},
-    "bool": {"BOOLEAN", "NULL"},
-    "list": {'["VARCHAR"]', '["NULL"]', "NULL"},
-}
-# json_type() names (used to locate offending rows) for the same types.
+# json_type() names that satisfy each attribute type (NULL: unknown, always allowed).
 _ROW_TYPES = {
     "str": ("VARCHAR", "NULL"),
     "date": ("VARCHAR", "NULL"),
@@ -140,53 +130,76 @@ def check_staged(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row",
 
 
 def _check_attr_shapes(c: _Collector) -> None:
-    shapes = c.con.execute(
-        "SELECT DISTINCT kind, CAST(json_structure(attrs) AS VARCHAR) FROM staged").fetchall()
-    choice_keys: set[tuple[str, str]] = set()
+    """Attribute names, types and values per kind, in three cheap passes over distinct values:
+    the key sets, the JSON types of every key seen (one parse per row, all keys at once) and
+    the values of keys with a closed set. Rows are located only when something fails."""
     known_kinds = {k.value for k in Kind}
-    for kind, structure in shapes:
-        if kind not in known_kinds:
-            continue  # reported as an unknown kind already
+    present: dict[str, set[str]] = {}
+    for kind, keys in c.con.execute("SELECT DISTINCT kind, json_keys(attrs) FROM staged "
+                                    "WHERE kind IS NOT NULL").fetchall():
+        if kind in known_kinds:  # unknown kinds are reported already
+            present.setdefault(kind, set()).update(keys or ())
+    checked: dict[str, list[str]] = {}
+    for kind, keys in sorted(present.items()):
         specs = attr_specs(kind)
-        parsed = json.loads(structure) if structure else None
-        for key, shape in parsed.items() if isinstance(parsed, dict) else ():
+        for key in sorted(keys):
             if key.startswith(EXTENSION_PREFIX):
                 continue
-            field = f"attrs.{key}"
-            spec = specs.get(key)
-            if spec is None:
+            if key not in specs:
                 c.add_rows(
                     "SELECT _loc, ? FROM staged WHERE kind = ? AND json_exists(attrs, ?)",
                     f"unknown attribute for kind {kind}; known: {', '.join(sorted(specs))} "
-                    f"(prefix your own with '{EXTENSION_PREFIX}')", field,
+                    f"(prefix your own with '{EXTENSION_PREFIX}')", f"attrs.{key}",
                     [key, kind, _path(key)])
+            else:
+                checked.setdefault(kind, []).append(key)
+    union = sorted({key for keys in checked.values() for key in keys})
+    if not union:
+        return
+    paths = [_path(key) for key in union]
+    bad_types: set[tuple[str, str]] = set()
+    for kind, types in c.con.execute(
+            "SELECT DISTINCT kind, json_type(attrs, ?) FROM staged WHERE kind IN "
+            f"({_marks(checked)})", [paths, *checked]).fetchall():
+        specs = attr_specs(kind)
+        for key, found in zip(union, types, strict=True):
+            if found is not None and key in specs and found not in _ROW_TYPES[specs[key].type]:
+                bad_types.add((kind, key))
+    for kind, key in sorted(bad_types):
+        allowed = _ROW_TYPES[attr_specs(kind)[key].type]
+        c.add_rows(
+            f"""SELECT _loc, json_extract(attrs, ?)::VARCHAR FROM staged WHERE kind = ?
+                AND json_type(attrs, ?) NOT IN ({_marks(allowed)})""",
+            f"must be of type {attr_specs(kind)[key].type}", f"attrs.{key}",
+            [_path(key), kind, _path(key), *allowed])
+    for kind, keys in sorted(checked.items()):
+        specs = attr_specs(kind)
+        for key in keys:
+            spec = specs[key]
+            if (kind, key) in bad_types:
                 continue
-            shape_text = json.dumps(shape) if not isinstance(shape, str) else shape
-            if shape_text not in _JSON_TYPES[spec.type]:
-                allowed = _ROW_TYPES[spec.type]
+            if spec.type == "list":
                 c.add_rows(
-                    f"""SELECT _loc, json_extract(attrs, ?)::VARCHAR FROM staged WHERE kind = ?
-                        AND json_type(attrs, ?) NOT IN ({_marks(allowed)})""",
-                    f"must be of type {spec.type}", field,
-                    [_path(key), kind, _path(key), *allowed])
-            if spec.type == "list" and shape_text == '["VARCHAR"]':
-                continue
+                    """SELECT _loc, json_extract(attrs, ?)::VARCHAR FROM staged WHERE kind = ?
+                       AND json_type(attrs, ?) = 'ARRAY'
+                       AND NOT list_bool_and(list_transform(json_type(attrs, ?),
+                                                            lambda t: t = 'VARCHAR'))""",
+                    "must be a list of strings", f"attrs.{key}",
+                    [_path(key), kind, _path(key), _path(key) + "[*]"])
             if spec.type == "date":
                 c.add_rows(
                     """SELECT _loc, json_extract_string(attrs, ?) FROM staged WHERE kind = ?
                        AND json_type(attrs, ?) = 'VARCHAR'
                        AND try_strptime(json_extract_string(attrs, ?), '%Y-%m-%d') IS NULL""",
-                    "must be a date YYYY-MM-DD", field, [_path(key), kind, _path(key), _path(key)])
+                    "must be a date YYYY-MM-DD", f"attrs.{key}",
+                    [_path(key), kind, _path(key), _path(key)])
             if spec.choices is not None:
-                choice_keys.add((kind, key))
-    for kind, key in sorted(choice_keys):
-        choices = attr_specs(kind)[key].choices
-        c.add_rows(
-            f"""SELECT _loc, json_extract_string(attrs, ?) FROM staged WHERE kind = ?
-                AND json_type(attrs, ?) = 'VARCHAR'
-                AND json_extract_string(attrs, ?) NOT IN ({_marks(choices)})""",
-            f"must be one of {', '.join(choices)}", f"attrs.{key}",
-            [_path(key), kind, _path(key), _path(key), *choices])
+                c.add_rows(
+                    f"""SELECT _loc, json_extract_string(attrs, ?) FROM staged WHERE kind = ?
+                        AND json_type(attrs, ?) = 'VARCHAR'
+                        AND json_extract_string(attrs, ?) NOT IN ({_marks(spec.choices)})""",
+                    f"must be one of {', '.join(spec.choices)}", f"attrs.{key}",
+                    [_path(key), kind, _path(key), _path(key), *spec.choices])
 
 
 def _path(key: str) -> str:

@@ -26,6 +26,11 @@ import duckdb
 
 from detente.errors import IngestError, Problem
 from detente.events.ingest import Batch
+from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS
+
+# Each attribute name has one type whatever the kind (checked by the tests).
+ATTRIBUTE_TYPES = {name: spec.type for specs in (COMMON_ATTRS, *KIND_ATTRS.values())
+                   for name, spec in specs.items()}
 
 FORMAT = "generic"
 DESCRIPTION = ("any CSV, JSON, JSON-lines or Parquet file, with --map FIELD=COLUMN and "
@@ -67,7 +72,7 @@ def _scan(path: Path, con: duckdb.DuckDBPyConnection, encoding: str,
     delim = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(path, encoding))
     return con.sql(
         f"SELECT * FROM read_csv({_s(path)}, header=true, delim={_s(delim)}, quote='\"', "
-        f"escape='\"', encoding={_s(encoding)}, strict_mode=true, sample_size=-1)")
+        f"escape='\"', encoding={_s(encoding)}, strict_mode=true, all_varchar=true)")
 
 
 def _sniff_delimiter(path: Path, encoding: str) -> str:
@@ -205,7 +210,8 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
         parts.append(f"TRY_CAST({_q(column)} AS JSON)" if types.get(column) == "VARCHAR"
                      else f"to_json({_q(column)})")
     if attr_columns or attr_constants:
-        pairs = [f"{_s(name)}, {_q(col)}" for name, col in attr_columns.items()]
+        pairs = [f"{_s(name)}, {_attr_value(name, col, types.get(col, ''))}"
+                 for name, col in attr_columns.items()]
         pairs += [f"{_s(name)}, {_s(json.dumps(v))}::JSON" for name, v in attr_constants.items()]
         # Merging into {} drops null members (RFC 7396), so an empty cell means "absent":
         # a column mapped to attrs.class leaves no class on rows of other kinds.
@@ -245,6 +251,27 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
         select.append(f"{also} AS also")
     relation = scan.set_alias("t").query("t", f"SELECT {', '.join(select)} FROM t")
     return Batch(file=file, format=FORMAT, data=relation, loc="row", prebuilt=prebuilt)
+
+
+_CASTS = {"int": ("BIGINT",), "float": ("DOUBLE",), "bool": ("BOOLEAN",),
+          None: ("BIGINT", "DOUBLE")}
+
+
+def _attr_value(name: str, column: str, column_type: str) -> str:
+    """A mapped attribute as a JSON value. Text columns (every CSV column is read as text, so
+    no type is guessed from a sample) become the attribute's declared type where the value
+    converts; a value that does not stays text, and validation then names its row."""
+    col = _q(column)
+    if column_type != "VARCHAR":
+        return f"to_json({col})"
+    text = f"nullif(trim({col}), '')"
+    declared = ATTRIBUTE_TYPES.get(name)
+    casts = _CASTS.get(declared, ()) if name in ATTRIBUTE_TYPES else _CASTS[None]
+    if not casts:
+        return f"to_json({text})"
+    tries = " ".join(f"WHEN TRY_CAST({text} AS {t}) IS NOT NULL "
+                     f"THEN to_json(TRY_CAST({text} AS {t}))" for t in casts)
+    return f"CASE {tries} ELSE to_json({text}) END"
 
 
 def _check_mapping(file: str, mapping: dict[str, str], constants: dict[str, Any],
