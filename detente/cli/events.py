@@ -82,6 +82,8 @@ def ingest_command(
         emit_json([r.__dict__ for r in results])
         return
     for r in results:
+        for note in r.notes:
+            console.print(note, markup=False, highlight=False)
         console.print(f"[bold]{r.file}[/]: {r.rows:,} rows read, {r.added:,} events added, "
                       f"{r.merged:,} merged into existing events, {r.linked:,} linked as "
                       f"summaries, {r.unchanged:,} already present")

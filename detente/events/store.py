@@ -101,6 +101,7 @@ class IngestResult:
     merged: int
     linked: int
     unchanged: int
+    notes: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:

@@ -9,6 +9,7 @@ normalised rows against the event model and ingests them in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,7 +107,13 @@ def ingest_file(store: Store, path: str | Path, fmt: str | None = None, *,
 
 
 def ingest_batch(store: Store, batch: Batch, *, progress: Progress | None = None) -> IngestResult:
-    """Ingest an adapter's ``Batch``."""
+    """Ingest an adapter's ``Batch``; the result carries the adapter's notes (e.g. how many
+    rows it rejected and where it wrote them)."""
+    result = _ingest_data(store, batch, progress)
+    return dataclasses.replace(result, notes=batch.notes) if batch.notes else result
+
+
+def _ingest_data(store: Store, batch: Batch, progress: Progress | None) -> IngestResult:
     if isinstance(batch.data, pd.DataFrame):
         if batch.prebuilt:
             relation = store.con.from_df(batch.data)
