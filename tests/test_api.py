@@ -1,0 +1,43 @@
+"""The curated top-level API: every name resolves, and the package docstring's tour runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import detente
+
+
+@pytest.mark.parametrize("name", detente.__all__)
+def test_every_public_name_resolves(name):
+    assert getattr(detente, name) is not None
+    assert name in dir(detente)
+
+
+def test_unknown_names_raise_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        detente.nope  # noqa: B018
+
+
+def test_import_is_cheap():
+    """`import detente` loads none of the heavy layers (they load on first use)."""
+    code = ("import sys, detente; heavy = [m for m in ('duckdb', 'pandas', 'plotly', 'fastapi',"
+            " 'scipy') if m in sys.modules]; print(','.join(heavy))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == ""
+
+
+def test_the_docstring_tour_answers_the_four_questions():
+    with detente.Store() as store:
+        pause = detente.load_agreement("post-olympic-pause")
+        report = detente.check(pause, store)
+        assert report.first_breach is not None
+        view = detente.verification_view(pause)
+        assert {p.party for p in view.parties} == {"PRK", "USA"}
+        result = detente.simulate_agreement(pause, store=store, runs=2_000, seed=1)
+        assert result.runs == 2_000
+    analysis = detente.dialogue.analyse(detente.dialogue.load("korea-2018"))
+    assert analysis.zones and set(analysis.forecasts) >= {"compromise", "median", "nash"}
