@@ -178,17 +178,28 @@ def serve(
     db: DbOption = None,
     max_runs: Annotated[int, typer.Option(help="Largest simulation a request may ask for.",
                                           min=1)] = 200_000,
+    workers: Annotated[int, typer.Option(
+        help="Server processes. More than 1 pays on a machine with spare cores under many "
+             "concurrent clients; each worker keeps its own event index in memory.",
+        min=1, max=64)] = 1,
+    jobs_dir: Annotated[Path | None, typer.Option(
+        "--jobs-dir", help="Folder of the background simulation jobs, shared by the workers "
+                           "(default: a temporary folder removed at exit).")] = None,
+    store_wait: Annotated[float, typer.Option(
+        "--store-wait", help="Seconds a request waits for another process to let go of the "
+                             "store before answering 503.", min=0, max=3600)] = 10.0,
 ) -> None:
     """Serve the JSON API under /api/ and the dashboard (FastAPI + uvicorn).
 
     Read-only unless the operator sets DETENTE_TOKEN: writes (POST /api/events) then need
     'Authorization: Bearer <token>'. OpenAPI docs at /docs.
 
-    Example: [bold]DETENTE_TOKEN=s3cret detente serve --port 8000[/]
+    Example: [bold]DETENTE_TOKEN=s3cret detente serve --port 8000 --workers 2[/]
     """
     from detente.web.server import run
 
-    run(host=host, port=port, db=db, max_runs=max_runs)
+    run(host=host, port=port, db=db, max_runs=max_runs, workers=workers, jobs_dir=jobs_dir,
+        store_wait_seconds=store_wait)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import os
 import re
 from typing import Annotated, Any, Literal
 
@@ -164,7 +165,8 @@ def load_preset(agreement_id: str):
 def json_response(data: Any, status: int = 200) -> Response:
     # orjson: several times faster than json on the event pages the API serves most; NaN and
     # infinities become null, as `clean` does for the other responses.
-    body = orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+    body = orjson.dumps(data, default=_default,
+                        option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
     return Response(body, status_code=status, media_type="application/json")
 
 
@@ -210,7 +212,7 @@ def health(request: Request) -> dict[str, Any]:
     return {"status": "ok", "version": __version__, "events": count,
             "first": first.isoformat() if first else None,
             "last": last.isoformat() if last else None,
-            "read_only": st.settings.read_only}
+            "read_only": st.settings.read_only, "worker": os.getpid()}
 
 
 @router.get("/events", summary="Events matching filters, in date order, a page at a time",

@@ -132,9 +132,9 @@ def install_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API and dashboard for ``settings`` (default: ``Settings.from_env()``)."""
     settings = settings or Settings.from_env()
-    access = StoreAccess(settings.db)
+    access = StoreAccess(settings.db, settings.store_wait_seconds)
     queries = EventQueries(access, settings.index_max_events)
-    jobs = JobQueue(settings.max_jobs, settings.kept_jobs)
+    jobs = JobQueue(settings.max_jobs, settings.kept_jobs, settings.jobs_dir)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

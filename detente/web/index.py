@@ -245,6 +245,11 @@ class EventQueries:
             if self._index is not None and self._index.signature == signature:
                 return self._index
             with self.access.read() as store:
+                # Taken again while open read-only: no other process can write now, so this
+                # is exactly the state the snapshot reads.
+                signature = self.access.signature()
+                if self._index is not None and self._index.signature == signature:
+                    return self._index
                 if store.count() > self.max_events:
                     self._index, self._too_big_at = None, signature
                     return None
