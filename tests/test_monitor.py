@@ -341,3 +341,14 @@ def test_breach_report_is_frozen(store) -> None:
 def test_empty_store_is_an_error(store) -> None:
     with pytest.raises(ParameterError):
         monitor.check(pause(), store)
+
+
+def test_an_ended_window_without_breach_reads_as_held(tmp_path):
+    from detente.agreements import presets
+    from detente.events.store import Store
+    from detente.monitor import check
+
+    with Store(tmp_path / "bundled.duckdb") as store:
+        report = check(presets.load("olympic-truce-2018"), store)
+    assert report.status == "holding" and report.first_breach is None
+    assert report.status_label == "held to the end of its window (2018-03-25)"
