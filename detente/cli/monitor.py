@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated
 
@@ -11,20 +10,11 @@ from rich.table import Table
 
 from detente.cli.common import DbOption, JsonOption, console, emit_json
 from detente.errors import ParameterError
+from detente.events.query import as_date
 
 SpecArgument = Annotated[str, typer.Argument(
     metavar="ID|PATH", help="A preset id (see `detente agreements list`) or a spec file path.")]
 SURVIVAL_MILESTONES = (0, 30, 90, 180, 365, 730)
-
-
-def parse_date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ParameterError.single("expected a date YYYY-MM-DD", field=option,
-                                    value=value) from None
 
 
 def parse_step(value: str) -> int:
@@ -95,8 +85,8 @@ def check(
     from detente.events.store import Store
 
     spec = presets.load(agreement)  # an invalid spec stops here: nothing opened or written
-    start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
-    as_of_d = parse_date(as_of, "--as-of")
+    start_d, end_d = as_date(start, "--start"), as_date(end, "--end")
+    as_of_d = as_date(as_of, "--as-of")
     monitor.resolve_window(spec, start_d, end_d)
     with Store(db, read_only=True) as store:
         report = monitor.check(spec, store, start=start_d, end=end_d, as_of=as_of_d)
@@ -157,9 +147,9 @@ def whatif(
     from detente.events.store import Store
 
     spec = presets.load(agreement)
-    first, last = parse_date(from_, "--from"), parse_date(to, "--to")
+    first, last = as_date(from_, "--from"), as_date(to, "--to")
     days = parse_step(step)
-    end_of_record = parse_date(record_end, "--record-end")
+    end_of_record = as_date(record_end, "--record-end")
     with Store(db, read_only=True) as store:
         result = whatif_lib.whatif(spec, store, first, last, days, record_end=end_of_record)
     if json_out:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -10,20 +9,10 @@ import typer
 from rich.table import Table
 
 from detente.cli.common import DbOption, console, err_console
-from detente.errors import ParameterError
+from detente.events.query import as_date
 
 SpecArguments = Annotated[list[str], typer.Argument(
     metavar="ID|PATH...", help="Preset ids (see `detente agreements list`) or spec file paths.")]
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ParameterError.single("expected a date YYYY-MM-DD", field=option,
-                                    value=value) from None
 
 
 class _Bar:
@@ -154,7 +143,7 @@ def report(
 
     specs = [presets.load(a) for a in agreements]  # invalid specs stop here: nothing written
     options = ReportOptions(
-        whatif_from=_date(whatif_from, "--from"), whatif_to=_date(whatif_to, "--to"),
+        whatif_from=as_date(whatif_from, "--from"), whatif_to=as_date(whatif_to, "--to"),
         step_days=parse_step(step), simulate=runs > 0, runs=max(runs, 1), seed=seed,
         horizon=horizon, scenario=None if (scenario or "").lower() in ("", "none") else scenario,
         compare=tuple(compare) if compare else None, title=title)

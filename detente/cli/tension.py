@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from detente.cli.common import DbOption, JsonOption, console, emit_json
-from detente.errors import ParameterError
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ParameterError.single("expected a date YYYY-MM-DD", field=option,
-                                    value=value) from None
-
+from detente.events.query import as_date
 
 FromOption = Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD).")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")]
@@ -56,8 +44,8 @@ def tension(
 
     with Store(db, read_only=True) as store:
         series = tension_lib.tension(store, dyad, weekly=weekly, smooth=smooth,
-                                     start=_date(date_from, "--from"),
-                                     end=_date(date_to, "--to"), sources=source,
+                                     start=as_date(date_from, "--from"),
+                                     end=as_date(date_to, "--to"), sources=source,
                                      per_mention=per_mention, unilateral=unilateral)
     if json_out:
         emit_json(series.to_json_dict())
@@ -121,8 +109,8 @@ def windows(
     with Store(db, read_only=True) as store:
         found = tension_lib.windows(store, min_days=min_days, actors=actor, dyad=dyad,
                                     kinds=kind, max_weight=max_weight,
-                                    start=_date(date_from, "--from"),
-                                    end=_date(date_to, "--to"), sources=source)
+                                    start=as_date(date_from, "--from"),
+                                    end=as_date(date_to, "--to"), sources=source)
     if json_out:
         emit_json(found.to_json_dict())
         return

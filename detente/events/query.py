@@ -67,8 +67,12 @@ def _as_tuple(value: str | Any | None) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _as_date(value: Any, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
+def as_date(value: Any, name: str) -> dt.date | None:
+    """``value`` (a date, a datetime, ISO text, or None/empty) as a date; ``ParameterError``
+    naming ``name`` (an option or field) otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
         return value.date() if isinstance(value, dt.datetime) else value
     try:
         return dt.date.fromisoformat(str(value))
@@ -103,8 +107,8 @@ class EventFilter:
             where = (where,)
         object.__setattr__(self, "where", tuple(
             w if isinstance(w, Condition) else Condition.parse(w) for w in where or ()))
-        object.__setattr__(self, "start", _as_date(self.start, "start"))
-        object.__setattr__(self, "end", _as_date(self.end, "end"))
+        object.__setattr__(self, "start", as_date(self.start, "start"))
+        object.__setattr__(self, "end", as_date(self.end, "end"))
         known = {k.value for k in Kind}
         for k in self.kind:
             if k not in known:

@@ -33,6 +33,7 @@ import os
 import re
 import uuid
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ from detente.events.store import IngestResult, Progress, Store
 
 __all__ = ["REJECTS_SUFFIX", "FileIngest", "FileState", "Layout", "Lookups", "Rule", "Summary",
            "compression_of", "discard", "first_line", "in_progress_reason", "ingest",
-           "is_side_file", "open_text_head", "prepare", "read_coded"]
+           "is_side_file", "open_text_head", "prepare", "read_coded", "read_guarded"]
 
 log = logging.getLogger("detente.ingest")
 
@@ -277,6 +278,23 @@ def _problems_sql(layout: Layout) -> str:
             f"'reason': 'has ' || n || ' tab-separated fields, expected {expected} "
             f"({layout.label})', 'value': CAST(n AS VARCHAR)}}] "
             f"ELSE list_filter([{items}], lambda x: x IS NOT NULL) END")
+
+
+def read_guarded(path: Path, con: duckdb.DuckDBPyConnection,
+                 make_layout: Callable[[Path], Layout], *, encoding: str = "utf-8",
+                 rejects: str | Path | bool | None = None,
+                 allow_unterminated: bool = False) -> tuple[Batch, Summary]:
+    """Guard ``path`` (``prepare``), build its layout from the plain file, and read it; the
+    temporary decompressed copy is removed whatever happens."""
+    path = Path(path)
+    plain, workdir, before = prepare(path, allow_unterminated=allow_unterminated)
+    try:
+        spec = make_layout(plain)
+    except BaseException:
+        discard(workdir)
+        raise
+    return read_coded(path, con, spec, plain=plain, workdir=workdir, before=before,
+                      encoding=encoding, rejects=rejects)
 
 
 def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,

@@ -211,19 +211,15 @@ def read_with_summary(path: Path, con: duckdb.DuckDBPyConnection, *, version: st
                       rejects: str | Path | bool | None = None, encoding: str = "utf-8",
                       allow_unterminated: bool = False, geo: bool = False,
                       **_: Any) -> tuple[Batch, coded.Summary]:
-    path = Path(path)
-    plain, workdir, before = coded.prepare(path, allow_unterminated=allow_unterminated)
-    try:
-        version = version or version_of(plain, str(path))
-        if version not in VERSIONS:
+    def make_layout(plain: Path) -> coded.Layout:
+        found = version or version_of(plain, str(path))
+        if found not in VERSIONS:
             raise IngestError.single("unknown GDELT version; expected 1 or 2", file=str(path),
-                                     field="version", value=version)
-        spec = layout(version, con, geo=geo)
-    except BaseException:
-        coded.discard(workdir)
-        raise
-    return coded.read_coded(path, con, spec, plain=plain, workdir=workdir, before=before,
-                            encoding=encoding, rejects=rejects)
+                                     field="version", value=found)
+        return layout(found, con, geo=geo)
+
+    return coded.read_guarded(path, con, make_layout, encoding=encoding, rejects=rejects,
+                              allow_unterminated=allow_unterminated)
 
 
 def read(path: Path, con: duckdb.DuckDBPyConnection, **options: Any) -> Batch:

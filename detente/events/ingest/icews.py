@@ -176,16 +176,12 @@ def read_with_summary(path: Path, con: duckdb.DuckDBPyConnection, *,
                       rejects: str | Path | bool | None = None, encoding: str = "utf-8",
                       names: dict[str, str] | None = None, allow_unterminated: bool = False,
                       geo: bool = False, **_: Any) -> tuple[Batch, coded.Summary]:
-    path = Path(path)
-    plain, workdir, before = coded.prepare(path, allow_unterminated=allow_unterminated)
-    try:
+    def make_layout(plain: Path) -> coded.Layout:
         index, width = coded.header_index(plain, str(path), _WANTED, _REQUIRED, "ICEWS")
-        spec = layout(index, width, con, names, geo=geo)
-    except BaseException:
-        coded.discard(workdir)
-        raise
-    return coded.read_coded(path, con, spec, plain=plain, workdir=workdir, before=before,
-                            encoding=encoding, rejects=rejects)
+        return layout(index, width, con, names, geo=geo)
+
+    return coded.read_guarded(path, con, make_layout, encoding=encoding, rejects=rejects,
+                              allow_unterminated=allow_unterminated)
 
 
 def read(path: Path, con: duckdb.DuckDBPyConnection, **options: Any) -> Batch:
