@@ -127,3 +127,18 @@ def test_readers_wait_for_a_writer():
         order.append("r")
     writer.join(2)
     assert order == ["r", "w"]
+
+
+def test_the_combination_cache_is_bounded_and_answers_stay_exact(synthetic):
+    with Store(synthetic, read_only=True) as store:
+        index = EventIndex(store, ())
+        index._cache_budget = 400  # a handful of entries: most lookups evict another
+        for _ in range(2):
+            for actor in ACTORS:
+                for kind in KINDS:
+                    flt = EventFilter(actor=actor, kind=kind, start=DAY0, limit=4, offset=1)
+                    assert index.query(flt) == sql_page(store, flt)
+                    held = sum(len(rows) + 64 for rows in index._cache.values())
+                    assert index._cached == held
+                    assert held <= 400 or len(index._cache) == 1
+        assert all(not rows.flags.writeable for rows in index._cache.values())

@@ -160,5 +160,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    if settings.events_fast_path:
+        from detente.web.fastpath import EventsFastPath
+
+        app.add_middleware(EventsFastPath)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

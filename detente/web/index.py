@@ -1,25 +1,31 @@
 """Event queries for the API: an in-memory index for the common filters, SQL for the rest.
 
-``GET /api/events`` must answer in milliseconds with a million events and many clients, but
-scanning a million rows per request in DuckDB costs tens of milliseconds of CPU. So the server
-keeps a read-only snapshot: every event as an Arrow table sorted like the store's queries
-(``date, id``), with the filter columns as integer codes. A query with actor, target,
-involving, kind, source and date filters is a binary search on the dates plus a few vectorised
-comparisons; the page is ``take``n from the table. Attribute conditions (``where``), ``text``
-and ``ids`` go to DuckDB (``sql_page``), which returns the same rows in the same order.
+``GET /api/events`` must answer in well under a millisecond of CPU with a million events and
+many clients, but scanning a million rows per request in DuckDB costs tens of milliseconds.
+So each server process keeps a read-only snapshot: every event as an Arrow table sorted like
+the store's queries (``date, id``), with the filter columns as integer codes and each value's
+rows precomputed. The rows matching a combination of value filters (actor, target, involving,
+kind, source) are computed once, from the filter with the fewest rows, and cached (bounded:
+about two entries per indexed event in total, least recently used out first); a query is then
+a few binary searches for its date range plus its page, taken column by column from the
+table. Attribute conditions (``where``), ``text`` and ``ids`` go to DuckDB (``sql_page``),
+which returns the same rows in the same order.
 
-The snapshot is rebuilt when the store changes (``StoreAccess.signature``), and not built at
-all above ``Settings.index_max_events`` events (memory: about 130 MB per million events).
+The snapshot is rebuilt when the store changes (``StoreAccess.signature``, which sees other
+processes' writes too), and not built at all above ``Settings.index_max_events`` events
+(memory: about 130 MB per million events).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,6 +35,9 @@ from detente.events.store import EVENT_COLUMNS, Store
 from detente.web.access import StoreAccess
 
 EPOCH = np.datetime64("1970-01-01", "D")
+_TEXT = ("id", "attrs", "source_ref", "summary", "match_key")  # the rest come from codes
+_MAX_DAYS_TABLE = 200_000  # a table of ISO dates for stores spanning up to ~550 years
+_ENTRY_COST = 64  # what a cached entry costs beyond its rows, counted in rows
 _COLUMNS = ", ".join(f'e."{c}"' for c in EVENT_COLUMNS)
 _ALSO = ("coalesce((SELECT list({'source': a.source, 'source_ref': a.source_ref} "
          "ORDER BY a.source, a.source_ref) FROM aliases a WHERE a.event_id = p.id), []) AS also")
@@ -62,6 +71,7 @@ class _Codes:
     codes: np.ndarray                 # int32 per row, -1 for null
     lookup: dict[str, int]            # value -> code
     positions: dict[int, np.ndarray]  # code -> its rows, ascending (int32)
+    values: np.ndarray                # code -> value (objects), None last: code -1 is null
 
     @classmethod
     def of(cls, column: pa.ChunkedArray | pa.Array) -> _Codes:
@@ -72,8 +82,13 @@ class _Codes:
         order = np.argsort(codes, kind="stable").astype(np.int32)
         bounds = np.searchsorted(codes[order], np.arange(len(encoded.dictionary) + 1))
         positions = {c: order[bounds[c]:bounds[c + 1]] for c in range(len(encoded.dictionary))}
-        return cls(codes, {v: i for i, v in enumerate(encoded.dictionary.to_pylist())},
-                   positions)
+        names = encoded.dictionary.to_pylist()
+        values = np.array([*names, None], dtype=object)
+        return cls(codes, {v: i for i, v in enumerate(names)}, positions, values)
+
+    def at(self, rows: np.ndarray) -> list[str | None]:
+        """The values of ``rows``."""
+        return self.values[self.codes[rows]].tolist()
 
     def wanted(self, values: tuple[str, ...]) -> list[int]:
         return [self.lookup[v] for v in values if v in self.lookup]
@@ -115,8 +130,19 @@ class EventIndex:
         # Events are sorted by date; the running maximum of their last days is sorted too, so
         # "some event from here on may still be in force on day s" is a binary search.
         self.reach = np.maximum.accumulate(self.last) if self.size else self.last
+        self.has_end = self.table.column("end").is_valid().to_numpy(zero_copy_only=False)
+        self.text = self.table.select(_TEXT)  # shares the table's buffers
+        self._first_day = int(min(self.d.min(), self.last.min())) if self.size else 0
+        span = int(self.last.max()) - self._first_day + 1 if self.size else 0
+        self._days = np.array(np.datetime_as_string(
+            np.arange(self._first_day, self._first_day + span).astype("datetime64[D]")
+        ).tolist(), dtype=object) if span <= _MAX_DAYS_TABLE else None
+        self._cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cached = 0
+        self._cache_budget = 2 * self.size + 1000 * _ENTRY_COST
         self.columns = {c: _Codes.of(self.table.column(c))
-                        for c in ("actor", "target", "kind", "source")}
+                        for c in ("actor", "target", "kind", "source", "confidence")}
         self.parties = self._parties()
         self.also: dict[str, list[dict[str, str]]] = {}
         for event_id, refs in store.con.execute(
@@ -142,78 +168,131 @@ class EventIndex:
     def query(self, flt: EventFilter) -> tuple[int, list[dict[str, Any]]]:
         """(total matching, the page), exactly as ``sql_page`` would answer.
 
-        Work is proportional to the rows of the most selective filter, not to the store: the
-        date range is two binary searches, and each value filter has its rows precomputed.
+        The rows matching the value filters (actor, target, kind, source, involving) are found
+        once per combination of values and kept (``_matching``); the date range is then a few
+        binary searches in them, so a query costs about log(n) plus its page, not its matches.
         """
         lo, hi = 0, self.size
         if flt.end is not None:
             hi = int(np.searchsorted(self.d, _day(flt.end), "right"))
         start = _day(flt.start) if flt.start is not None else None
+        split = lo
         if start is not None:
             lo = int(np.searchsorted(self.reach, start, "left"))
+            split = int(np.searchsorted(self.d, start, "left"))
         if hi <= lo:
             return 0, []
-        filters = [(n, tuple(getattr(flt, n))) for n in ("actor", "target", "kind", "source")
-                   if getattr(flt, n)]
-        if not filters and not flt.involving:
-            return self._range_page(flt, lo, hi, start)
-        candidates = [(self.columns[n].rows(v, lo, hi), n) for n, v in filters]
-        if flt.involving:
-            candidates.append((self._involving_rows(flt.involving, lo, hi), "involving"))
-        rows, chosen = min(candidates, key=lambda c: len(c[0]))
-        keep = np.ones(len(rows), bool)
-        for name, values in filters:
-            if name != chosen:
-                keep &= self.columns[name].test(values, rows)
-        if flt.involving and chosen != "involving":
-            keep &= np.isin(rows, self._involving_rows(flt.involving, lo, hi))
-        if start is not None:
-            # Rows dated before the start count only while in force; later ones all count.
-            early = int(np.searchsorted(rows, np.searchsorted(self.d, start, "left")))
-            keep[:early] &= self.last[rows[:early]] >= start
-        rows = rows[keep]
-        stop = None if flt.limit is None else flt.offset + flt.limit
-        return len(rows), self._records(rows[flt.offset:stop])
-
-    def _range_page(self, flt: EventFilter, lo: int, hi: int,
-                    start: np.int32 | None) -> tuple[int, list[dict[str, Any]]]:
-        """Only a date range: rows dated from the start on all match, so only the few rows
-        dated before it (but perhaps still in force) are tested one by one."""
-        split = lo if start is None else max(lo, int(np.searchsorted(self.d, start, "left")))
-        split = min(split, hi)
-        early = lo + np.flatnonzero(self.last[lo:split] >= start) if split > lo \
-            else np.empty(0, np.int64)
-        total = len(early) + (hi - split)
+        split = min(hi, max(lo, split))
+        # Rows from lo to split are dated before the start: they count only while in force.
+        key = self._key(flt)
+        if key:
+            rows = self._matching(key)
+            a, b, c = np.searchsorted(rows, np.array([lo, split, hi], np.int32)).tolist()
+            early, later, later_first, later_count = rows[a:b], rows[b:c], 0, c - b
+        else:  # every row from split to hi matches: no array needed
+            early, later, later_first, later_count = (np.arange(lo, split, dtype=np.int32),
+                                                      None, split, hi - split)
+        if len(early):
+            early = early[self.last[early] >= start]
+        total = len(early) + later_count
         first = flt.offset
         stop = total if flt.limit is None else min(total, first + flt.limit)
         if first >= stop:
             return total, []
-        page = np.concatenate([early[first:stop],
-                               np.arange(split + max(0, first - len(early)),
-                                         split + max(0, stop - len(early)))])
-        return total, self._records(page)
+        k0, k1 = max(0, first - len(early)), max(0, stop - len(early))
+        tail = later[k0:k1] if later is not None else np.arange(later_first + k0,
+                                                                 later_first + k1)
+        head = early[first:stop]
+        return total, self._records(np.concatenate([head, tail]) if len(head) else tail)
 
-    def _records(self, rows: np.ndarray) -> list[dict[str, Any]]:
-        if not len(rows):
-            return []
-        # Column-wise conversion: several times cheaper than Table.to_pylist's row dicts.
-        columns = self.table.take(pa.array(rows.astype(np.int64))).to_pydict()
-        names = list(columns)
-        out = []
-        for values in zip(*columns.values(), strict=True):
-            row = dict(zip(names, values, strict=True))
-            row["also"] = self.also.get(row["id"], [])
-            out.append(json_record(row))
+    @staticmethod
+    def _key(flt: EventFilter) -> tuple:
+        return tuple((name, tuple(sorted(set(getattr(flt, name)))))
+                     for name in ("actor", "target", "kind", "source", "involving")
+                     if getattr(flt, name))
+
+    def _matching(self, key: tuple) -> np.ndarray:
+        """Rows (ascending, read-only) matching every value filter in ``key``; kept in a cache
+        bounded by rows held (each entry also counts a fixed overhead), least recently used
+        out first."""
+        with self._cache_lock:
+            rows = self._cache.get(key)
+            if rows is not None:
+                self._cache.move_to_end(key)
+                return rows
+        rows = self._compute(key)
+        with self._cache_lock:
+            if key not in self._cache:
+                self._cache[key] = rows
+                self._cached += len(rows) + _ENTRY_COST
+                while self._cached > self._cache_budget and len(self._cache) > 1:
+                    _, old = self._cache.popitem(last=False)
+                    self._cached -= len(old) + _ENTRY_COST
+        return rows
+
+    def _compute(self, key: tuple) -> np.ndarray:
+        """Start from the filter with the fewest rows; test the others on those rows only."""
+        candidates = [(self._involving_rows(values) if name == "involving"
+                       else self.columns[name].rows(values, 0, self.size), name, values)
+                      for name, values in key]
+        rows, chosen, _ = min(candidates, key=lambda c: len(c[0]))
+        keep = np.ones(len(rows), bool)
+        for other, name, values in candidates:
+            if name == "involving" and chosen != "involving":
+                keep &= np.isin(rows, other, assume_unique=True)
+            elif name != chosen and name != "involving":
+                keep &= self.columns[name].test(values, rows)
+        out = np.array(rows[keep], dtype=np.int32)  # a copy: never a view of the index
+        out.flags.writeable = False
         return out
 
-    def _involving_rows(self, parties: tuple[str, ...], lo: int, hi: int) -> np.ndarray:
-        parts = [self.columns["actor"].rows(parties, lo, hi),
-                 self.columns["target"].rows(parties, lo, hi)]
-        for party in parties:
-            rows = self.parties.get(party)
-            if rows is not None:
-                parts.append(rows[(rows >= lo) & (rows < hi)])
-        return np.unique(np.concatenate(parts))
+    def _records(self, rows: np.ndarray) -> list[dict[str, Any]]:
+        """The page's rows as ``json_record`` would give them, built column by column: one
+        ``take`` of the free-text columns, the others from their codes, dates from a table of
+        ISO strings."""
+        if not len(rows):
+            return []
+        taken = self.text.take(pa.array(rows, pa.int32()))
+        ids, attrs, refs, summaries, keys = (taken.column(i).to_pylist()
+                                             for i in range(taken.num_columns))
+        dates = self._iso(self.d[rows])
+        ends = [day if has else None
+                for day, has in zip(self._iso(self.last[rows]), self.has_end[rows].tolist(),
+                                    strict=True)]
+        col = self.columns
+        also = self.also
+        return [{"id": i, "date": date, "end": end, "actor": actor, "target": target,
+                 "kind": kind, "attrs": _attrs(attr), "source": source, "source_ref": ref,
+                 "confidence": confidence, "summary": summary, "match_key": key,
+                 "also": [dict(r) for r in refs_of] if (refs_of := also.get(i)) else []}
+                for i, date, end, actor, target, kind, attr, source, ref, confidence, summary,
+                key in zip(ids, dates, ends, col["actor"].at(rows), col["target"].at(rows),
+                           col["kind"].at(rows), attrs, col["source"].at(rows), refs,
+                           col["confidence"].at(rows), summaries, keys, strict=True)]
+
+    def _iso(self, days: np.ndarray) -> list[str]:
+        """ISO dates of day numbers: looked up in a table of the store's span of days (numpy's
+        conversion costs ~0.3 us a date), converted when the span is too long to tabulate."""
+        if self._days is not None:
+            return self._days[days - self._first_day].tolist()
+        return np.datetime_as_string(days.astype("datetime64[D]")).tolist()
+
+    def _involving_rows(self, parties: tuple[str, ...]) -> np.ndarray:
+        parts = [self.columns["actor"].rows(parties, 0, self.size),
+                 self.columns["target"].rows(parties, 0, self.size)]
+        parts += [self.parties[p] for p in parties if p in self.parties]
+        return np.unique(np.concatenate(parts).astype(np.int32))
+
+
+def _attrs(text: str | None) -> dict[str, Any]:
+    """``attrs`` as ``json_record`` parses it: orjson (several times faster), or the standard
+    library for what orjson refuses (NaN, integers over 64 bits)."""
+    if not text or text == "{}":
+        return {}
+    try:
+        return orjson.loads(text) or {}
+    except orjson.JSONDecodeError:
+        return json.loads(text) or {}
 
 
 class EventQueries:

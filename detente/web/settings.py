@@ -46,6 +46,7 @@ class Settings:
     store_wait_seconds: float = 10.0
     index_max_events: int = 5_000_000
     index_idle_seconds: float = 0.0  # 0: keep the in-memory event index while the server runs
+    events_fast_path: bool = True  # plain GET /api/events answered before FastAPI (fastpath.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "db", Path(self.db).expanduser())
