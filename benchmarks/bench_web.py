@@ -4,20 +4,25 @@ A real ``detente serve --workers 2`` serves a store of ``--rows`` synthetic even
 generator of bench_store.py); 50 clients send a seeded mix of filtered, paged queries (actor,
 kind, date range, offset), each waiting for its answer before sending the next (a closed loop),
 until ``--requests`` have been answered or ``--seconds`` have passed, whichever comes first.
-Latency is the time from writing a request to having read its whole body.
+Latency is the time from writing a request to having read its whole body. Before the clock
+starts, client k connects after k x ``--ramp-ms`` and sends 8 warm-up queries (not counted):
+connections arriving while the server is busy spread over its workers, whereas 50 connects in
+the same instant are all accepted by whichever worker wakes first (``--ramp-ms 0`` shows that
+case); the split is printed.
 
 The load generator is a lean asyncio HTTP/1.1 client (one keep-alive connection per client,
 requests built before the clock starts, Content-Length or chunked bodies, status checked), not
 httpx: client and server share this machine's two cores, and httpx costs about as much CPU per
-request as the server, so it starved the server it was measuring (p99 ~1 s with httpx, most of
-it the client's own queueing).
+request as the server did, so it starved the server it was measuring (p99 ~1 s with httpx,
+most of it the client's own queueing).
 
 Baseline, in this process on the same store and queries: the library answering the same
 filters one at a time without HTTP (``Store.records``). Goal (issue 6): p99 under 100 ms. The
 last line is ``p99_ms: N``.
 
-    .venv/bin/python benchmarks/bench_web.py [--rows 1000000] [--clients 50] [--requests 4000]
-        [--workers 2] [--db STORE (reuse a store instead of generating one)]
+    .venv/bin/python benchmarks/bench_web.py [--rows 1000000] [--clients 50]
+        [--requests 20000] [--seconds 60] [--workers 2] [--ramp-ms 10]
+        [--db STORE (reuse a store instead of generating one)]
 """
 
 from __future__ import annotations
@@ -256,6 +261,9 @@ def main() -> None:
         with Store(db, read_only=True) as store:
             rows = store.count()
         mix = queries(args.requests, args.seed)
+        combos = {(q.get("actor"), q.get("kind")) for q in mix}
+        print(f"{len(mix):,} seeded queries, {len(combos)} distinct actor/kind combinations "
+              "(the server computes each one's rows once per worker, then caches them)")
 
         # Baseline: the library, same store, same filters, one at a time, no HTTP.
         with Store(db, read_only=True) as store:
