@@ -42,14 +42,14 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+_PROC = Path("/proc/self/stat").exists()
+
+
 def _started(pid: int) -> str | None:
     """When process ``pid`` started (clock ticks since boot, from /proc), or None if there is
-    no such process: with the pid it tells a live owner from a new process reusing its id."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    except OSError:  # no /proc: fall back to "is some process using this pid"
+    no such process: with the pid it tells a live owner from a new process reusing its id.
+    Without /proc: "?" for any live process."""
+    if not _PROC:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -57,17 +57,15 @@ def _started(pid: int) -> str | None:
         except PermissionError:
             pass
         return "?"
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
     return raw.rsplit(")", 1)[1].split()[19]  # field 22, counted after the command name
 
 
-_SELF = (os.getpid(), _started(os.getpid()))
-
-
 def _owner() -> tuple[int, str | None]:
-    global _SELF
-    if _SELF[0] != os.getpid():  # a forked child
-        _SELF = (os.getpid(), _started(os.getpid()))
-    return _SELF
+    return os.getpid(), _started(os.getpid())
 
 
 @dataclass
