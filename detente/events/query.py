@@ -11,6 +11,7 @@ from detente.errors import ParameterError
 from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS, Kind
 
 OPERATORS = ("!=", ">=", "<=", "=", ">", "<")
+_KINDS = frozenset(k.value for k in Kind)
 _CONDITION_RE = re.compile(
     r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>!=|>=|<=|=|>|<)\s*(?P<value>.*)$")
 _LIST_ATTRS = {name for name, spec in COMMON_ATTRS.items() if spec.type == "list"} | {
@@ -109,11 +110,10 @@ class EventFilter:
             w if isinstance(w, Condition) else Condition.parse(w) for w in where or ()))
         object.__setattr__(self, "start", as_date(self.start, "start"))
         object.__setattr__(self, "end", as_date(self.end, "end"))
-        known = {k.value for k in Kind}
         for k in self.kind:
-            if k not in known:
+            if k not in _KINDS:
                 raise ParameterError.single(
-                    f"unknown kind; expected one of {', '.join(sorted(known))}",
+                    f"unknown kind; expected one of {', '.join(sorted(_KINDS))}",
                     field="kind", value=k)
         if self.start and self.end and self.end < self.start:
             raise ParameterError.single(f"end is before start {self.start}", field="end",

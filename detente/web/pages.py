@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from detente.errors import InputError, NotFoundError, ParameterError
-from detente.events.query import EventFilter
+from detente.events.query import EventFilter, as_date
 from detente.report import figures, tables
 from detente.report.render import environment, figure_div
 from detente.report.timeline import TIMELINE_KINDS, AgreementTrack, timeline_figure
@@ -67,14 +67,6 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     return number
 
 
-def _date(value: str | None, name: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ParameterError.single("expected a date YYYY-MM-DD", field=name,
-                                    value=value) from None
 
 
 def _message(exc: Exception) -> str:
@@ -118,8 +110,8 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
     from detente.simulate import strategy as strategy_mod
     from detente.simulate.simulation import build_model
 
-    start = _date(form["start"], "start")
-    whatif_from = _date(form["whatif_from"], "whatif_from") or DEFAULT_WHATIF_FROM
+    start = as_date(form["start"], "start")
+    whatif_from = as_date(form["whatif_from"], "whatif_from") or DEFAULT_WHATIF_FROM
     step = _int(form["step"], "step", 7, 1, 3650)
     runs = _int(form["runs"], "runs", DEFAULT_RUNS, 1, st.settings.dashboard_runs)
     seed = _int(form["seed"], "seed", 1, 0, 2**63 - 1)
