@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("DETENTE_SHARED_DATA", REPO.parent / "shared" / "data"))
+# The raw sources the bundled record is built from: $DETENTE_SHARED_DATA, else the shared folder
+# next to this checkout, else the project machine's shared folder (CI checks out elsewhere).
+_CANDIDATES = [Path(p) for p in (os.environ.get("DETENTE_SHARED_DATA"),) if p] + [
+    REPO.parent / "shared" / "data", Path("/work/shared/data")]
+SHARED_DATA = next((p for p in _CANDIDATES if p.exists()), _CANDIDATES[0])
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
