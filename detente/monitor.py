@@ -221,7 +221,7 @@ class Report:
     @property
     def status_label(self) -> str:
         if self.status == "holding" and self.end is not None and self.end < self.as_of:
-            return f"held to the end of its window ({self.end})"
+            return f"held (window ended {self.end})"
         return self.timeline[-1].label if self.timeline else "holding"
 
     @property

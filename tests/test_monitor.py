@@ -351,4 +351,4 @@ def test_an_ended_window_without_breach_reads_as_held(tmp_path):
     with Store(tmp_path / "bundled.duckdb") as store:
         report = check(presets.load("olympic-truce-2018"), store)
     assert report.status == "holding" and report.first_breach is None
-    assert report.status_label == "held to the end of its window (2018-03-25)"
+    assert report.status_label == "held (window ended 2018-03-25)"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from detente.cli.common import DbOption, console, err_console
@@ -50,11 +51,15 @@ class _Bar:
 def _summary_table(report) -> Table:
     from detente.report.summary import summary_rows
 
-    table = Table(title="agreements against the record; proposals replayed and simulated")
-    for column in ("agreement", "status", "first breach", "what-if median", "sim median",
-                   "P(12 months)"):
-        table.add_column(column, justify="right" if column in ("what-if median", "sim median",
-                                                               "P(12 months)") else "left")
+    table = Table(title="agreements against the record; proposals replayed and simulated",
+                  caption="replay: median days held from every week of the what-if range; "
+                          "simulated: median days; P(1 yr): simulated chance of holding a "
+                          "year", box=box.SIMPLE_HEAD)
+    table.add_column("agreement", no_wrap=True)  # ids are what the user types next
+    table.add_column("status", ratio=1, min_width=9)
+    table.add_column("first breach", no_wrap=True)
+    for column in ("replay", "simulated", "P(1 yr)"):
+        table.add_column(column, justify="right", no_wrap=True)
 
     def days(row, key):
         if key not in row:
