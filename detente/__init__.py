@@ -13,56 +13,47 @@ The four questions of any truce, freeze or moratorium, each one call (see README
 
 __version__ = "0.1.0"
 
+from detente.exports import lazy
+
 # The curated public API, imported on first use so that `import detente` stays cheap.
-# name -> (module, attribute).
-_API: dict[str, tuple[str, str]] = {
+__getattr__, __all__ = lazy("detente", {
     # events
-    "Store": ("detente.events.store", "Store"),
-    "EventFilter": ("detente.events.query", "EventFilter"),
-    "Event": ("detente.events.event", "Event"),
-    "Kind": ("detente.events.kinds", "Kind"),
-    "ingest_file": ("detente.events.ingest", "ingest_file"),
-    "ingest_coded": ("detente.events.ingest.coded", "ingest"),
+    "Store": "detente.events.store",
+    "EventFilter": "detente.events.query",
+    "Event": "detente.events.event",
+    "Kind": "detente.events.kinds",
+    "ingest_file": "detente.events.ingest",
+    "ingest_coded": "detente.events.ingest.coded:ingest",
     # agreements and the record
-    "Agreement": ("detente.agreements.spec", "Agreement"),
-    "load_agreement": ("detente.agreements.presets", "load"),
-    "presets": ("detente.agreements.presets", "ids"),
-    "check": ("detente.monitor", "check"),
-    "Report": ("detente.monitor", "Report"),
-    "whatif": ("detente.whatif", "whatif"),
-    "WhatIfResult": ("detente.whatif", "WhatIfResult"),
-    "verification_view": ("detente.verification", "view"),
-    "InspectionGame": ("detente.inspection", "InspectionGame"),
-    "solve_inspection_game": ("detente.inspection", "solve_game"),
+    "Agreement": "detente.agreements.spec",
+    "load_agreement": "detente.agreements.presets:load",
+    "presets": "detente.agreements.presets:ids",
+    "check": "detente.monitor",
+    "Report": "detente.monitor",
+    "whatif": "detente.whatif",
+    "WhatIfResult": "detente.whatif",
+    "verification_view": "detente.verification:view",
+    "InspectionGame": "detente.inspection",
+    "solve_inspection_game": "detente.inspection:solve_game",
     # simulation
-    "simulate_agreement": ("detente.simulate", "simulate_agreement"),
-    "SimulationResult": ("detente.simulate", "SimulationResult"),
-    "critical_detection": ("detente.simulate", "critical_detection"),
-    "sweep": ("detente.simulate.sweep", "sweep"),
+    "simulate_agreement": "detente.simulate",
+    "SimulationResult": "detente.simulate",
+    "critical_detection": "detente.simulate",
+    "sweep": "detente.simulate.sweep",
     # event data over time
-    "tension_index": ("detente.tension", "tension"),
-    "quiet_windows": ("detente.tension", "windows"),
-    "Watch": ("detente.watch", "Watch"),
+    "tension_index": "detente.tension:tension",
+    "quiet_windows": "detente.tension:windows",
+    "Watch": "detente.watch",
     # seeing it
-    "build_report": ("detente.report.builder", "build"),
-    "run_demo": ("detente.demo", "run_demo"),
-    # errors
-    "DetenteError": ("detente.errors", "DetenteError"),
-}
-_MODULES = ("dialogue", "simulate", "report", "errors")
-
-__all__ = sorted([*_API, *_MODULES])
-
-
-def __getattr__(name: str):
-    import importlib
-
-    if name in _API:
-        module, attribute = _API[name]
-        return getattr(importlib.import_module(module), attribute)
-    if name in _MODULES:
-        return importlib.import_module(f"detente.{name}")
-    raise AttributeError(f"module 'detente' has no attribute {name!r}")
+    "build_report": "detente.report.builder:build",
+    "run_demo": "detente.demo",
+    # errors, and the packages with their own APIs
+    "DetenteError": "detente.errors",
+    "dialogue": "detente.dialogue:*",
+    "simulate": "detente.simulate:*",
+    "report": "detente.report:*",
+    "errors": "detente.errors:*",
+})
 
 
 def __dir__() -> list[str]:

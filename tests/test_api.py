@@ -41,3 +41,16 @@ def test_the_docstring_tour_answers_the_four_questions():
         assert result.runs == 2_000
     analysis = detente.dialogue.analyse(detente.dialogue.load("korea-2018"))
     assert analysis.zones and set(analysis.forecasts) >= {"compromise", "median", "nash"}
+
+
+def test_lazy_exports_resolve_module_and_attribute_forms():
+    from detente.exports import lazy
+
+    getattr_, names = lazy("pkg", {"dumps": "json", "loads_": "json:loads", "json": "json:*"})
+    import json
+
+    assert names == ["dumps", "json", "loads_"]
+    assert getattr_("dumps") is json.dumps and getattr_("loads_") is json.loads
+    assert getattr_("json") is json
+    with pytest.raises(AttributeError, match="module 'pkg' has no attribute 'x'"):
+        getattr_("x")

@@ -14,10 +14,9 @@ roadmap and sensitivity functions share their module's name: import them from
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from detente.exports import lazy
 
-_API = {
+__getattr__, __all__ = lazy("detente.dialogue", {
     "load": "detente.dialogue.catalog",
     "analyse": "detente.dialogue.analysis",
     "accept": "detente.dialogue.acceptance",
@@ -27,13 +26,4 @@ _API = {
     "solve_all": "detente.dialogue.solvers",
     "Scenario": "detente.dialogue.scenario",
     "Inputs": "detente.dialogue.inputs",
-}
-
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str) -> Any:
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module 'detente.dialogue' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+})

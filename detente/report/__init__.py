@@ -7,23 +7,13 @@ renders itself. See docs/report.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from detente.exports import lazy
 
-_API = {
+__getattr__, __all__ = lazy("detente.report", {
     "build": "detente.report.builder",
     "ReportOptions": "detente.report.builder",
     "AnalysisReport": "detente.report.builder",
     "timeline_figure": "detente.report.timeline",
     "survival_figure": "detente.report.figures",
     "dialogue_figure": "detente.report.figures",
-}
-
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str) -> Any:
-    module = _API.get(name)
-    if module is None:
-        raise AttributeError(f"module 'detente.report' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+})

@@ -290,9 +290,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, encoding: 
     overridden = 0
     for line, r in records:
         where = {"line": line}
-        day = iso_date(r["date"], issues, "date", **where)
-        if day is None and not r["date"].strip():
-            issues.add("missing value", field="date", **where)
+        day = iso_date(r["date"], issues, "date", required=True, **where)
         type_ = " ".join(r["type"].split())
         if type_ not in TYPES:
             issues.add(f"must be one of {', '.join(TYPES)}", field="type", value=r["type"],

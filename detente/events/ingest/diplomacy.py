@@ -60,9 +60,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
     rows = []
     for line, r in csv_records(read_text(path, encoding), file, COLUMNS):
         where = {"line": line}
-        start = iso_date(r["start"], issues, "start", **where)
-        if start is None and not r["start"].strip():
-            issues.add("missing value", field="start", **where)
+        start = iso_date(r["start"], issues, "start", required=True, **where)
         end = iso_date(r["end"], issues, "end", **where)
         raw_kind = r["kind"].strip().lower()
         kind = KINDS.get(raw_kind, raw_kind)

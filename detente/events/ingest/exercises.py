@@ -51,9 +51,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
         name = " ".join(r["name"].split())
         if not name:
             issues.add("missing value", field="name", **where)
-        start = iso_date(r["start"], issues, "start", **where)
-        if start is None and not r["start"].strip():
-            issues.add("missing value", field="start", **where)
+        start = iso_date(r["start"], issues, "start", required=True, **where)
         end = iso_date(r["end"], issues, "end", **where)
         announced = iso_date(r["announced"], issues, "announced", **where)
         status = r["status"].strip()

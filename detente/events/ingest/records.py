@@ -141,10 +141,14 @@ class Issues:
                             self.problems)
 
 
-def iso_date(text: str | None, issues: Issues, field: str, **where: Any) -> dt.date | None:
-    """An ISO ``YYYY-MM-DD`` date; None for an empty cell (a problem is recorded if invalid)."""
+def iso_date(text: str | None, issues: Issues, field: str, *, required: bool = False,
+             **where: Any) -> dt.date | None:
+    """An ISO ``YYYY-MM-DD`` date; None for an empty cell (a problem is recorded if the date is
+    invalid, or if it is empty and ``required``)."""
     text = (text or "").strip()
     if not text:
+        if required:
+            issues.add("missing value", field=field, **where)
         return None
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):

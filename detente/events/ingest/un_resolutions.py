@@ -47,9 +47,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
         if not number.isdigit():
             issues.add("must be the resolution number", field="resolution", value=number,
                        **where)
-        day = iso_date(r["adopted"], issues, "adopted", **where)
-        if day is None and not r["adopted"].strip():
-            issues.add("missing value", field="adopted", **where)
+        day = iso_date(r["adopted"], issues, "adopted", required=True, **where)
         if day is None or not number.isdigit():
             continue
         rows.append({

@@ -48,9 +48,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
     rows = []
     for line, r in csv_records(read_text(path, encoding), file, COLUMNS):
         where = {"line": line}
-        day = iso_date(r["date"], issues, "date", **where)
-        if day is None and not r["date"].strip():
-            issues.add("missing value", field="date", **where)
+        day = iso_date(r["date"], issues, "date", required=True, **where)
         issuer = r["issuer"].strip()
         if not issuer:
             issues.add("missing value", field="issuer", **where)
