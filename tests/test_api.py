@@ -54,3 +54,20 @@ def test_lazy_exports_resolve_module_and_attribute_forms():
     assert getattr_("json") is json
     with pytest.raises(AttributeError, match="module 'pkg' has no attribute 'x'"):
         getattr_("x")
+
+
+def test_bundles_name_their_ids_and_tell_ids_from_paths(tmp_path):
+    from detente.bundle import Bundle
+    from detente.errors import NotFoundError
+
+    (tmp_path / "b.yaml").write_text("x: 1\n")
+    (tmp_path / "a.yaml").write_text("x: 1\n")
+    bundle = Bundle(tmp_path, "thing", "or a path")
+    assert bundle.ids() == ["a", "b"]
+    assert bundle.path_of("a") == tmp_path / "a.yaml"
+    with pytest.raises(NotFoundError, match=r"no thing 'c'; bundled: a, b \(or a path\)"):
+        bundle.path_of("c")
+    with pytest.raises(NotFoundError) as info:
+        bundle.path_of("../a", paths_allowed=False)
+    assert "or a path" not in str(info.value)
+    assert Bundle.is_path("spec.yml") and Bundle.is_path("dir/x") and not Bundle.is_path("a")

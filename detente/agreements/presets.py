@@ -6,32 +6,19 @@ from pathlib import Path
 
 from detente.agreements import spec
 from detente.agreements.spec import Agreement
-from detente.errors import NotFoundError
+from detente.bundle import Bundle
 
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
-
-
-def ids() -> list[str]:
-    """Ids of the bundled presets, sorted."""
-    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
-
-
-def path_of(preset_id: str) -> Path:
-    """The file of a bundled preset."""
-    path = PRESET_DIR / f"{preset_id}.yaml"
-    if not path.exists():
-        raise NotFoundError(f"no preset {preset_id!r}; presets: {', '.join(ids())} "
-                            "(or give the path of a spec file)")
-    return path
+PRESETS = Bundle(PRESET_DIR, "preset", "or give the path of a spec file")
+ids = PRESETS.ids
+path_of = PRESETS.path_of
 
 
 def load(id_or_path: str | Path) -> Agreement:
-    """A preset by id, or any spec file by path (anything ending in .yaml/.yml or existing)."""
-    text = str(id_or_path)
-    candidate = Path(text).expanduser()
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists() or "/" in text:
-        return spec.load(candidate)
-    return spec.load(path_of(text))
+    """A preset by id, or any spec file by path (a .yaml/.yml name, a slash, or a file)."""
+    if Bundle.is_path(id_or_path):
+        return spec.load(Path(str(id_or_path)).expanduser())
+    return spec.load(path_of(str(id_or_path)))
 
 
 def load_all() -> list[Agreement]:

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from detente.bundle import Bundle
 from detente.dialogue import importers, scenario
 from detente.dialogue.scenario import Scenario
-from detente.errors import NotFoundError
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 DEFAULT = "korea-2018"
 
 
-def ids() -> list[str]:
-    """Ids of the bundled scenarios."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-
-
-def path_of(scenario_id: str) -> Path:
-    path = SCENARIO_DIR / f"{scenario_id}.yaml"
-    if not path.exists():
-        raise NotFoundError(f"no scenario {scenario_id!r}; bundled: {', '.join(ids())} "
-                            "(or give the path of a .yaml scenario or a .csv in the "
-                            "Bueno de Mesquita/Scholz or KTAB format)")
-    return path
+SCENARIOS = Bundle(SCENARIO_DIR, "scenario", "or give the path of a .yaml scenario or a "
+                   ".csv in the Bueno de Mesquita/Scholz or KTAB format")
+ids = SCENARIOS.ids
+path_of = SCENARIOS.path_of
 
 
 def load(ref: str | Path = DEFAULT) -> Scenario:
@@ -32,6 +24,6 @@ def load(ref: str | Path = DEFAULT) -> Scenario:
     path = Path(text).expanduser()
     if path.suffix.lower() == ".csv":
         return importers.read_csv(path)
-    if path.suffix.lower() in (".yaml", ".yml") or path.exists() or "/" in text:
+    if Bundle.is_path(text):
         return scenario.read(path)
     return scenario.read(path_of(text))

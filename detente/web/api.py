@@ -158,9 +158,7 @@ def load_preset(agreement_id: str):
     from detente.agreements import presets
 
     check_id(agreement_id, "preset")
-    if agreement_id not in presets.ids():
-        raise NotFoundError(f"no preset {agreement_id!r}; presets: {', '.join(presets.ids())}")
-    return presets.load(presets.path_of(agreement_id))
+    return presets.load(presets.path_of(agreement_id, paths_allowed=False))
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -455,9 +453,7 @@ def dialogue(scenario_id: str,
     from detente.dialogue import acceptance, analysis, catalog
 
     check_id(scenario_id, "scenario")
-    if scenario_id not in catalog.ids():
-        raise NotFoundError(f"no scenario {scenario_id!r}; bundled: {', '.join(catalog.ids())}")
-    scenario = catalog.load(scenario_id)
+    scenario = catalog.load(catalog.path_of(scenario_id, paths_allowed=False))
     out = analysis.analyse(scenario, models).as_dict()
     verdicts = []
     for ref in proposal or ():

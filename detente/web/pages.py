@@ -226,9 +226,7 @@ def dialogue_page(request: Request) -> HTMLResponse:
     from detente.report.builder import ProposalVerdict
 
     scenario_id = check_id(request.query_params.get("scenario") or "korea-2018", "scenario")
-    if scenario_id not in catalog.ids():
-        raise NotFoundError(f"no scenario {scenario_id!r}; bundled: {', '.join(catalog.ids())}")
-    scenario = catalog.load(scenario_id)
+    scenario = catalog.load(catalog.path_of(scenario_id, paths_allowed=False))
     result = analysis.analyse(scenario)
     forecasts, actors = tables.dialogue_tables(result)
     verdicts = []
