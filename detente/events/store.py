@@ -27,22 +27,20 @@ import platformdirs
 
 from detente.errors import (
     IngestError,
-    Problem,
     SchemaVersionError,
     StoreError,
     StoreLockedError,
 )
-from detente.events import validation
-from detente.events.event import ID_LENGTH, Event, json_record
+from detente.events import validation, writer
+from detente.events.event import Event, json_record
 from detente.events.query import EventFilter
 
 SCHEMA_VERSION = 1
 ENV_VAR = "DETENTE_DB"
 BUNDLED_EVENTS = Path(__file__).resolve().parent.parent / "data" / "events.parquet"
 
-EVENT_COLUMNS = ("id", "date", "end", "actor", "target", "kind", "attrs", "source", "source_ref",
-                 "confidence", "summary", "match_key")
-STAGED_COLUMNS = ("_loc", *EVENT_COLUMNS[1:])
+EVENT_COLUMNS = writer.EVENT_COLUMNS
+STAGED_COLUMNS = writer.STAGED_COLUMNS
 
 # Each migration brings the schema from version i to i + 1. Append, never edit.
 MIGRATIONS: list[list[str]] = [
@@ -271,183 +269,60 @@ class Store:
 
         Raises ``IngestError`` listing every problem (file, row or line, field) and leaves the
         store unchanged. ``prebuilt`` rows come from an exported store (they carry ``id`` and
-        ``also`` and are trusted to be merged already).
+        ``also`` and are trusted to be merged already). Most batches take the direct path
+        (validated and written in one pass, see ``writer``); the full path runs when the
+        batch has match keys to merge or a problem to report.
         """
         self._require_writable()
         note = progress or (lambda stage, n: None)
+        if not prebuilt:
+            self.con.begin()
+            try:
+                note("reading", None)
+                done = writer.write_direct(self.con, relation, file=file, loc=loc, note=note)
+            except BaseException:
+                self.con.rollback()
+                writer.drop_staged(self.con)
+                raise
+            if done is not None:
+                counts, span = done
+                return self._finish(file, fmt, counts, span, note)
+            self.con.rollback()  # the full path below names the problem, or merges match keys
+            writer.drop_staged(self.con)
         self.con.begin()
         try:
             note("reading", None)
-            self._stage(relation, file, prebuilt)
+            writer.stage(self.con, relation, file, prebuilt)
             total = self.con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
             note("validating", total)
             validation.check_staged(self.con, file=file, loc=loc, prebuilt=prebuilt)
             note("merging", total)
-            result = self._merge(file, total, prebuilt=prebuilt)
+            counts = writer.merge(self.con, total, prebuilt=prebuilt)
+        except BaseException:
+            self.con.rollback()
+            raise
+        return self._finish(file, fmt, counts, None, note)
+
+    def _finish(self, file: str, fmt: str, counts: writer.Counts, span: int | None,
+                note: Progress) -> IngestResult:
+        """Record the ingest, drop the staging objects and commit (inside the transaction)."""
+        try:
+            result = IngestResult(file, *counts)
             if result.added:
-                self._update_span()
+                writer.update_span(self.con, span)
             if result.changed:
                 self.con.execute(
                     "INSERT INTO ingests VALUES (now(), ?, ?, ?, ?, ?, ?, ?)",
                     [file, fmt, result.rows, result.added, result.merged, result.linked,
                      result.unchanged])
-            note("committing", total)
-            self._drop_staged()
+            note("committing", result.rows)
+            writer.drop_staged(self.con)
             self.con.commit()
-            note("done", total)
-            return result
         except BaseException:
             self.con.rollback()
             raise
-
-    def _stage(self, relation: duckdb.DuckDBPyRelation, file: str, prebuilt: bool) -> None:
-        """Copy the incoming rows into temp table ``staged`` with the normalised types."""
-        self._drop_staged()
-        columns = set(relation.columns)
-        typed = list(_STAGED_TYPES)
-        if prebuilt:
-            typed += [("id", "VARCHAR"), ("also", _ALSO_TYPE)]
-        trimmed = ("actor", "target", "kind", "source", "source_ref", "confidence", "match_key")
-        select = [(f'nullif(trim(CAST("{c}" AS VARCHAR)), \'\') AS "{c}"' if c in trimmed
-                   else f'CAST("{c}" AS {t}) AS "{c}"')
-                  for c, t in typed if c in columns and c != "attrs"]
-        # Minified JSON text, so equal attributes compare equal whatever their spacing.
-        # Parsed later, once for validation and once to minify on insert (see _merge).
-        select.append("coalesce(nullif(trim(CAST(attrs AS VARCHAR)), ''), '{}') AS attrs"
-                      if "attrs" in columns else "'{}' AS attrs")
-        select += [f'CAST(NULL AS {t}) AS "{c}"' for c, t in typed
-                   if c not in columns and c not in ("_loc", "also", "attrs")]
-        if not prebuilt:
-            select.append(f"substr(sha256(CAST(source AS VARCHAR) || chr(31) || "
-                          f"CAST(source_ref AS VARCHAR)), 1, {ID_LENGTH}) AS id")
-        if prebuilt and "also" not in columns:
-            select.append(f"CAST([] AS {_ALSO_TYPE}) AS also")
-        for raw in ("_raw_date", "_raw_end"):
-            select.append(f"CAST({raw} AS VARCHAR) AS {raw}" if raw in columns
-                          else f"CAST(NULL AS VARCHAR) AS {raw}")
-        self.con.register("incoming_relation", relation)
-        try:
-            if "_loc" in columns:
-                self.con.execute(f"CREATE TEMP TABLE staged AS SELECT {', '.join(select)} "
-                                 "FROM incoming_relation")
-            else:
-                # The position in the source follows from the rowid (CTAS keeps insertion
-                # order); much cheaper than row_number(), which serialises the scan.
-                self.con.execute(f"CREATE TEMP TABLE staged_rows AS SELECT {', '.join(select)} "
-                                 "FROM incoming_relation")
-                first = self.con.execute(
-                    "SELECT coalesce(min(rowid), 0) FROM staged_rows").fetchall()[0][0]
-                self.con.execute("CREATE TEMP VIEW staged AS "
-                                 f"SELECT rowid - {int(first)} + 1 AS _loc, * FROM staged_rows")
-        except duckdb.Error as exc:
-            first = str(exc).split("\n", 1)[0]
-            match = re.search(r"[Ll]ine:? (\d+)", str(exc))
-            raise IngestError(f"{file}: cannot read the input; nothing was ingested", [
-                Problem(first, file=file, line=int(match.group(1)) if match else None)]) from None
-        finally:
-            self.con.unregister("incoming_relation")
-
-    def _update_span(self) -> None:
-        self.con.execute("""INSERT OR REPLACE INTO meta SELECT 'span_days', CAST(greatest(
-            (SELECT coalesce(max("end" - date), 0) FROM staged),
-            coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'span_days'),
-                     (SELECT coalesce(max("end" - date), 0) FROM events))) AS VARCHAR)""")
-
-    def _drop_staged(self) -> None:
-        views = self.con.execute(
-            "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'staged'"
-        ).fetchall()[0][0]
-        self.con.execute(f"DROP {'VIEW' if views else 'TABLE'} IF EXISTS temp.staged")
-        self.con.execute("DROP TABLE IF EXISTS temp.staged_rows")
-
-    def _merge(self, file: str, total: int, *, prebuilt: bool) -> IngestResult:
-        con = self.con
-        keyed = not prebuilt and con.execute(
-            "SELECT count(*) FROM staged WHERE nullif(match_key, '') IS NOT NULL"
-        ).fetchall()[0][0]
-        # Rows already known by id (their own or as an alias) change nothing.
-        known = con.execute("SELECT (SELECT count(*) FROM events) + "
-                            "(SELECT count(*) FROM aliases)").fetchall()[0][0]
-        new = ("""NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)
-                  AND NOT EXISTS (SELECT 1 FROM aliases a WHERE a.id = s.id)"""
-               if known else "true")
-        if not keyed:
-            if prebuilt:
-                con.execute(f"""INSERT INTO aliases
-                    SELECT substr(sha256(r.source || chr(31) || r.source_ref), 1, {ID_LENGTH}),
-                           f.id, r.source, r.source_ref
-                    FROM (SELECT id, unnest(also) AS r FROM staged s WHERE {new}) f""")
-            added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM staged s
-                                    WHERE {new} ORDER BY date""").fetchall()[0][0]
-            return IngestResult(file, total, added, 0, 0, total - added)
-        con.execute(f"CREATE TEMP TABLE fresh AS SELECT * FROM staged s WHERE {new}")
-        unchanged = total - con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
-        merged, linked = self._merge_keyed()
-        added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh
-                                WHERE NOT _aliased ORDER BY date""").fetchall()[0][0]
-        con.execute("DROP TABLE fresh")
-        return IngestResult(file, total, added, merged, linked, unchanged)
-
-    def _merge_keyed(self) -> tuple[int, int]:
-        """Resolve ``match_key`` rows of ``fresh`` against the store and each other.
-
-        Marks rows that become aliases (``_aliased``) and returns (merged, linked) counts.
-        """
-        con = self.con
-        con.execute("ALTER TABLE fresh ADD COLUMN _aliased BOOLEAN DEFAULT false")
-        con.execute("""UPDATE fresh SET match_key = NULL WHERE match_key = ''""")
-        group = "ends_with(match_key, '*')"
-        # 1. An item row whose key an existing event already has: alias of that event.
-        con.execute(f"""CREATE TEMP TABLE hits AS
-            SELECT f.id, min(e.id) AS event_id, f.source, f.source_ref FROM fresh f
-            JOIN events e ON e.match_key = f.match_key
-            WHERE NOT {group.replace('match_key', 'f.match_key')}
-            GROUP BY f.id, f.source, f.source_ref""")
-        # 2. Item rows sharing a key within the batch: the first (by source position) stays.
-        con.execute(f"""INSERT INTO hits SELECT f.id, w.id, f.source, f.source_ref
-            FROM fresh f JOIN (SELECT match_key, arg_min(id, _loc) AS id FROM fresh
-                               WHERE match_key IS NOT NULL AND NOT {group}
-                               GROUP BY match_key) w
-              ON f.match_key = w.match_key AND f.id <> w.id
-            WHERE f.id NOT IN (SELECT id FROM hits)
-              AND w.id NOT IN (SELECT id FROM hits)""")
-        merged = con.execute("SELECT count(DISTINCT id) FROM hits").fetchall()[0][0]
-        con.execute("INSERT INTO aliases SELECT id, event_id, source, source_ref FROM hits")
-        con.execute("UPDATE fresh SET _aliased = true WHERE id IN (SELECT id FROM hits)")
-        con.execute("DROP TABLE hits")
-        # 3. Existing summary events that new items now itemise: they become aliases of the items.
-        con.execute("""CREATE TEMP TABLE absorbed AS
-            SELECT g.id AS group_id, f.id AS item_id FROM events g
-            JOIN fresh f ON NOT f._aliased AND f.match_key IS NOT NULL
-              AND NOT ends_with(f.match_key, '*')
-              AND ends_with(g.match_key, '*')
-              AND starts_with(f.match_key, rtrim(g.match_key, '*'))""")
-        if con.execute("SELECT count(*) FROM absorbed").fetchall()[0][0]:
-            con.execute("""INSERT INTO aliases
-                SELECT DISTINCT g.id, a.item_id, g.source, g.source_ref
-                FROM absorbed a JOIN events g ON g.id = a.group_id
-                UNION
-                SELECT DISTINCT x.id, a.item_id, x.source, x.source_ref
-                FROM absorbed a JOIN aliases x ON x.event_id = a.group_id""")
-            con.execute("""DELETE FROM aliases WHERE event_id IN
-                (SELECT group_id FROM absorbed)""")
-            con.execute("DELETE FROM events WHERE id IN (SELECT group_id FROM absorbed)")
-        con.execute("DROP TABLE absorbed")
-        # 4. New summary rows link to every item they summarise (existing or from this batch).
-        con.execute(f"""CREATE TEMP TABLE links AS
-            SELECT f.id, c.id AS event_id, f.source, f.source_ref FROM fresh f
-            JOIN (SELECT id, match_key FROM events WHERE match_key IS NOT NULL
-                  UNION ALL
-                  SELECT id, match_key FROM fresh WHERE NOT _aliased AND match_key IS NOT NULL
-                    AND NOT {group}) c
-              ON starts_with(c.match_key, rtrim(f.match_key, '*'))
-             AND NOT ends_with(c.match_key, '*')
-            WHERE NOT f._aliased AND ends_with(f.match_key, '*')""")
-        linked = con.execute("SELECT count(DISTINCT id) FROM links").fetchall()[0][0]
-        con.execute("INSERT INTO aliases SELECT id, event_id, source, source_ref FROM links")
-        con.execute("UPDATE fresh SET _aliased = true WHERE id IN (SELECT id FROM links)")
-        con.execute("DROP TABLE links")
-        return merged, linked
+        note("done", result.rows)
+        return result
 
     # --- queries ------------------------------------------------------------------------------
 
@@ -559,16 +434,6 @@ def _sql_str(path: Path | str) -> str:
     return str(path).replace("'", "''")
 
 
-_STAGED_TYPES = (
-    ("_loc", "BIGINT"), ("date", "DATE"), ("end", "DATE"), ("actor", "VARCHAR"),
-    ("target", "VARCHAR"), ("kind", "VARCHAR"), ("attrs", "VARCHAR"), ("source", "VARCHAR"),
-    ("source_ref", "VARCHAR"), ("confidence", "VARCHAR"), ("summary", "VARCHAR"),
-    ("match_key", "VARCHAR"),
-)
-_ALSO_TYPE = "STRUCT(source VARCHAR, source_ref VARCHAR)[]"
-# Attributes are stored minified, so equal attributes are equal text whatever the input spacing.
-_EVENT_SELECT = ", ".join(f'"{c}"' if c != "attrs" else "CAST(json(attrs) AS VARCHAR) AS attrs"
-                          for c in EVENT_COLUMNS)
 _PUBLIC_SELECT = (", ".join(f'e."{c}"' for c in EVENT_COLUMNS) + """,
     coalesce((SELECT list({'source': a.source, 'source_ref': a.source_ref}
                           ORDER BY a.source, a.source_ref)

@@ -87,7 +87,9 @@ def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
                f"unknown kind; expected one of {', '.join(kinds)}", "kind", kinds),
         _Check(f"confidence NOT IN ({_marks(CONFIDENCES)})", "confidence",
                f"must be one of {', '.join(CONFIDENCES)}", "confidence", CONFIDENCES),
-        _Check("NOT coalesce(json_valid(attrs) AND json_type(attrs) = 'OBJECT', false)", "attrs",
+        # CASE, not AND: json_type() fails on text that is not JSON at all.
+        _Check("NOT coalesce(CASE WHEN json_valid(attrs) THEN json_type(attrs) = 'OBJECT' END, "
+               "false)", "attrs",
                "must be a JSON object", "attrs"),
     ]
     checks += [_Check(f"{c} IS NOT NULL AND {c} NOT IN (SELECT code FROM known_actors)", c,
@@ -112,9 +114,7 @@ def check_staged(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row",
         if count:
             c.add_rows(f"SELECT _loc, {check.value} FROM staged WHERE {check.failing}",
                        check.message, check.field, list(check.params))
-    duplicated = con.execute("""SELECT count(*) FROM (SELECT 1 FROM staged
-        GROUP BY source, source_ref HAVING count(*) > 1)""").fetchall()[0][0]
-    if duplicated:
+    if _duplicated_keys(con):
         c.add_rows(f"""SELECT _loc, source_ref || ' (first at {loc} ' || first || ')' FROM (
                           SELECT _loc, source_ref,
                                  min(_loc) OVER (PARTITION BY source, source_ref) AS first
@@ -127,6 +127,30 @@ def check_staged(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row",
     if c.problems:
         ordered = sorted(c.problems, key=lambda p: (p.line or p.row or 0, p.field or ""))
         raise IngestError(f"{file}: {len(ordered)} problem(s); nothing was ingested", ordered)
+
+
+def row_guard(con: duckdb.DuckDBPyConnection) -> tuple[str, list[Any]]:
+    """SQL true for a row of ``staged`` that breaks any row rule, with its parameters (the
+    store's direct path aborts its INSERT on such a row). Sets up temp table known_actors."""
+    _known_actors(con)
+    checks = _row_checks("row", prebuilt=False)
+    return (" OR ".join(f"({k.failing})" for k in checks),
+            [p for k in checks for p in k.params])
+
+
+def passes_batch_rules(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row") -> bool:
+    """Whether ``staged`` keeps the rules that span rows: unique source keys, and attribute
+    names and types per kind (checked over distinct values, without locating rows)."""
+    if _duplicated_keys(con):
+        return False
+    c = _Collector(con, file, loc)
+    _check_attr_shapes(c)
+    return not c.problems
+
+
+def _duplicated_keys(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("""SELECT count(*) FROM (SELECT 1 FROM staged
+        GROUP BY source, source_ref HAVING count(*) > 1)""").fetchall()[0][0]
 
 
 def _check_attr_shapes(c: _Collector) -> None:

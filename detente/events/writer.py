@@ -1,0 +1,257 @@
+"""The ingest transaction's steps: stage the incoming rows, validate them, write them to events.
+
+Two paths, both inside the store's transaction (``Store.ingest_relation``):
+
+* **Direct**, for batches without match keys that are not store exports (nearly every large
+  file): the rows are validated where they are and written in one pass. The batch-wide rules
+  (duplicate source keys, attribute names and types) run first over distinct values; the row
+  rules run inside the INSERT itself, where a failing row aborts it (DuckDB's ``error()``). Any
+  failure rolls back and sends the batch down the full path, which then names every problem.
+  The rows are still copied to a temp table first: the input is read once (a file cannot
+  change between the checks and the write), and the checks' scans of a compact temp table cost
+  less than scans of the adapter's relation (measured on a GDELT export: 4.7 s against 5.4 s
+  per million lines).
+* **Full**: copy into temp table ``staged``, run every check (``validation.check_staged``),
+  resolve match keys into aliases (``merge``), insert.
+
+Events are inserted in date order, so each row group covers a short span of dates and date-range
+queries skip the rest (DuckDB's zone maps).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+import duckdb
+
+from detente.errors import IngestError, Problem
+from detente.events import validation
+from detente.events.event import ID_LENGTH
+
+EVENT_COLUMNS = ("id", "date", "end", "actor", "target", "kind", "attrs", "source", "source_ref",
+                 "confidence", "summary", "match_key")
+STAGED_COLUMNS = ("_loc", *EVENT_COLUMNS[1:])
+
+_STAGED_TYPES = (
+    ("_loc", "BIGINT"), ("date", "DATE"), ("end", "DATE"), ("actor", "VARCHAR"),
+    ("target", "VARCHAR"), ("kind", "VARCHAR"), ("attrs", "VARCHAR"), ("source", "VARCHAR"),
+    ("source_ref", "VARCHAR"), ("confidence", "VARCHAR"), ("summary", "VARCHAR"),
+    ("match_key", "VARCHAR"),
+)
+_ALSO_TYPE = "STRUCT(source VARCHAR, source_ref VARCHAR)[]"
+# Attributes are stored minified, so equal attributes are equal text whatever the input spacing.
+_EVENT_SELECT = ", ".join(f'"{c}"' if c != "attrs" else "CAST(json(attrs) AS VARCHAR) AS attrs"
+                          for c in EVENT_COLUMNS)
+_ROW_BROKEN = "detente: a row breaks an event rule"  # the direct path's abort message
+
+
+class Counts(NamedTuple):
+    """What a write did: rows in the batch, events added, rows merged into or linked to
+    existing events, rows already present."""
+
+    rows: int
+    added: int
+    merged: int
+    linked: int
+    unchanged: int
+
+
+def _normalised(columns: set[str], prebuilt: bool) -> list[str]:
+    """The select list giving a relation with ``columns`` the staged names and types."""
+    typed = list(_STAGED_TYPES)
+    if prebuilt:
+        typed += [("id", "VARCHAR"), ("also", _ALSO_TYPE)]
+    trimmed = ("actor", "target", "kind", "source", "source_ref", "confidence", "match_key")
+    select = [(f'nullif(trim(CAST("{c}" AS VARCHAR)), \'\') AS "{c}"' if c in trimmed
+               else f'CAST("{c}" AS {t}) AS "{c}"')
+              for c, t in typed if c in columns and c != "attrs"]
+    # Minified on insert (_EVENT_SELECT), so equal attributes compare equal whatever their
+    # spacing.
+    select.append("coalesce(nullif(trim(CAST(attrs AS VARCHAR)), ''), '{}') AS attrs"
+                  if "attrs" in columns else "'{}' AS attrs")
+    select += [f'CAST(NULL AS {t}) AS "{c}"' for c, t in typed
+               if c not in columns and c not in ("_loc", "also", "attrs")]
+    if not prebuilt:
+        select.append(f"substr(sha256(CAST(source AS VARCHAR) || chr(31) || "
+                      f"CAST(source_ref AS VARCHAR)), 1, {ID_LENGTH}) AS id")
+    if prebuilt and "also" not in columns:
+        select.append(f"CAST([] AS {_ALSO_TYPE}) AS also")
+    for raw in ("_raw_date", "_raw_end"):
+        select.append(f"CAST({raw} AS VARCHAR) AS {raw}" if raw in columns
+                      else f"CAST(NULL AS VARCHAR) AS {raw}")
+    return select
+
+
+def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, file: str,
+          prebuilt: bool = False) -> None:
+    """Copy the incoming rows into temp ``staged`` with the normalised types."""
+    drop_staged(con)
+    columns = set(relation.columns)
+    select = ", ".join(_normalised(columns, prebuilt))
+    con.register("incoming_relation", relation)
+    try:
+        if "_loc" in columns:
+            con.execute(f"CREATE TEMP TABLE staged AS SELECT {select} FROM incoming_relation")
+        else:
+            # The position in the source follows from the rowid (CTAS keeps insertion
+            # order); much cheaper than row_number(), which serialises the scan.
+            con.execute(f"CREATE TEMP TABLE staged_rows AS SELECT {select} "
+                        "FROM incoming_relation")
+            first = con.execute(
+                "SELECT coalesce(min(rowid), 0) FROM staged_rows").fetchall()[0][0]
+            con.execute("CREATE TEMP VIEW staged AS "
+                        f"SELECT rowid - {int(first)} + 1 AS _loc, * FROM staged_rows")
+    except duckdb.Error as exc:
+        first = str(exc).split("\n", 1)[0]
+        match = re.search(r"[Ll]ine:? (\d+)", str(exc))
+        raise IngestError(f"{file}: cannot read the input; nothing was ingested", [
+            Problem(first, file=file, line=int(match.group(1)) if match else None)]) from None
+    finally:
+        con.unregister("incoming_relation")
+
+
+def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, *,
+                 file: str, loc: str,
+                 note: Callable[[str, int | None], None] = lambda stage, rows: None,
+                 ) -> tuple[Counts, int] | None:
+    """Validate and insert a batch in one pass (see the module docstring): the counts and the
+    batch's longest event span in days, or None when the batch needs the full path (it has
+    match keys, or breaks a rule). ``note`` hears the stages. The caller rolls back on None."""
+    stage(con, relation, file)
+    rows, keyed, span = con.execute(
+        'SELECT count(*), count(match_key), coalesce(max("end" - date), 0) FROM staged'
+    ).fetchall()[0]
+    if keyed:
+        return None
+    note("validating", rows)
+    try:
+        if not validation.passes_batch_rules(con, file=file, loc=loc):
+            return None
+        note("merging", rows)
+        guard, params = validation.row_guard(con)
+        new = _new_rows(con)
+        added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM (
+            SELECT * FROM staged WHERE CASE WHEN {guard} THEN error('{_ROW_BROKEN}')
+                                            ELSE true END) s
+            WHERE {new} ORDER BY date""", params).fetchall()[0][0]
+        con.execute("DROP TABLE IF EXISTS temp.known_actors")
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error:
+        # A row rule (or malformed attributes) stopped the write: the full path will name it.
+        return None
+    return Counts(rows, added, 0, 0, rows - added), span
+
+
+def _new_rows(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL true for a row of ``s`` whose id the store does not know (as an event or alias)."""
+    known = con.execute("SELECT (SELECT count(*) FROM events) + "
+                        "(SELECT count(*) FROM aliases)").fetchall()[0][0]
+    return ("""NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)
+               AND NOT EXISTS (SELECT 1 FROM aliases a WHERE a.id = s.id)"""
+            if known else "true")
+
+
+def update_span(con: duckdb.DuckDBPyConnection, batch_span: int | None = None) -> None:
+    """Keep ``meta.span_days`` (the longest event) up to date after adding ``staged``."""
+    batch = int(batch_span) if batch_span is not None else \
+        '(SELECT coalesce(max("end" - date), 0) FROM staged)'
+    con.execute(f"""INSERT OR REPLACE INTO meta SELECT 'span_days', CAST(greatest({batch},
+        coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'span_days'),
+                 (SELECT coalesce(max("end" - date), 0) FROM events))) AS VARCHAR)""")
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    views = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'staged'"
+    ).fetchall()[0][0]
+    con.execute(f"DROP {'VIEW' if views else 'TABLE'} IF EXISTS temp.staged")
+    con.execute("DROP TABLE IF EXISTS temp.staged_rows")
+
+
+def merge(con: duckdb.DuckDBPyConnection, total: int, *, prebuilt: bool) -> Counts:
+    """Write temp ``staged`` (validated) into events, resolving match keys into aliases."""
+    keyed = not prebuilt and con.execute(
+        "SELECT count(*) FROM staged WHERE nullif(match_key, '') IS NOT NULL"
+    ).fetchall()[0][0]
+    # Rows already known by id (their own or as an alias) change nothing.
+    new = _new_rows(con)
+    if not keyed:
+        if prebuilt:
+            con.execute(f"""INSERT INTO aliases
+                SELECT substr(sha256(r.source || chr(31) || r.source_ref), 1, {ID_LENGTH}),
+                       f.id, r.source, r.source_ref
+                FROM (SELECT id, unnest(also) AS r FROM staged s WHERE {new}) f""")
+        added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM staged s
+                                WHERE {new} ORDER BY date""").fetchall()[0][0]
+        return Counts(total, added, 0, 0, total - added)
+    con.execute(f"CREATE TEMP TABLE fresh AS SELECT * FROM staged s WHERE {new}")
+    unchanged = total - con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
+    merged, linked = _merge_keyed(con)
+    added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh
+                            WHERE NOT _aliased ORDER BY date""").fetchall()[0][0]
+    con.execute("DROP TABLE fresh")
+    return Counts(total, added, merged, linked, unchanged)
+
+
+def _merge_keyed(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Resolve ``match_key`` rows of ``fresh`` against the store and each other.
+
+    Marks rows that become aliases (``_aliased``) and returns (merged, linked) counts.
+    """
+    con.execute("ALTER TABLE fresh ADD COLUMN _aliased BOOLEAN DEFAULT false")
+    con.execute("""UPDATE fresh SET match_key = NULL WHERE match_key = ''""")
+    group = "ends_with(match_key, '*')"
+    # 1. An item row whose key an existing event already has: alias of that event.
+    con.execute(f"""CREATE TEMP TABLE hits AS
+        SELECT f.id, min(e.id) AS event_id, f.source, f.source_ref FROM fresh f
+        JOIN events e ON e.match_key = f.match_key
+        WHERE NOT {group.replace('match_key', 'f.match_key')}
+        GROUP BY f.id, f.source, f.source_ref""")
+    # 2. Item rows sharing a key within the batch: the first (by source position) stays.
+    con.execute(f"""INSERT INTO hits SELECT f.id, w.id, f.source, f.source_ref
+        FROM fresh f JOIN (SELECT match_key, arg_min(id, _loc) AS id FROM fresh
+                           WHERE match_key IS NOT NULL AND NOT {group}
+                           GROUP BY match_key) w
+          ON f.match_key = w.match_key AND f.id <> w.id
+        WHERE f.id NOT IN (SELECT id FROM hits)
+          AND w.id NOT IN (SELECT id FROM hits)""")
+    merged = con.execute("SELECT count(DISTINCT id) FROM hits").fetchall()[0][0]
+    con.execute("INSERT INTO aliases SELECT id, event_id, source, source_ref FROM hits")
+    con.execute("UPDATE fresh SET _aliased = true WHERE id IN (SELECT id FROM hits)")
+    con.execute("DROP TABLE hits")
+    # 3. Existing summary events that new items now itemise: they become aliases of the items.
+    con.execute("""CREATE TEMP TABLE absorbed AS
+        SELECT g.id AS group_id, f.id AS item_id FROM events g
+        JOIN fresh f ON NOT f._aliased AND f.match_key IS NOT NULL
+          AND NOT ends_with(f.match_key, '*')
+          AND ends_with(g.match_key, '*')
+          AND starts_with(f.match_key, rtrim(g.match_key, '*'))""")
+    if con.execute("SELECT count(*) FROM absorbed").fetchall()[0][0]:
+        con.execute("""INSERT INTO aliases
+            SELECT DISTINCT g.id, a.item_id, g.source, g.source_ref
+            FROM absorbed a JOIN events g ON g.id = a.group_id
+            UNION
+            SELECT DISTINCT x.id, a.item_id, x.source, x.source_ref
+            FROM absorbed a JOIN aliases x ON x.event_id = a.group_id""")
+        con.execute("""DELETE FROM aliases WHERE event_id IN
+            (SELECT group_id FROM absorbed)""")
+        con.execute("DELETE FROM events WHERE id IN (SELECT group_id FROM absorbed)")
+    con.execute("DROP TABLE absorbed")
+    # 4. New summary rows link to every item they summarise (existing or from this batch).
+    con.execute(f"""CREATE TEMP TABLE links AS
+        SELECT f.id, c.id AS event_id, f.source, f.source_ref FROM fresh f
+        JOIN (SELECT id, match_key FROM events WHERE match_key IS NOT NULL
+              UNION ALL
+              SELECT id, match_key FROM fresh WHERE NOT _aliased AND match_key IS NOT NULL
+                AND NOT {group}) c
+          ON starts_with(c.match_key, rtrim(f.match_key, '*'))
+         AND NOT ends_with(c.match_key, '*')
+        WHERE NOT f._aliased AND ends_with(f.match_key, '*')""")
+    linked = con.execute("SELECT count(DISTINCT id) FROM links").fetchall()[0][0]
+    con.execute("INSERT INTO aliases SELECT id, event_id, source, source_ref FROM links")
+    con.execute("UPDATE fresh SET _aliased = true WHERE id IN (SELECT id FROM links)")
+    con.execute("DROP TABLE links")
+    return merged, linked

@@ -1,0 +1,114 @@
+"""The store's two write paths: the direct one (validate and insert in one pass) must accept and
+refuse exactly what the full one does, and leave the same store behind."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from detente.errors import IngestError
+from detente.events import writer
+from detente.events.event import Event
+from detente.events.store import STAGED_COLUMNS, Store
+from tests.strategies import event_dicts
+
+# Each breaks one rule: row rules (checked inside the INSERT) and batch rules (checked first).
+CORRUPTIONS = [
+    {"actor": "ZZZ"}, {"target": "QQQ"}, {"kind": "missile_tst"}, {"confidence": "sure"},
+    {"date": None}, {"end": pd.Timestamp("1900-01-01")}, {"attrs": "[1]"}, {"attrs": "{bad"},
+    {"attrs": '{"colour": "red"}'}, {"source_ref": "dup"},
+]
+
+
+def _rows(events: list[Event]) -> list[dict]:
+    rows = []
+    for i, event in enumerate(events):
+        row = {"_loc": i + 2, **{c: getattr(event, c) for c in STAGED_COLUMNS[1:]}}
+        row.update(kind=str(event.kind), match_key=None,
+                   attrs=json.dumps(event.attrs, sort_keys=True))
+        row["date"], row["end"] = pd.Timestamp(event.date), (
+            pd.Timestamp(event.end) if event.end else None)
+        rows.append(row)
+    return rows
+
+
+def _ingest(path, rows: list[dict], *, full_only: bool, monkeypatch, before=()):
+    """The fingerprint after ingesting ``rows`` (or the problems refused), and the result."""
+    with monkeypatch.context() as patch:
+        if full_only:
+            patch.setattr(writer, "write_direct", lambda *a, **k: None)
+        with Store(path, empty=True) as store:
+            if before:
+                store.ingest_frame(pd.DataFrame(before, columns=list(STAGED_COLUMNS)), file="a")
+            frame = pd.DataFrame(rows, columns=list(STAGED_COLUMNS))
+            try:
+                result = store.ingest_frame(frame, file="b.csv")
+                outcome = (result.added, result.unchanged)
+            except IngestError as exc:
+                outcome = [(p.row, p.field, p.message) for p in exc.problems]
+            # Everything but the ingest log's clock.
+            kept = [part for part in store.fingerprint().split(";")
+                    if not part.startswith("ingests:")]
+            log = store.ingest_log().drop(columns="ingested_at").to_dict("records")
+            return kept, log, outcome
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(event_dicts(), min_size=1, max_size=12, unique_by=lambda d: d["source_ref"]),
+       st.lists(st.tuples(st.integers(0, 11), st.sampled_from(CORRUPTIONS)), max_size=3),
+       st.integers(0, 12))
+def test_direct_and_full_paths_accept_refuse_and_store_alike(tmp_path_factory, monkeypatch,
+                                                             dicts, corruptions, known):
+    rows = _rows([Event(**{**d, "match_key": None}) for d in dicts])
+    before = [dict(r) for r in rows[:known]]  # some rows already in the store
+    for index, change in corruptions:
+        rows[index % len(rows)].update(change)
+        if change.get("source_ref") == "dup" and len(rows) > 1:
+            rows[(index + 1) % len(rows)]["source_ref"] = "dup"
+    folder = tmp_path_factory.mktemp("paths")
+    direct = _ingest(folder / "d.duckdb", rows, full_only=False, monkeypatch=monkeypatch,
+                     before=before)
+    full = _ingest(folder / "f.duckdb", rows, full_only=True, monkeypatch=monkeypatch,
+                   before=before)
+    assert direct == full
+
+
+def test_an_edited_row_of_a_stored_event_is_still_checked(empty_store):
+    row = {"_loc": 1, "date": pd.Timestamp("2017-01-01"), "end": None, "actor": "PRK",
+           "target": None, "kind": "missile_test", "attrs": "{}", "source": "t",
+           "source_ref": "1", "confidence": "high", "summary": None, "match_key": None}
+    empty_store.ingest_frame(pd.DataFrame([row]), file="first.csv")
+    before = empty_store.fingerprint()
+    edited = pd.DataFrame([{**row, "_loc": 4, "kind": "missile_tst"}])
+    with pytest.raises(IngestError) as info:
+        empty_store.ingest_frame(edited, file="second.csv")
+    assert [(p.row, p.field) for p in info.value.problems] == [(4, "kind")]
+    assert empty_store.fingerprint() == before
+
+
+def test_the_direct_path_takes_plain_batches_and_declines_keyed_or_broken_ones(empty_store):
+    con = empty_store.con
+    good = pd.DataFrame([{"_loc": i, "date": pd.Timestamp("2017-01-01"), "end": None,
+                          "actor": "PRK", "target": None, "kind": "missile_test",
+                          "attrs": "{}", "source": "t", "source_ref": str(i),
+                          "confidence": "high", "summary": None, "match_key": None}
+                         for i in range(1, 4)])
+
+    def attempt(frame: pd.DataFrame):
+        con.begin()
+        try:
+            return writer.write_direct(con, con.from_df(frame), file="x", loc="row")
+        finally:
+            con.rollback()
+            writer.drop_staged(con)
+
+    counts, span = attempt(good)
+    assert (counts.rows, counts.added, span) == (3, 3, 0)
+    assert attempt(good.assign(match_key="missile_test|PRK|2017-01-01|1")) is None
+    assert attempt(good.assign(actor=["PRK", "ZZZ", "PRK"])) is None
+    assert empty_store.count() == 0
