@@ -112,3 +112,18 @@ def test_the_direct_path_takes_plain_batches_and_declines_keyed_or_broken_ones(e
     assert attempt(good.assign(match_key="missile_test|PRK|2017-01-01|1")) is None
     assert attempt(good.assign(actor=["PRK", "ZZZ", "PRK"])) is None
     assert empty_store.count() == 0
+
+
+def test_text_fields_are_stored_without_surrounding_spaces(empty_store):
+    padded = {"_loc": 1, "date": pd.Timestamp("2017-01-01"), "end": None, "actor": " PRK ",
+              "target": "  ", "kind": "missile_test ", "attrs": '  { "class" : "ICBM" } ',
+              "source": " t", "source_ref": " 7 ", "confidence": "high ", "summary": None,
+              "match_key": " "}
+    blank_attrs = {**padded, "_loc": 2, "source_ref": "8", "attrs": "   "}
+    empty_store.ingest_frame(pd.DataFrame([padded, blank_attrs]), file="padded.csv")
+    stored = empty_store.query().sort_values("source_ref")
+    assert stored["actor"].tolist() == ["PRK", "PRK"]
+    assert stored["target"].isna().all() and stored["match_key"].isna().all()
+    assert stored["kind"].tolist() == ["missile_test"] * 2
+    assert stored["source_ref"].tolist() == ["7", "8"]
+    assert stored["attrs"].tolist() == ['{"class":"ICBM"}', "{}"]
