@@ -36,8 +36,10 @@ def _rows(events: list[Event]) -> list[dict]:
     return rows
 
 
-def _ingest(path, rows: list[dict], *, full_only: bool, monkeypatch, before=()):
-    """The fingerprint after ingesting ``rows`` (or the problems refused), and the result."""
+def _ingest(path, rows: list[dict], *, full_only: bool, monkeypatch, before=(),
+            in_place: bool = False):
+    """The fingerprint after ingesting ``rows`` (or the problems refused), and the result.
+    ``in_place``: from a temp table read where it is, as the coded adapters' batches are."""
     with monkeypatch.context() as patch:
         if full_only:
             patch.setattr(writer, "write_direct", lambda *a, **k: None)
@@ -46,7 +48,13 @@ def _ingest(path, rows: list[dict], *, full_only: bool, monkeypatch, before=()):
                 store.ingest_frame(pd.DataFrame(before, columns=list(STAGED_COLUMNS)), file="a")
             frame = pd.DataFrame(rows, columns=list(STAGED_COLUMNS))
             try:
-                result = store.ingest_frame(frame, file="b.csv")
+                if in_place:
+                    frame = frame.astype({"date": "datetime64[ms]", "end": "datetime64[ms]"})
+                    store.con.execute("CREATE TEMP TABLE incoming AS SELECT * FROM frame")
+                    result = store.ingest_relation(store.con.sql("SELECT * FROM incoming"),
+                                                   file="b.csv", fmt="frame", in_place=True)
+                else:
+                    result = store.ingest_frame(frame, file="b.csv")
                 outcome = (result.added, result.unchanged)
             except IngestError as exc:
                 outcome = [(p.row, p.field, p.message) for p in exc.problems]
@@ -61,9 +69,10 @@ def _ingest(path, rows: list[dict], *, full_only: bool, monkeypatch, before=()):
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(event_dicts(), min_size=1, max_size=12, unique_by=lambda d: d["source_ref"]),
        st.lists(st.tuples(st.integers(0, 11), st.sampled_from(CORRUPTIONS)), max_size=3),
-       st.integers(0, 12))
+       st.integers(0, 12), st.booleans())
 def test_direct_and_full_paths_accept_refuse_and_store_alike(tmp_path_factory, monkeypatch,
-                                                             dicts, corruptions, known):
+                                                             dicts, corruptions, known,
+                                                             in_place):
     rows = _rows([Event(**{**d, "match_key": None}) for d in dicts])
     before = [dict(r) for r in rows[:known]]  # some rows already in the store
     for index, change in corruptions:
@@ -72,7 +81,7 @@ def test_direct_and_full_paths_accept_refuse_and_store_alike(tmp_path_factory, m
             rows[(index + 1) % len(rows)]["source_ref"] = "dup"
     folder = tmp_path_factory.mktemp("paths")
     direct = _ingest(folder / "d.duckdb", rows, full_only=False, monkeypatch=monkeypatch,
-                     before=before)
+                     before=before, in_place=in_place)
     full = _ingest(folder / "f.duckdb", rows, full_only=True, monkeypatch=monkeypatch,
                    before=before)
     assert direct == full

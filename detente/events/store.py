@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ MIGRATIONS: list[list[str]] = [
     ],
 ]
 
-Progress = Callable[[str, int | None], None]
+Progress = writer.Progress
 
 
 def default_path() -> Path:
@@ -264,14 +264,16 @@ class Store:
 
     def ingest_relation(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
                         loc: str = "row", progress: Progress | None = None,
-                        prebuilt: bool = False) -> IngestResult:
+                        prebuilt: bool = False, in_place: bool = False) -> IngestResult:
         """Ingest a DuckDB relation with the normalised columns, in one transaction.
 
         Raises ``IngestError`` listing every problem (file, row or line, field) and leaves the
         store unchanged. ``prebuilt`` rows come from an exported store (they carry ``id`` and
         ``also`` and are trusted to be merged already). Most batches take the direct path
         (validated and written in one pass, see ``writer``); the full path runs when the
-        batch has match keys to merge or a problem to report.
+        batch has match keys to merge or a problem to report. ``in_place``: the relation (with
+        ``_loc``) reads a DuckDB table that nothing changes meanwhile, so the direct path reads
+        it where it is instead of copying it.
         """
         self._require_writable()
         note = progress or (lambda stage, n: None)
@@ -279,7 +281,8 @@ class Store:
             self.con.begin()
             try:
                 note("reading", None)
-                done = writer.write_direct(self.con, relation, file=file, loc=loc, note=note)
+                done = writer.write_direct(self.con, relation, file=file, loc=loc,
+                                           in_place=in_place, note=note)
             except BaseException:
                 self.con.rollback()
                 writer.drop_staged(self.con)

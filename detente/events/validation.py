@@ -154,9 +154,9 @@ def _duplicated_keys(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _check_attr_shapes(c: _Collector) -> None:
-    """Attribute names, types and values per kind, in three cheap passes over distinct values:
-    the key sets, the JSON types of every key seen (one parse per row, all keys at once) and
-    the values of keys with a closed set. Rows are located only when something fails."""
+    """Attribute names, types and values per kind, in two passes over distinct values: each
+    row's key set, then the JSON type of every key seen with the values of those that have a
+    closed set (one parse per row for all keys). Rows are located only when something fails."""
     known_kinds = {k.value for k in Kind}
     present: dict[str, set[str]] = {}
     for kind, keys in c.con.execute("SELECT DISTINCT kind, json_keys(attrs) FROM staged "
@@ -180,27 +180,33 @@ def _check_attr_shapes(c: _Collector) -> None:
     union = sorted({key for keys in checked.values() for key in keys})
     if not union:
         return
-    paths = [_path(key) for key in union]
-    bad_types: set[tuple[str, str]] = set()
-    for kind, types in c.con.execute(
-            "SELECT DISTINCT kind, json_type(attrs, ?) FROM staged WHERE kind IN "
-            f"({_marks(checked)})", [paths, *checked]).fetchall():
-        specs = attr_specs(kind)
-        for key, found in zip(union, types, strict=True):
-            if found is not None and key in specs and found not in _ROW_TYPES[specs[key].type]:
-                bad_types.add((kind, key))
-    for kind, key in sorted(bad_types):
-        allowed = _ROW_TYPES[attr_specs(kind)[key].type]
-        c.add_rows(
-            f"""SELECT _loc, json_extract(attrs, ?)::VARCHAR FROM staged WHERE kind = ?
-                AND json_type(attrs, ?) NOT IN ({_marks(allowed)})""",
-            f"must be of type {attr_specs(kind)[key].type}", f"attrs.{key}",
-            [_path(key), kind, _path(key), *allowed])
+    closed = sorted({key for kind, keys in checked.items() for key in keys
+                     if attr_specs(kind)[key].choices is not None})
+    values_sql = "json_extract_string(attrs, ?)" if closed else "[]"
+    types: dict[tuple[str, str], set[str]] = {}
+    values: dict[tuple[str, str], set[str]] = {}
+    for kind, found, texts in c.con.execute(
+            f"SELECT DISTINCT kind, json_type(attrs, ?), {values_sql} FROM staged "
+            f"WHERE kind IN ({_marks(checked)})",
+            [[_path(k) for k in union], *([[_path(k) for k in closed]] if closed else []),
+             *checked]).fetchall():
+        for key, kind_of in zip(union, found, strict=True):
+            if kind_of is not None:
+                types.setdefault((kind, key), set()).add(kind_of)
+        for key, text in zip(closed, texts, strict=True):
+            if text is not None and found[union.index(key)] == "VARCHAR":
+                values.setdefault((kind, key), set()).add(text)
     for kind, keys in sorted(checked.items()):
         specs = attr_specs(kind)
         for key in keys:
             spec = specs[key]
-            if (kind, key) in bad_types:
+            allowed = _ROW_TYPES[spec.type]
+            if not types.get((kind, key), set()) <= set(allowed):
+                c.add_rows(
+                    f"""SELECT _loc, json_extract(attrs, ?)::VARCHAR FROM staged WHERE kind = ?
+                        AND json_type(attrs, ?) NOT IN ({_marks(allowed)})""",
+                    f"must be of type {spec.type}", f"attrs.{key}",
+                    [_path(key), kind, _path(key), *allowed])
                 continue
             if spec.type == "list":
                 c.add_rows(
@@ -217,7 +223,7 @@ def _check_attr_shapes(c: _Collector) -> None:
                        AND try_strptime(json_extract_string(attrs, ?), '%Y-%m-%d') IS NULL""",
                     "must be a date YYYY-MM-DD", f"attrs.{key}",
                     [_path(key), kind, _path(key), _path(key)])
-            if spec.choices is not None:
+            if spec.choices is not None and values.get((kind, key), set()) - set(spec.choices):
                 c.add_rows(
                     f"""SELECT _loc, json_extract_string(attrs, ?) FROM staged WHERE kind = ?
                         AND json_type(attrs, ?) = 'VARCHAR'

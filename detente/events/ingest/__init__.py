@@ -49,6 +49,8 @@ class Batch:
     row in the file: a line number if ``loc == "line"``, else a row number), optionally with
     ``_raw_date``/``_raw_end`` holding the unparsed text for error messages. ``prebuilt``
     batches carry ``id`` and ``also`` (an export of a store) and are ingested as they are.
+    ``in_place``: ``data`` reads a DuckDB temp table of the adapter's that nothing changes
+    meanwhile, so the store checks and writes it where it is instead of copying it first.
     """
 
     file: str
@@ -57,6 +59,7 @@ class Batch:
     loc: str = "row"
     prebuilt: bool = False
     notes: tuple[str, ...] = field(default=())
+    in_place: bool = False
 
 
 def adapters() -> dict[str, ModuleType]:
@@ -122,4 +125,5 @@ def _ingest_data(store: Store, batch: Batch, progress: Progress | None) -> Inges
         return store.ingest_frame(batch.data, file=batch.file, fmt=batch.format, loc=batch.loc,
                                   progress=progress)
     return store.ingest_relation(batch.data, file=batch.file, fmt=batch.format, loc=batch.loc,
-                                 progress=progress, prebuilt=batch.prebuilt)
+                                 progress=progress, prebuilt=batch.prebuilt,
+                                 in_place=batch.in_place)

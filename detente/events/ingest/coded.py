@@ -367,7 +367,7 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
         {_s(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
         FROM {rows} WHERE err IS NULL""")
     batch = Batch(file=file, format=layout.format, data=relation, loc="line",
-                  notes=(summary.describe(),))
+                  notes=(summary.describe(),), in_place=True)
     weakref.finalize(batch, _drop, con, rows, table)
     log.info("%s", summary.describe())  # the CLI prints the batch notes; logs stay quiet
     return batch, summary
