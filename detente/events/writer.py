@@ -3,10 +3,11 @@
 Two paths, both inside the store's transaction (``Store.ingest_relation``):
 
 * **Direct**, for batches without match keys that are not store exports (nearly every large
-  file): the rows are validated where they are and written in one pass. The batch-wide rules
-  (duplicate source keys, attribute names and types) run first over distinct values; the row
-  rules run inside the INSERT itself, where a failing row aborts it (DuckDB's ``error()``). Any
-  failure rolls back and sends the batch down the full path, which then names every problem.
+  file): the rows are checked while they are written. The rules that span rows (duplicate
+  source keys; attribute names, types and closed-set values) run first over distinct values;
+  the row rules run inside the INSERT itself, where a failing row aborts it (DuckDB's
+  ``error()``). Any failure rolls back and sends the batch down the full path, which then names
+  every problem.
   The rows are copied to a temp table first (the input is read once, so a file cannot change
   between the checks and the write), except an adapter's own temp table of checked rows
   (``Batch.in_place``), which is read where it is: no second copy of a ten-million-line
