@@ -167,8 +167,8 @@ def main() -> None:
           f"checks, ids, rejects or sort): {floor_s:.1f} s = {pandas_s / floor_s:.2f}x pandas")
     print(f"peak_memory_mb: {ingest_peak:.0f}")
     print(f"ingest_rows_per_s: {s.lines / ingest_s:.0f}")
-    print(f"ratio_vs_pandas: {pandas_s / ingest_s:.2f}")
     print(f"floor_ratio_vs_pandas: {pandas_s / floor_s:.2f}")
+    print(f"ratio_vs_pandas: {pandas_s / ingest_s:.2f}")  # the headline figure: keep it last
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ RUNS = {
     "bench_web.py": (["--rows", "5000", "--clients", "4", "--requests", "200", "--seconds", "5",
                       "--workers", "1"], {"p99_ms", "ratio_p50_library_vs_api"}),
 }
+HEADLINES = {"bench_store.py": "query_ratio_vs_pandas", "bench_interop.py": "ratio_vs_pandas",
+             "bench_monitor.py": "whatif_ratio_vs_naive", "bench_simulate.py": "ratio_vs_axelrod",
+             "bench_web.py": "p99_ms"}
 # bench_dialogue.py has no size options (it is the 1,000-scenario goal itself, ~16 s): left to
 # the full-size runs.
 
@@ -48,3 +51,6 @@ def test_benchmark_runs_and_prints_its_figures(script):
     assert figures, done.stdout[-2000:]
     assert expected <= set(figures), (expected - set(figures), done.stdout[-2000:])
     assert all(value == value for value in figures.values())  # no NaN
+    # The headline figure is the last line, so runs can be compared by it (issue 7).
+    last = FIGURE.match(done.stdout.strip().splitlines()[-1].strip())
+    assert last is not None and last[1] == HEADLINES[script], done.stdout[-500:]
