@@ -21,7 +21,7 @@ RUNS = {
                         "ingest_csv_rows_per_s", "query_ratio_vs_pandas"}),
     "bench_interop.py": (["--rows", "20000", "--memory-limit", "500MB"],
                          {"peak_memory_mb", "ingest_rows_per_s", "ratio_vs_pandas",
-                          "floor_ratio_vs_pandas"}),
+                          "floor_ratio_vs_pandas", "arrow_floor_ratio_vs_pandas"}),
     "bench_monitor.py": (["--rows", "20000", "--big-rows", "40000", "--starts", "20",
                           "--baseline-sample", "4"], {"whatif_ratio_vs_naive"}),
     "bench_simulate.py": (["--seconds", "0.2", "--ipd-runs", "2000", "--runs", "2000",
