@@ -187,3 +187,63 @@ def test_each_attribute_name_has_one_type_across_kinds():
     for specs in (COMMON_ATTRS, *KIND_ATTRS.values()):
         for name, spec in specs.items():
             assert seen.setdefault(name, spec.type) == spec.type, name
+
+
+def _parquet(tmp_path: Path, name: str, rows: list[dict]) -> Path:
+    import pandas as pd
+
+    path = tmp_path / name
+    pd.DataFrame(rows).to_parquet(path)
+    return path
+
+
+PARQUET_ROWS = [{"Day": "2017-07-04", "Who": "PRK", "What": "missile_test", "Class": "ICBM",
+                 "Key": "a1"},
+                {"Day": "2017-07-28", "Who": "PRK", "What": "missile_test", "Class": "ICBM",
+                 "Key": "a2"},
+                {"Day": "2017-08-29", "Who": "PRK", "What": "missile_test", "Class": "IRBM",
+                 "Key": "a3"}]
+
+
+def test_parquet_read_in_place_stores_what_the_same_csv_stores(tmp_path, store_path):
+    from detente.events.store import Store
+
+    pq = _parquet(tmp_path, "mine.parquet", PARQUET_ROWS)
+    csv_text = "Day,Who,What,Class,Key\n" + "".join(
+        f"{r['Day']},{r['Who']},{r['What']},{r['Class']},{r['Key']}\n" for r in PARQUET_ROWS)
+    csv = write(tmp_path, "mine.csv", csv_text)
+    assert ingest.read(pq, _con(), mapping=MAPPING, constants=CONSTANTS).in_place
+    stored = {}
+    for label, path in (("pq", pq), ("csv", csv)):
+        with Store(tmp_path / f"{label}.duckdb", empty=True) as store:
+            assert ingest.ingest_file(store, path, mapping=MAPPING, constants=CONSTANTS).added == 3
+            assert ingest.ingest_file(store, path, mapping=MAPPING,
+                                      constants=CONSTANTS).unchanged == 3
+            stored[label] = [p for p in store.fingerprint().split(";")
+                             if p.startswith("events:")]
+    assert stored["pq"] == stored["csv"]
+
+
+def _con():
+    import duckdb
+
+    return duckdb.connect()
+
+
+def test_bad_parquet_rows_are_located_by_their_position(tmp_path, empty_store):
+    rows = [dict(r) for r in PARQUET_ROWS]
+    rows[1]["What"] = "missile_tst"
+    rows[2]["Who"] = "ZZZ"
+    pq = _parquet(tmp_path, "bad.parquet", rows)
+    error = ingest_refused(empty_store, pq, mapping=MAPPING, constants=CONSTANTS)
+    assert {(p.row, p.field) for p in error.problems} == {(2, "kind"), (3, "actor")}
+
+
+def test_a_parquet_file_replaced_during_the_ingest_is_refused(tmp_path, empty_store):
+    pq = _parquet(tmp_path, "moving.parquet", PARQUET_ROWS)
+    batch = ingest.read(pq, empty_store.con, mapping=MAPPING, constants=CONSTANTS)
+    before = empty_store.fingerprint()
+    _parquet(tmp_path, "moving.parquet", PARQUET_ROWS[:1])  # rewritten after the read
+    with pytest.raises(IngestError, match="changed while it was being ingested"):
+        ingest.ingest_batch(empty_store, batch)
+    assert empty_store.fingerprint() == before

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -264,7 +264,8 @@ class Store:
 
     def ingest_relation(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
                         loc: str = "row", progress: Progress | None = None,
-                        prebuilt: bool = False, in_place: bool = False) -> IngestResult:
+                        prebuilt: bool = False, in_place: bool = False,
+                        unchanged: Callable[[], bool] | None = None) -> IngestResult:
         """Ingest a DuckDB relation with the normalised columns, in one transaction.
 
         Raises ``IngestError`` listing every problem (file, row or line, field) and leaves the
@@ -272,8 +273,9 @@ class Store:
         ``also`` and are trusted to be merged already). Most batches take the direct path
         (validated and written in one pass, see ``writer``); the full path runs when the
         batch has match keys to merge or a problem to report. ``in_place``: the relation (with
-        ``_loc``) reads a DuckDB table that nothing changes meanwhile, so the direct path reads
-        it where it is instead of copying it.
+        ``_loc``) is cheap to read more than once, so the direct path reads it where it is
+        instead of copying it; ``unchanged`` (if given) must still hold after the write, or
+        nothing is ingested (a file replaced between the reads).
         """
         self._require_writable()
         note = progress or (lambda stage, n: None)
@@ -283,6 +285,10 @@ class Store:
                 note("reading", None)
                 done = writer.write_direct(self.con, relation, file=file, loc=loc,
                                            in_place=in_place, note=note)
+                if in_place and unchanged is not None and not unchanged():
+                    raise IngestError.single(
+                        "the file changed while it was being ingested; nothing was ingested; "
+                        "retry when it is complete", file=file)
             except BaseException:
                 self.con.rollback()
                 writer.drop_staged(self.con)

@@ -9,9 +9,10 @@ Two paths, both inside the store's transaction (``Store.ingest_relation``):
   ``error()``). Any failure rolls back and sends the batch down the full path, which then names
   every problem.
   The rows are copied to a temp table first (the input is read once, so a file cannot change
-  between the checks and the write), except an adapter's own temp table of checked rows
-  (``Batch.in_place``), which is read where it is: no second copy of a ten-million-line
-  GDELT export in memory (measured: 50 s against 56 s with a 1 GB memory limit).
+  between the checks and the write), except input that is cheap to read again
+  (``Batch.in_place``): an adapter's own temp table of checked rows (no second copy of a
+  ten-million-line GDELT export in memory: 50 s against 56 s with a 1 GB memory limit) and a
+  Parquet file, whose state the store checks again before it commits.
 * **Full**: copy into temp table ``staged``, run every check (``validation.check_staged``),
   resolve match keys into aliases (``merge``), insert.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -49,8 +50,10 @@ class Batch:
     row in the file: a line number if ``loc == "line"``, else a row number), optionally with
     ``_raw_date``/``_raw_end`` holding the unparsed text for error messages. ``prebuilt``
     batches carry ``id`` and ``also`` (an export of a store) and are ingested as they are.
-    ``in_place``: ``data`` reads a DuckDB temp table of the adapter's that nothing changes
-    meanwhile, so the store checks and writes it where it is instead of copying it first.
+    ``in_place``: ``data`` (with ``_loc``) is cheap to read more than once (an adapter's temp
+    table, a Parquet file), so the store checks and writes it where it is instead of copying it
+    first; ``unchanged`` then says whether the file is still as it was read (checked after the
+    write, before the commit).
     """
 
     file: str
@@ -60,6 +63,7 @@ class Batch:
     prebuilt: bool = False
     notes: tuple[str, ...] = field(default=())
     in_place: bool = False
+    unchanged: Callable[[], bool] | None = None
 
 
 def adapters() -> dict[str, ModuleType]:
@@ -126,4 +130,4 @@ def _ingest_data(store: Store, batch: Batch, progress: Progress | None) -> Inges
                                   progress=progress)
     return store.ingest_relation(batch.data, file=batch.file, fmt=batch.format, loc=batch.loc,
                                  progress=progress, prebuilt=batch.prebuilt,
-                                 in_place=batch.in_place)
+                                 in_place=batch.in_place, unchanged=batch.unchanged)

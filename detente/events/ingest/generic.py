@@ -26,6 +26,7 @@ import duckdb
 
 from detente.errors import IngestError, Problem
 from detente.events.ingest import Batch
+from detente.events.ingest.guard import FileState
 from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS
 
 # Each attribute name has one type whatever the kind (checked by the tests).
@@ -59,6 +60,10 @@ def _q(name: str) -> str:
 
 def _s(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def _is_parquet(path: Path) -> bool:
+    return _suffix(path) in (".parquet", ".pq")
 
 
 def _scan(path: Path, con: duckdb.DuckDBPyConnection, encoding: str,
@@ -223,7 +228,8 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
     else:
         attrs_sql = f"CAST(json_merge_patch(coalesce({parts[0]}, '{{}}'), {parts[1]}) AS VARCHAR)"
 
-    if "source_ref" in mapping or "source_ref" in constants:
+    content_keyed = "source_ref" not in mapping and "source_ref" not in constants
+    if not content_keyed:
         ref_sql = text_of("source_ref")
     else:
         # No key column: the row's content is its key, so identical rows are duplicates and a
@@ -249,6 +255,17 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
             "CAST(from_json(CAST(also AS JSON), '[{\"source\":\"VARCHAR\",\"source_ref\":"
             "\"VARCHAR\"}]') AS STRUCT(source VARCHAR, source_ref VARCHAR)[])")
         select.append(f"{also} AS also")
+    if _is_parquet(path) and not prebuilt and not content_keyed:
+        # Parquet is cheap to read again, so the store checks and writes it where it is
+        # (no copy); rows are numbered by their position in the file, and the store makes
+        # sure the file did not change between its reads (``unchanged``). Content keys are
+        # left to the copy: the row number must not enter the key.
+        before = FileState.of(path)
+        scan = con.sql(f"SELECT * FROM read_parquet({_s(path)}, file_row_number=true)")
+        relation = scan.set_alias("t").query(
+            "t", f"SELECT file_row_number + 1 AS _loc, {', '.join(select)} FROM t")
+        return Batch(file=file, format=FORMAT, data=relation, loc="row", in_place=True,
+                     unchanged=lambda: FileState.of(path) == before)
     relation = scan.set_alias("t").query("t", f"SELECT {', '.join(select)} FROM t")
     return Batch(file=file, format=FORMAT, data=relation, loc="row", prebuilt=prebuilt)
 
