@@ -69,7 +69,7 @@ def _is_parquet(path: Path) -> bool:
 def _scan(path: Path, con: duckdb.DuckDBPyConnection, encoding: str,
           delimiter: str | None) -> duckdb.DuckDBPyRelation:
     suffix = _suffix(path)
-    if suffix in (".parquet", ".pq"):
+    if _is_parquet(path):
         return con.sql(f"SELECT * FROM read_parquet({_s(path)})")
     if suffix in (".json", ".jsonl", ".ndjson"):
         fmt = "newline_delimited" if suffix in (".jsonl", ".ndjson") else "auto"
@@ -255,7 +255,8 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
             "CAST(from_json(CAST(also AS JSON), '[{\"source\":\"VARCHAR\",\"source_ref\":"
             "\"VARCHAR\"}]') AS STRUCT(source VARCHAR, source_ref VARCHAR)[])")
         select.append(f"{also} AS also")
-    if _is_parquet(path) and not prebuilt and not content_keyed:
+    if _is_parquet(path) and not prebuilt and not content_keyed \
+            and "file_row_number" not in columns:
         # Parquet is cheap to read again, so the store checks and writes it where it is
         # (no copy); rows are numbered by their position in the file, and the store makes
         # sure the file did not change between its reads (``unchanged``). Content keys are
