@@ -116,8 +116,8 @@ def test_the_direct_path_takes_plain_batches_and_declines_keyed_or_broken_ones(e
             con.rollback()
             writer.drop_staged(con)
 
-    counts, span = attempt(good)
-    assert (counts.rows, counts.added, span) == (3, 3, 0)
+    result, span = attempt(good)
+    assert (result.rows, result.added, span) == (3, 3, 0)
     assert attempt(good.assign(match_key="missile_test|PRK|2017-01-01|1")) is None
     assert attempt(good.assign(actor=["PRK", "ZZZ", "PRK"])) is None
     assert empty_store.count() == 0

@@ -17,7 +17,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +77,7 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 Progress = writer.Progress
+IngestResult = writer.IngestResult
 
 
 def default_path() -> Path:
@@ -86,24 +86,6 @@ def default_path() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_data_dir("detente", appauthor=False)) / "events.duckdb"
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What an ingest did: rows read; events added; rows merged into or linked to existing
-    events as further sources; rows already present."""
-
-    file: str
-    rows: int
-    added: int
-    merged: int
-    linked: int
-    unchanged: int
-    notes: tuple[str, ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.merged or self.linked)
 
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<exe>\S+) \(PID (?P<pid>\d+)\)")
@@ -294,8 +276,8 @@ class Store:
                 writer.drop_staged(self.con)
                 raise
             if done is not None:
-                counts, span = done
-                return self._finish(file, fmt, counts, span, note)
+                result, span = done
+                return self._finish(fmt, result, span, note)
             self.con.rollback()  # the full path below names the problem, or merges match keys
             writer.drop_staged(self.con)
         self.con.begin()
@@ -306,23 +288,22 @@ class Store:
             note("validating", total)
             validation.check_staged(self.con, file=file, loc=loc, prebuilt=prebuilt)
             note("merging", total)
-            counts = writer.merge(self.con, total, prebuilt=prebuilt)
+            result = writer.merge(self.con, file, total, prebuilt=prebuilt)
         except BaseException:
             self.con.rollback()
             raise
-        return self._finish(file, fmt, counts, None, note)
+        return self._finish(fmt, result, None, note)
 
-    def _finish(self, file: str, fmt: str, counts: writer.Counts, span: int | None,
+    def _finish(self, fmt: str, result: IngestResult, span: int | None,
                 note: Progress) -> IngestResult:
         """Record the ingest, drop the staging objects and commit (inside the transaction)."""
         try:
-            result = IngestResult(file, *counts)
             if result.added:
                 writer.update_span(self.con, span)
             if result.changed:
                 self.con.execute(
                     "INSERT INTO ingests VALUES (now(), ?, ?, ?, ?, ?, ?, ?)",
-                    [file, fmt, result.rows, result.added, result.merged, result.linked,
+                    [result.file, fmt, result.rows, result.added, result.merged, result.linked,
                      result.unchanged])
             note("committing", result.rows)
             writer.drop_staged(self.con)

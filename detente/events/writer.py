@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import duckdb
 
@@ -52,15 +52,22 @@ _ROW_BROKEN = "detente: a row breaks an event rule"  # the direct path's abort m
 Progress = Callable[[str, int | None], None]
 
 
-class Counts(NamedTuple):
-    """What a write did: rows in the batch, events added, rows merged into or linked to
-    existing events, rows already present."""
+@dataclass(frozen=True)
+class IngestResult:
+    """What an ingest did: rows read; events added; rows merged into or linked to existing
+    events as further sources; rows already present."""
 
+    file: str
     rows: int
     added: int
     merged: int
     linked: int
     unchanged: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.merged or self.linked)
 
 
 def _normalised(columns: set[str], prebuilt: bool) -> list[str]:
@@ -136,8 +143,8 @@ def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, fil
 def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, *,
                  file: str, loc: str, in_place: bool = False,
                  note: Progress = lambda stage, rows: None,
-                 ) -> tuple[Counts, int] | None:
-    """Validate and insert a batch in one pass (see the module docstring): the counts and the
+                 ) -> tuple[IngestResult, int] | None:
+    """Validate and insert a batch in one pass (see the module docstring): the result and the
     batch's longest event span in days, or None when the batch needs the full path (it has
     match keys, or breaks a rule). ``note`` hears the stages; ``in_place``: see ``stage``.
     The caller rolls back on None."""
@@ -164,7 +171,7 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
     except duckdb.Error:
         # A row rule (or malformed attributes) stopped the write: the full path will name it.
         return None
-    return Counts(rows, added, 0, 0, rows - added), span
+    return IngestResult(file, rows, added, 0, 0, rows - added), span
 
 
 def _new_rows(con: duckdb.DuckDBPyConnection) -> str:
@@ -195,7 +202,8 @@ def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("incoming_relation")
 
 
-def merge(con: duckdb.DuckDBPyConnection, total: int, *, prebuilt: bool) -> Counts:
+def merge(con: duckdb.DuckDBPyConnection, file: str, total: int, *,
+          prebuilt: bool) -> IngestResult:
     """Write temp ``staged`` (validated) into events, resolving match keys into aliases."""
     keyed = not prebuilt and con.execute(
         "SELECT count(*) FROM staged WHERE nullif(match_key, '') IS NOT NULL"
@@ -210,14 +218,14 @@ def merge(con: duckdb.DuckDBPyConnection, total: int, *, prebuilt: bool) -> Coun
                 FROM (SELECT id, unnest(also) AS r FROM staged s WHERE {new}) f""")
         added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM staged s
                                 WHERE {new} ORDER BY date""").fetchall()[0][0]
-        return Counts(total, added, 0, 0, total - added)
+        return IngestResult(file, total, added, 0, 0, total - added)
     con.execute(f"CREATE TEMP TABLE fresh AS SELECT * FROM staged s WHERE {new}")
     unchanged = total - con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
     merged, linked = _merge_keyed(con)
     added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh
                             WHERE NOT _aliased ORDER BY date""").fetchall()[0][0]
     con.execute("DROP TABLE fresh")
-    return Counts(total, added, merged, linked, unchanged)
+    return IngestResult(file, total, added, merged, linked, unchanged)
 
 
 def _merge_keyed(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
