@@ -57,8 +57,9 @@ from detente.events.ingest.guard import (  # re-exported: the adapters' one impo
 from detente.events.store import IngestResult, Progress, Store
 
 __all__ = ["REJECTS_SUFFIX", "FileIngest", "FileState", "Layout", "Lookups", "Rule", "Summary",
-           "compression_of", "discard", "first_line", "in_progress_reason", "ingest",
-           "is_side_file", "open_text_head", "prepare", "read_coded", "read_guarded"]
+           "cameo_code_rule", "compression_of", "discard", "first_line", "in_progress_reason",
+           "ingest", "is_side_file", "location_rules", "open_text_head", "prepare", "read_coded",
+           "read_guarded", "scale_rule"]
 
 log = logging.getLogger("detente.ingest")
 
@@ -109,6 +110,29 @@ class Rule:
     reason: str
     failing: str
     value: str
+
+
+# Rules the coded exports share, over the layout fields they name.
+
+def cameo_code_rule(field: str, code: str = "code") -> Rule:
+    """A CAMEO event code: 2-4 digits with a root from 01 to 20."""
+    return Rule(field, "not a CAMEO event code (2-4 digits, root 01-20)",
+                f"NOT coalesce(regexp_full_match({code}, '(0[1-9]|1[0-9]|20)[0-9]{{0,2}}'), "
+                "false)", code)
+
+
+def scale_rule(field: str, number: str) -> Rule:
+    """A Goldstein-style score from -10 to 10 (``number``, parsed; ``raw_<number>``, text)."""
+    return Rule(field, "not a number from -10 to 10",
+                f"coalesce(abs({number}) > 10 OR isnan({number}), true)", f"raw_{number}")
+
+
+def location_rules(latitude: str, longitude: str) -> tuple[Rule, Rule]:
+    """An optional location in range (layout fields ``lat``/``raw_lat``, ``lon``/``raw_lon``)."""
+    return (Rule(latitude, "not a latitude (-90..90)",
+                 "raw_lat IS NOT NULL AND coalesce(abs(lat) > 90, true)", "raw_lat"),
+            Rule(longitude, "not a longitude (-180..180)",
+                 "raw_lon IS NOT NULL AND coalesce(abs(lon) > 180, true)", "raw_lon"))
 
 
 @dataclass(frozen=True)
