@@ -37,9 +37,9 @@ from detente.events.ingest.records import (
     Issues,
     citations,
     csv_records,
+    csv_with_columns,
     first_url,
     frame,
-    header_fields,
     km_text,
     missile_key,
     parse_km,
@@ -74,8 +74,7 @@ _UNKNOWN = {"", "unknown", "n/a", "na"}
 
 
 def detect(path: Path) -> bool:
-    return path.suffix.lower() == ".csv" and {
-        "F1", "Date", "Missile Type", "Confirmation Status"} <= set(header_fields(path))
+    return csv_with_columns(path, "F1", "Date", "Missile Type", "Confirmation Status")
 
 
 def _month(word: str) -> int:

@@ -20,8 +20,8 @@ from detente.events.ingest import Batch
 from detente.events.ingest.records import (
     Issues,
     csv_records,
+    csv_with_columns,
     frame,
-    header_fields,
     iso_date,
     read_text,
 )
@@ -37,8 +37,7 @@ SIX_PARTIES = frozenset({"USA", "PRK", "KOR", "CHN", "JPN", "RUS"})
 
 
 def detect(path: Path) -> bool:
-    return path.suffix.lower() == ".csv" and {"start", "end", "kind", "parties",
-                                              "title"} <= set(header_fields(path))
+    return csv_with_columns(path, "start", "end", "kind", "parties", "title")
 
 
 def _declared(con: duckdb.DuckDBPyConnection | None) -> set[str]:

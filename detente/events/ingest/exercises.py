@@ -19,8 +19,8 @@ from detente.events.ingest import Batch
 from detente.events.ingest.records import (
     Issues,
     csv_records,
+    csv_with_columns,
     frame,
-    header_fields,
     iso_date,
     read_text,
 )
@@ -36,8 +36,7 @@ PARTIES = ("USA", "KOR")
 
 
 def detect(path: Path) -> bool:
-    return path.suffix.lower() == ".csv" and {"name", "start", "end", "status",
-                                              "announced"} <= set(header_fields(path))
+    return csv_with_columns(path, "name", "start", "end", "status", "announced")
 
 
 def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: str = SOURCE,

@@ -118,6 +118,11 @@ def header_fields(path: Path) -> list[str]:
         return []
 
 
+def csv_with_columns(path: Path, *columns: str) -> bool:
+    """Whether ``path`` is a ``.csv`` file whose header has all ``columns`` (for ``detect``)."""
+    return path.suffix.lower() == ".csv" and set(columns) <= set(header_fields(path))
+
+
 def head_text(path: Path, size: int = 8192) -> str:
     try:
         with open(path, "rb") as handle:

@@ -17,8 +17,8 @@ from detente.events.ingest import Batch
 from detente.events.ingest.records import (
     Issues,
     csv_records,
+    csv_with_columns,
     frame,
-    header_fields,
     iso_date,
     read_text,
 )
@@ -31,8 +31,7 @@ COLUMNS = ("resolution", "adopted", "trigger", "summary", "confidence")
 
 
 def detect(path: Path) -> bool:
-    return path.suffix.lower() == ".csv" and {"resolution", "adopted",
-                                              "trigger"} <= set(header_fields(path))
+    return csv_with_columns(path, "resolution", "adopted", "trigger")
 
 
 def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: str = SOURCE,

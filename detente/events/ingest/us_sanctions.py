@@ -19,8 +19,8 @@ from detente.events.ingest import Batch
 from detente.events.ingest.records import (
     Issues,
     csv_records,
+    csv_with_columns,
     frame,
-    header_fields,
     iso_date,
     read_text,
 )
@@ -36,8 +36,8 @@ ACTIONS = {"designation": "sanctions_designation"}
 
 
 def detect(path: Path) -> bool:
-    return path.suffix.lower() == ".csv" and {"date", "issuer", "action", "individuals",
-                                              "entities", "vessels"} <= set(header_fields(path))
+    return csv_with_columns(path, "date", "issuer", "action", "individuals", "entities",
+                            "vessels")
 
 
 def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: str = SOURCE,
