@@ -195,6 +195,19 @@ class _PartyStep:
             np.logical_or(self.real, fa, out=self.obs)
 
 
+def _first_time(flags: Sequence[np.ndarray], done: np.ndarray, any_buf: np.ndarray,
+                newly: np.ndarray) -> np.ndarray:
+    """The runs where any of ``flags`` holds and ``done`` does not yet; marks them ``done``.
+    ``any_buf`` and ``newly`` are scratch arrays of the runs' length."""
+    np.copyto(any_buf, flags[0])
+    for flag in flags[1:]:
+        any_buf |= flag
+    np.logical_and(any_buf, np.logical_not(done, out=newly), out=newly)
+    idx = np.flatnonzero(newly)
+    done[idx] = True
+    return idx
+
+
 def run_chunk(model: Model, strats: Sequence[Strategy], runs: int,
               seed: np.random.SeedSequence) -> ChunkStats:
     """Simulate ``runs`` runs over the model's horizon; integer counts only."""
@@ -243,16 +256,10 @@ def run_chunk(model: Model, strats: Sequence[Strategy], runs: int,
                     np.logical_and(steps[i].breach, steps[j].breach, out=pair))
         # First real breach of each run (the truth, whatever was observed).
         if n_breached < runs:
-            np.copyto(any_breach, steps[0].breach)
-            for step in steps[1:]:
-                any_breach |= step.breach
-            np.logical_and(any_breach, np.logical_not(breached, out=newly), out=newly)
-            fresh = np.count_nonzero(newly)
-            if fresh:
-                n_breached += fresh
-                out.first_breaches[t] = fresh
-                idx = np.flatnonzero(newly)
-                breached[idx] = True
+            idx = _first_time([s.breach for s in steps], breached, any_breach, newly)
+            if idx.size:
+                n_breached += idx.size
+                out.first_breaches[t] = idx.size
                 who = np.argmax(np.stack([s.breach[idx] for s in steps]), axis=0)
                 out.first_breaker += np.bincount(who, minlength=n)
         # Reactions to this period's observations (strategies must not modify `seen`).
@@ -270,16 +277,10 @@ def run_chunk(model: Model, strats: Sequence[Strategy], runs: int,
             np.logical_and(strats[j].react(states[j], seen, rng), seen, out=resp[j])
         if n_collapsed == runs:
             continue
-        np.copyto(any_resp, resp[0])
-        for r in resp[1:]:
-            any_resp |= r
-        np.logical_and(any_resp, np.logical_not(collapsed, out=newly), out=newly)
-        fresh = np.count_nonzero(newly)
-        if fresh:
-            n_collapsed += fresh
-            out.collapses[t] = fresh
-            idx = np.flatnonzero(newly)
-            collapsed[idx] = True
+        idx = _first_time(resp, collapsed, any_resp, newly)
+        if idx.size:
+            n_collapsed += idx.size
+            out.collapses[t] = idx.size
             _attribute(out, idx, steps, resp, model.releases)
     return out
 
