@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import JsonOption, console, emit_json
+from detente.cli.common import JsonOption, SpecArgument, console, emit_json
 
 app = typer.Typer(
     help="Agreement specs: the bundled presets and your own YAML files.",
@@ -56,8 +56,7 @@ def list_command(json_out: JsonOption = False) -> None:
 
 @app.command("show")
 def show(
-    agreement: Annotated[str, typer.Argument(
-        metavar="ID|PATH", help="A preset id or the path of a spec file.")],
+    agreement: SpecArgument,
     yaml_out: Annotated[bool, typer.Option("--yaml", help="Print the spec as YAML.")] = False,
     json_out: JsonOption = False,
 ) -> None:

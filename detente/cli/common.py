@@ -26,6 +26,8 @@ DbOption = Annotated[
                  help="Event store file (default: events.duckdb in the user data directory)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+SpecArgument = Annotated[str, typer.Argument(
+    metavar="ID|PATH", help="A preset id (see `detente agreements list`) or a spec file path.")]
 
 
 def report_error(error: DetenteError) -> None:

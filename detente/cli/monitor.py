@@ -8,12 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import DbOption, JsonOption, console, emit_json
+from detente.cli.common import DbOption, JsonOption, SpecArgument, console, emit_json
 from detente.errors import ParameterError
 from detente.events.query import as_date
 
-SpecArgument = Annotated[str, typer.Argument(
-    metavar="ID|PATH", help="A preset id (see `detente agreements list`) or a spec file path.")]
 SURVIVAL_MILESTONES = (0, 30, 90, 180, 365, 730)
 
 

@@ -14,6 +14,7 @@ from detente.cli.common import (
     DbOption,
     DefaultCommandGroup,
     JsonOption,
+    SpecArgument,
     console,
     emit_json,
     err_console,
@@ -28,8 +29,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-SpecArgument = Annotated[str, typer.Argument(
-    metavar="ID|PATH", help="A preset id (see `detente agreements list`) or a spec file path.")]
 RunsOption = Annotated[int, typer.Option("--runs", help="Independent runs to simulate.")]
 SeedOption = Annotated[int | None, typer.Option(
     "--seed", help="Seed (default: a fresh one, printed so the run can be repeated).")]

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import DbOption, JsonOption, console, emit_json
+from detente.cli.common import DbOption, JsonOption, SpecArgument, console, emit_json
 from detente.cli.simulate import (
     DiscountOption,
     HorizonOption,
@@ -18,7 +18,6 @@ from detente.cli.simulate import (
     RateOption,
     ReferenceOption,
     SeedOption,
-    SpecArgument,
     StrategyOption,
     TrembleOption,
     model_options,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import JsonOption, console, emit_json
+from detente.cli.common import JsonOption, SpecArgument, console, emit_json
 
 app = typer.Typer(
     help="Verification: detection, delay and false alarms of each commitment, and the "
@@ -16,8 +16,6 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-SpecArgument = Annotated[str, typer.Argument(
-    metavar="ID|PATH", help="A preset id (see `detente agreements list`) or a spec file path.")]
 
 
 @app.command("show")

@@ -7,12 +7,18 @@ from typing import Annotated
 
 import typer
 
-from detente.cli.common import DbOption, JsonOption, console, emit_json, err_console
+from detente.cli.common import (
+    DbOption,
+    JsonOption,
+    SpecArgument,
+    console,
+    emit_json,
+    err_console,
+)
 
 
 def watch(
-    agreement: Annotated[str, typer.Argument(
-        metavar="ID|PATH", help="A preset id (see `detente agreements list`) or a spec file.")],
+    agreement: SpecArgument,
     source: Annotated[Path, typer.Option(
         "--source", help="An event file, or a directory whose files are ingested as they "
                          "arrive (any format `detente events ingest` reads).")],
