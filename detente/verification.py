@@ -27,7 +27,7 @@ critique). See docs/agreements.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from detente.agreements.spec import Agreement, Commitment
@@ -62,12 +62,7 @@ class CommitmentView:
     informedness: float
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "commitment": self.commitment, "party": self.party, "observers": list(self.observers),
-            "means": self.means, "detection": self.detection, "delay_days": self.delay_days,
-            "false_alarm_week": self.false_alarm_week, "false_alarm_h": self.false_alarm_h,
-            "timely_detection": self.timely_detection, "informedness": self.informedness,
-        }
+        return {**asdict(self), "observers": list(self.observers)}
 
 
 @dataclass(frozen=True)
@@ -84,12 +79,7 @@ class PartyView:
     false_alarm_h: float
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {
-            "party": self.party, "commitments": list(self.commitments), "weakest": self.weakest,
-            "observability": self.observability, "min_detection": self.min_detection,
-            "max_delay_days": self.max_delay_days, "false_alarm_week": self.false_alarm_week,
-            "false_alarm_h": self.false_alarm_h,
-        }
+        return {**asdict(self), "commitments": list(self.commitments)}
 
 
 @dataclass(frozen=True)
