@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detente.errors import IngestError
-from detente.events import writer
+from detente.events import validation, writer
 from detente.events.event import Event
 from detente.events.store import STAGED_COLUMNS, Store
 from tests.strategies import event_dicts
@@ -37,24 +37,29 @@ def _rows(events: list[Event]) -> list[dict]:
 
 
 def _ingest(path, rows: list[dict], *, full_only: bool, monkeypatch, before=(),
-            in_place: bool = False):
+            in_place: bool = False, columns=STAGED_COLUMNS):
     """The fingerprint after ingesting ``rows`` (or the problems refused), and the result.
-    ``in_place``: from a temp table read where it is, as the coded adapters' batches are."""
+    ``in_place``: from a temp table read where it is, as the coded adapters' batches are.
+    ``columns``: those of the incoming batch."""
     with monkeypatch.context() as patch:
         if full_only:
             patch.setattr(writer, "write_direct", lambda *a, **k: None)
         with Store(path, empty=True) as store:
             if before:
                 store.ingest_frame(pd.DataFrame(before, columns=list(STAGED_COLUMNS)), file="a")
-            frame = pd.DataFrame(rows, columns=list(STAGED_COLUMNS))
+            frame = pd.DataFrame(rows, columns=list(columns))
             try:
                 if in_place:
                     frame = frame.astype({"date": "datetime64[ms]", "end": "datetime64[ms]"})
                     store.con.execute("CREATE TEMP TABLE incoming AS SELECT * FROM frame")
                     result = store.ingest_relation(store.con.sql("SELECT * FROM incoming"),
                                                    file="b.csv", fmt="frame", in_place=True)
-                else:
+                elif "attrs" in columns:
                     result = store.ingest_frame(frame, file="b.csv")
+                else:  # ingest_frame insists on every staged column
+                    frame = frame.astype({"date": "datetime64[ms]", "end": "datetime64[ms]"})
+                    result = store.ingest_relation(store.con.from_df(frame), file="b.csv",
+                                                   fmt="frame")
                 outcome = (result.added, result.unchanged)
             except IngestError as exc:
                 outcome = [(p.row, p.field, p.message) for p in exc.problems]
@@ -69,21 +74,23 @@ def _ingest(path, rows: list[dict], *, full_only: bool, monkeypatch, before=(),
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(event_dicts(), min_size=1, max_size=12, unique_by=lambda d: d["source_ref"]),
        st.lists(st.tuples(st.integers(0, 11), st.sampled_from(CORRUPTIONS)), max_size=3),
-       st.integers(0, 12), st.booleans())
+       st.integers(0, 12), st.booleans(), st.booleans())
 def test_direct_and_full_paths_accept_refuse_and_store_alike(tmp_path_factory, monkeypatch,
                                                              dicts, corruptions, known,
-                                                             in_place):
+                                                             in_place, with_attrs):
     rows = _rows([Event(**{**d, "match_key": None}) for d in dicts])
     before = [dict(r) for r in rows[:known]]  # some rows already in the store
     for index, change in corruptions:
         rows[index % len(rows)].update(change)
         if change.get("source_ref") == "dup" and len(rows) > 1:
             rows[(index + 1) % len(rows)]["source_ref"] = "dup"
+    # Without an attributes column every row's are {} and the direct path skips their checks.
+    columns = STAGED_COLUMNS if with_attrs else [c for c in STAGED_COLUMNS if c != "attrs"]
     folder = tmp_path_factory.mktemp("paths")
     direct = _ingest(folder / "d.duckdb", rows, full_only=False, monkeypatch=monkeypatch,
-                     before=before, in_place=in_place)
+                     before=before, in_place=in_place, columns=columns)
     full = _ingest(folder / "f.duckdb", rows, full_only=True, monkeypatch=monkeypatch,
-                   before=before)
+                   before=before, columns=columns)
     assert direct == full
 
 
@@ -121,6 +128,24 @@ def test_the_direct_path_takes_plain_batches_and_declines_keyed_or_broken_ones(e
     assert attempt(good.assign(match_key="missile_test|PRK|2017-01-01|1")) is None
     assert attempt(good.assign(actor=["PRK", "ZZZ", "PRK"])) is None
     assert empty_store.count() == 0
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", None]),
+                          st.sampled_from(["1", "2", "3", "", None])), max_size=12))
+def test_duplicate_keys_are_counted_exactly(empty_store, keys):
+    # The count of distinct key hashes only decides whether the exact count must run.
+    con = empty_store.con
+    frame = pd.DataFrame(keys, columns=["source", "source_ref"], dtype=object)
+    con.register("keys_frame", frame)
+    con.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM keys_frame")
+    con.unregister("keys_frame")
+    counts: dict = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    assert validation._duplicated_keys(con) == sum(1 for n in counts.values() if n > 1)
+    con.execute("DROP TABLE temp.staged")
 
 
 def test_text_fields_are_stored_without_surrounding_spaces(empty_store):

@@ -156,7 +156,8 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
         return None
     note("validating", rows)
     try:
-        if not validation.passes_batch_rules(con, file=file, loc=loc):
+        if not validation.passes_batch_rules(con, file=file, loc=loc,
+                                             attrs="attrs" in relation.columns):
             return None
         note("merging", rows)
         guard, params = validation.row_guard(con)

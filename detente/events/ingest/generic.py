@@ -222,7 +222,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
         # a column mapped to attrs.class leaves no class on rows of other kinds.
         parts.append(f"json_merge_patch('{{}}', json_object({', '.join(pairs)}))")
     if not parts:
-        attrs_sql = "'{}'"
+        attrs_sql = None  # no attributes: the store gives every row {} and skips their checks
     elif len(parts) == 1:
         attrs_sql = f"CAST({parts[0]} AS VARCHAR)"
     else:
@@ -242,7 +242,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection, *, mapping: Mapping[str, st
         f"upper(trim({text_of('actor')})) AS actor",
         f"nullif(upper(trim({text_of('target')})), '') AS target",
         f"lower(trim({text_of('kind')})) AS kind",
-        f"{attrs_sql} AS attrs",
+        *([f"{attrs_sql} AS attrs"] if attrs_sql else []),
         f"{text_of('source')} AS source", f"{ref_sql} AS source_ref",
         f"coalesce(lower(trim({text_of('confidence')})), 'high') AS confidence",
         f"{text_of('summary')} AS summary", f"{text_of('match_key')} AS match_key",
