@@ -19,6 +19,7 @@ RUNS = {
     "bench_store.py": (["--rows", "20000"],
                        {"ingest_parquet_rows_per_s", "floor_parquet_rows_per_s",
                         "floor_store_layout_and_key_count_rows_per_s",
+                        "ingest_parquet_share_of_floor",
                         "ingest_csv_rows_per_s", "query_ratio_vs_pandas"}),
     "bench_interop.py": (["--rows", "20000", "--memory-limit", "500MB"],
                          {"peak_memory_mb", "ingest_rows_per_s", "ratio_vs_pandas",
