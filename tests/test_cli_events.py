@@ -180,3 +180,97 @@ def test_cli_ingests_each_real_source_file_into_the_bundled_store_as_nothing_new
         assert result.exit_code == 0, result.output
         (summary,) = json.loads(result.stdout)
         assert summary["added"] == 0 and summary["unchanged"] == summary["rows"] > 0
+
+
+def test_dates_outside_years_1_to_9999_are_refused(loaded, tmp_path):
+    # DuckDB reads them; Python, JSON readers and the monitor cannot hold them.
+    before = Store(loaded, read_only=True).fingerprint()
+    src = tmp_path / "years.csv"
+    src.write_text("Day,Who,What,Class,Key,End\n12345-01-01,PRK,missile_test,,y1,\n"
+                   "2017-01-01,PRK,missile_test,,y2,99999-01-01\n", encoding="utf-8")
+    result = run("events", "ingest", src, *MAP, "--map", "end=End", "--db", loaded)
+    assert result.exit_code == 2
+    assert "row 1: field 'date': must be between 0001-01-01 and 9999-12-31" in result.output
+    assert "row 2: field 'end': must be between" in result.output
+    assert Store(loaded, read_only=True).fingerprint() == before
+
+
+def test_a_refused_file_leaves_no_declared_actor_and_earlier_files_are_reported(loaded,
+                                                                               tmp_path):
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("Day,Who,What,Class,Key\n2017-01-01,QQQ,talks,,g1\n", encoding="utf-8")
+    bad.write_text("Day,Who,What,Class,Key\n2017-01-01,QQQ,talkz,,b1\n", encoding="utf-8")
+    result = run("events", "ingest", bad, *MAP, "--declare-actor", "QQQ=Testland",
+                 "--db", loaded)
+    assert result.exit_code == 2
+    assert Store(loaded, read_only=True).declared_actors() == {}
+    result = run("events", "ingest", good, bad, *MAP, "--declare-actor", "QQQ=Testland",
+                 "--db", loaded)
+    assert result.exit_code == 2
+    assert "good.csv: 1 rows read, 1 events added" in result.output
+    assert "1 of 2 files ingested before the error below" in result.output
+    assert Store(loaded, read_only=True).declared_actors() == {"QQQ": "Testland"}
+
+
+def test_list_filters_match_as_stored(loaded):
+    def count(*args):
+        out = run("events", "list", "--format", "json", "--db", loaded, *args)
+        assert out.exit_code == 0, out.output
+        return len(json.loads(out.stdout))
+
+    # Codes and kinds in any case, as ingest normalises them.
+    assert count("--actor", "prk", "--kind", "MISSILE_TEST") == 2
+    # --text is literal: LIKE wildcards match only themselves; attribute names do not match.
+    assert count("--text", "%") == 0 and count("--text", "_") == 0
+    assert count("--text", "class") == 0
+    assert count("--text", "icbm") == 2
+
+
+def test_where_compares_numbers_as_numbers(tmp_path):
+    db = tmp_path / "n.duckdb"
+    assert run("init", "--empty", "--db", db).exit_code == 0
+    src = tmp_path / "n.csv"
+    src.write_text("Day,Who,What,Apogee,Key\n2017-07-04,PRK,missile_test,2802.0,a1\n"
+                   "2017-07-28,PRK,missile_test,3724.9,a2\n", encoding="utf-8")
+    assert run("events", "ingest", src, "--map", "date=Day", "--map", "actor=Who",
+               "--map", "kind=What", "--map", "attrs.apogee_km=Apogee", "--map",
+               "source_ref=Key", "--set", "source=n", "--db", db).exit_code == 0
+    for where, expected in (("apogee_km=2802", 1), ("apogee_km=2802.0", 1),
+                            ("apogee_km!=2802", 1), ("apogee_km=2802,3724.9", 2)):
+        out = run("events", "list", "--format", "json", "--where", where, "--db", db)
+        assert len(json.loads(out.stdout)) == expected, where
+
+
+def test_list_and_export_edges(loaded, tmp_path):
+    out = run("events", "list", "--limit", "0", "--db", loaded)
+    assert "none of the 3 matching events shown" in out.output
+    out = run("events", "list", "--kind", "talks", "--format", "csv", "--db", loaded)
+    assert out.stdout.splitlines() == [",".join(
+        ["id", "date", "end", "actor", "target", "kind", "attrs", "source", "source_ref",
+         "confidence", "summary", "match_key", "also"])]
+    out = run("events", "list", "--from", "2017-13-01", "--db", loaded)
+    assert out.exit_code == 2 and "'--from'" in out.output
+    out = run("events", "export", tmp_path / "x.csv", "--db", loaded)
+    assert out.exit_code == 2 and "*.parquet" in out.output
+    out = run("events", "export", tmp_path / "missing" / "x.parquet", "--db", loaded)
+    assert out.exit_code == 2 and "no such folder" in out.output
+    empty = tmp_path / "empty.duckdb"
+    assert run("init", "--empty", "--db", empty).exit_code == 0
+    assert "0 events: the store is empty" in run("events", "stats", "--db", empty).output
+
+
+def test_show_of_a_summary_row_names_every_event_it_summarises(tmp_path):
+    # The bundled record: a CSIS row for a salvo stands for each missile of it.
+    db = tmp_path / "bundled.duckdb"
+    assert run("init", "--db", db).exit_code == 0
+    with Store(db, read_only=True) as store:
+        alias, count = store.con.execute(
+            "SELECT id, count(*) FROM aliases GROUP BY id HAVING count(*) > 1 "
+            "ORDER BY id LIMIT 1").fetchall()[0]
+        targets = store.alias_of(alias)
+        first = store.get(alias)
+    assert len(targets) == count and first is not None and first.id == targets[0]
+    result = run("events", "show", alias, "--db", db)
+    assert result.exit_code == 0
+    assert f"summarising {count} events" in result.output
+    assert json.loads(result.stdout)["id"] == targets[0]

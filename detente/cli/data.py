@@ -51,7 +51,9 @@ def sources_command(as_json: JsonOption = False) -> None:
     table.add_column("dates", overflow="fold", no_wrap=True)
     for r in records:
         origin = r.get("origin") or {}
-        where = origin.get("repository") if isinstance(origin, dict) else origin
+        where = origin if not isinstance(origin, dict) else " @ ".join(
+            part for part in (origin.get("repository"), (origin.get("commit") or "")[:12])
+            if part)
         what = f"{r.get('title', '')}\n[dim]{where or ''}; licence: {r.get('licence', '?')}[/]"
         counts = (f"{r.get('rows', 0):,} rows: {r.get('added', 0):,} new, "
                   f"{r.get('merged', 0):,} merged, {r.get('linked', 0):,} linked")
@@ -95,3 +97,7 @@ def kinds_command(as_json: JsonOption = False) -> None:
         table.add_row(r["kind"], r["description"], r["cameo"] or "-", r["plover"] or "-",
                       ", ".join(f"{k}: {v}" for k, v in r["attributes"].items()))
     console.print(table)
+    if rows:
+        common = ", ".join(f"{k}: {v}" for k, v in rows[0]["common_attributes"].items())
+        console.print(f"Every kind may also carry: {common}; and your own, named x_...",
+                      markup=False, highlight=False)

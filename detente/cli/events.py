@@ -12,11 +12,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import DbOption, JsonOption, console, emit_json, progress
-from detente.errors import NotFoundError, ParameterError
+from detente.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    emit_json,
+    err_console,
+    progress,
+)
+from detente.errors import DetenteError, NotFoundError, ParameterError
 from detente.events import ingest as ingest_lib
-from detente.events.query import EventFilter
-from detente.events.store import Store
+from detente.events.event import JSON_FIELDS
+from detente.events.query import EventFilter, as_date
+from detente.events.store import IngestResult, Store
 
 app = typer.Typer(help="Ingest, query and export events.", no_args_is_help=True)
 
@@ -73,20 +81,32 @@ def ingest_command(
     results = []
     with Store(db) as store:
         for code, _, name in (d.partition("=") for d in declare or []):
-            store.declare_actor(code.strip(), name.strip() or None)
-        for path in paths:
-            with progress(f"ingest {path.name}") as bar:
-                result = ingest_lib.ingest_file(store, path, fmt, progress=bar, **options)
-            results.append(result)
+            # Declared with the first file that goes in: a refused file leaves none behind.
+            store.declare_actor(code.strip(), name.strip() or None, with_next_ingest=True)
+        try:
+            for path in paths:
+                with progress(f"ingest {path.name}") as bar:
+                    result = ingest_lib.ingest_file(store, path, fmt, progress=bar, **options)
+                results.append(result)
+                if not as_json:  # each file is committed on its own: say so before the next
+                    _print_ingested(result)
+        except DetenteError:
+            if results and not as_json:
+                console.print(f"[bold]{len(results)} of {len(paths)} files ingested[/] "
+                              "before the error below; the rest were not.")
+            elif results:
+                emit_json([r.__dict__ for r in results])
+            raise
     if as_json:
         emit_json([r.__dict__ for r in results])
-        return
-    for r in results:
-        for note in r.notes:
-            console.print(note, markup=False, highlight=False)
-        console.print(f"[bold]{r.file}[/]: {r.rows:,} rows read, {r.added:,} events added, "
-                      f"{r.merged:,} merged into existing events, {r.linked:,} linked as "
-                      f"summaries, {r.unchanged:,} already present")
+
+
+def _print_ingested(r: IngestResult) -> None:
+    for note in r.notes:
+        console.print(note, markup=False, highlight=False)
+    console.print(f"[bold]{r.file}[/]: {r.rows:,} rows read, {r.added:,} events added, "
+                  f"{r.merged:,} merged into existing events, {r.linked:,} linked as "
+                  f"summaries, {r.unchanged:,} already present")
 
 
 @app.command("list")
@@ -119,7 +139,8 @@ def list_command(
         --from 2017-01-01 --to 2017-12-31 --format json
     """
     flt = EventFilter(actor=actor, target=target, involving=involving, kind=kind,
-                      where=tuple(where or ()), start=date_from, end=date_to, text=text,
+                      where=tuple(where or ()), start=as_date(date_from, "--from"),
+                      end=as_date(date_to, "--to"), text=text,
                       source=source, offset=offset,
                       limit=limit if limit is not None or output != OutputFormat.table
                       else TABLE_LIMIT)
@@ -134,14 +155,11 @@ def list_command(
 
 
 def _write_csv(store: Store, flt: EventFilter) -> None:
-    writer = None
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(JSON_FIELDS), lineterminator="\n")
+    writer.writeheader()  # also when nothing matches, so the file is still a table
     for record in store.records(flt):
-        row = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v)
-               for k, v in record.items()}
-        if writer is None:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(row), lineterminator="\n")
-            writer.writeheader()
-        writer.writerow(row)
+        writer.writerow({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list)
+                             else v) for k, v in record.items()})
 
 
 def _brief_attrs(attrs: dict) -> str:
@@ -174,9 +192,12 @@ def _print_table(records: list[dict], total: int, flt: EventFilter) -> None:
                       r["id"])
     console.print(table)
     shown = len(records)
-    if shown < total:
+    if shown and shown < total:
         console.print(f"showing {flt.offset + 1:,}-{flt.offset + shown:,} of {total:,} events; "
                       "use --limit/--offset or --format json|csv for all")
+    elif shown < total:
+        console.print(f"none of the {total:,} matching events shown (--limit {flt.limit}, "
+                      f"--offset {flt.offset})")
     else:
         console.print(f"{total:,} events")
 
@@ -188,12 +209,16 @@ def show_command(event_id: Annotated[str, typer.Argument(help="Event id (or an a
 
     Example:
 
-        detente events show 3f2a9c0d1e2b4a5c
+        detente events show 8fca06638ad43385
     """
     with Store(db, read_only=True) as store:
         event = store.get(event_id)
+        targets = store.alias_of(event_id)
     if event is None:
         raise NotFoundError(f"no event with id {event_id!r}")
+    if len(targets) > 1:
+        err_console.print(f"{event_id} is a source row summarising {len(targets)} events "
+                          f"(showing the first): {', '.join(targets)}")
     emit_json(event.to_json_dict())
 
 
@@ -212,6 +237,9 @@ def stats_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         emit_json({"events": total, "first": first, "last": last,
                    **{name: frame.to_dict(orient="records") for name, frame in stats.items()}})
+        return
+    if not total:
+        console.print("0 events: the store is empty (`detente events ingest` adds some)")
         return
     console.print(f"[bold]{total:,}[/] events from {first} to {last}")
     grid = Table.grid(padding=(0, 4))
@@ -250,6 +278,9 @@ def export_command(path: Annotated[Path, typer.Argument(help="Output .parquet fi
 
         detente events export backup.parquet
     """
+    if path.suffix.lower() != ".parquet":  # the file is Parquet whatever its name
+        raise ParameterError.single("the export is Parquet: name the file *.parquet",
+                                    field="path", value=str(path))
     with Store(db, read_only=True) as store:
         count = store.export_parquet(path)
     console.print(f"wrote {count:,} events to {path}")

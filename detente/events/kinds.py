@@ -235,5 +235,7 @@ def vocabulary_rows() -> list[dict[str, Any]]:
             "plover": plover,
             "attributes": {name: spec.type + (f" {list(spec.choices)}" if spec.choices else "")
                            for name, spec in KIND_ATTRS[kind].items()},
+            # The attributes any kind may carry (title, url, parties, ...).
+            "common_attributes": {name: spec.type for name, spec in COMMON_ATTRS.items()},
         })
     return rows

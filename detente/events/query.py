@@ -49,15 +49,29 @@ class Condition:
         path = f'$."{self.key}"'
         if self.op in ("=", "!="):
             marks = ", ".join("?" for _ in self.values)
+            params: list[Any] = list(self.values)
             if self.key in _LIST_ATTRS:
                 test = f"list_has_any(json_extract_string(e.attrs, '{path}[*]'), [{marks}])"
             else:
                 test = f"json_extract_string(e.attrs, '{path}') IN ({marks})"
+                numbers = [n for n in map(_number, self.values) if n is not None]
+                if numbers:  # apogee_km=2802 matches a stored 2802.0 (numbers, not text)
+                    test = (f"({test} OR (json_type(e.attrs, '{path}') IN "
+                            f"('BIGINT', 'UBIGINT', 'DOUBLE') AND CAST(json_extract(e.attrs, "
+                            f"'{path}') AS DOUBLE) IN ({', '.join('?' for _ in numbers)})))")
+                    params += numbers
             if self.op == "!=":
                 test = f"NOT coalesce({test}, false)"
-            return test, list(self.values)
+            return test, params
         return (f"TRY_CAST(json_extract_string(e.attrs, '{path}') AS DOUBLE) {self.op} ?",
                 [float(self.values[0])])
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _as_tuple(value: str | Any | None) -> tuple[str, ...]:
@@ -103,6 +117,10 @@ class EventFilter:
     def __post_init__(self) -> None:
         for name in ("actor", "target", "involving", "kind", "source", "ids"):
             object.__setattr__(self, name, _as_tuple(getattr(self, name)))
+        # Stored as ingest normalises them: actor codes upper case, kinds lower case.
+        for name in ("actor", "target", "involving"):
+            object.__setattr__(self, name, tuple(v.upper() for v in getattr(self, name)))
+        object.__setattr__(self, "kind", tuple(k.lower() for k in self.kind))
         where = self.where
         if isinstance(where, str | Condition):
             where = (where,)
@@ -163,6 +181,9 @@ class EventFilter:
             clauses.append("e.date <= ?")
             params.append(self.end)
         if self.text:
-            clauses.append("(e.summary ILIKE ? OR CAST(e.attrs AS VARCHAR) ILIKE ?)")
-            params.extend([f"%{self.text}%"] * 2)
+            # Literal text (no LIKE wildcards), in the summary or an attribute's value.
+            clauses.append("(contains(lower(e.summary), lower(?)) OR contains(lower("
+                           "array_to_string(json_extract_string(e.attrs, '$.*'), ' ')), "
+                           "lower(?)))")
+            params.extend([self.text] * 2)
         return ("WHERE " + " AND ".join(clauses) if clauses else ""), params

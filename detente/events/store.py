@@ -26,6 +26,7 @@ import platformdirs
 
 from detente.errors import (
     IngestError,
+    ParameterError,
     SchemaVersionError,
     StoreError,
     StoreLockedError,
@@ -111,6 +112,7 @@ class Store:
                  empty: bool = False):
         self.path = Path(path).expanduser() if path is not None else default_path()
         self.read_only = read_only
+        self._pending_actors: dict[str, str | None] = {}
         is_new = not self.path.exists()
         if is_new and read_only:
             # Read-only on a missing file cannot create it: create it once, then reopen.
@@ -199,14 +201,27 @@ class Store:
 
     # --- ingest -------------------------------------------------------------------------------
 
-    def declare_actor(self, code: str, name: str | None = None) -> None:
-        """Allow ``code`` as an actor in this store."""
+    def declare_actor(self, code: str, name: str | None = None, *,
+                      with_next_ingest: bool = False) -> None:
+        """Allow ``code`` as an actor in this store. ``with_next_ingest``: declare it in the
+        transaction of the next ingest that succeeds instead, so that a refused file leaves no
+        declaration behind."""
         from detente.events import actors
 
         if not actors.is_valid_code(code):
             raise IngestError.single("actor codes are 2-16 upper-case letters or digits",
                                      field="actor", value=code)
-        self._write("INSERT OR REPLACE INTO actors VALUES (?, ?)", [code, name])
+        self._require_writable()
+        if with_next_ingest:
+            self._pending_actors[code] = name
+        else:
+            self._write("INSERT OR REPLACE INTO actors VALUES (?, ?)", [code, name])
+
+    def _begin_ingest(self) -> None:
+        """Open an ingest's transaction, with the actors declared for it."""
+        self.con.begin()
+        for code, name in self._pending_actors.items():
+            self.con.execute("INSERT OR REPLACE INTO actors VALUES (?, ?)", [code, name])
 
     def declared_actors(self) -> dict[str, str | None]:
         return dict(self.con.execute("SELECT code, name FROM actors ORDER BY code").fetchall())
@@ -262,7 +277,7 @@ class Store:
         self._require_writable()
         note = progress or (lambda stage, n: None)
         if not prebuilt:
-            self.con.begin()
+            self._begin_ingest()
             try:
                 note("reading", None)
                 done = writer.write_direct(self.con, relation, file=file, loc=loc,
@@ -280,7 +295,7 @@ class Store:
                 return self._finish(fmt, result, span, note)
             self.con.rollback()  # the full path below names the problem, or merges match keys
             writer.drop_staged(self.con)
-        self.con.begin()
+        self._begin_ingest()
         try:
             note("reading", None)
             writer.stage(self.con, relation, file, prebuilt)
@@ -311,6 +326,7 @@ class Store:
         except BaseException:
             self.con.rollback()
             raise
+        self._pending_actors.clear()
         note("done", result.rows)
         return result
 
@@ -356,12 +372,18 @@ class Store:
                 yield json_record(row)
 
     def get(self, event_id: str) -> Event | None:
-        """The event with ``event_id`` (or one of its aliases), or None."""
-        row = self.con.execute(
-            "SELECT coalesce((SELECT event_id FROM aliases WHERE id = ? LIMIT 1), ?)",
-            [event_id, event_id]).fetchall()[0]
-        found = list(self.events(EventFilter(ids=(row[0],))))
+        """The event with ``event_id`` or, for an alias id, the first (by date) it stands for
+        (a summary row stands for several: ``alias_of``), or None."""
+        targets = self.alias_of(event_id)
+        found = list(self.events(EventFilter(ids=(targets[0] if targets else event_id,))))
         return found[0] if found else None
+
+    def alias_of(self, alias_id: str) -> list[str]:
+        """The ids of the events ``alias_id`` is a further source of (by date, then id);
+        several for a row that summarises them (a salvo); empty if it is not an alias."""
+        return [r[0] for r in self.con.execute(
+            """SELECT a.event_id FROM aliases a JOIN events e ON e.id = a.event_id
+               WHERE a.id = ? ORDER BY e.date, e.id""", [alias_id]).fetchall()]
 
     def count(self, flt: EventFilter | None = None, **filters: Any) -> int:
         where, params = _as_filter(flt, filters).sql(self.span_days())
@@ -409,6 +431,8 @@ class Store:
     def export_parquet(self, path: str | Path) -> int:
         """Write every event (with ``also``) to a Parquet file, sorted by date and id."""
         path = Path(path)
+        if not path.parent.is_dir():
+            raise ParameterError.single("no such folder", field="path", value=str(path.parent))
         rel = self.relation()
         rel.write_parquet(str(path), compression="zstd")
         return self.count()

@@ -18,6 +18,7 @@ from detente.events.event import ID_LENGTH
 from detente.events.kinds import CONFIDENCES, EXTENSION_PREFIX, Kind, attr_specs
 
 MAX_PER_CHECK = 20
+FIRST_DATE, LAST_DATE = "0001-01-01", "9999-12-31"
 
 # json_type() names that satisfy each attribute type (NULL: unknown, always allowed).
 _ROW_TYPES = {
@@ -71,6 +72,13 @@ def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
     checks = [
         _Check(f"""\"{c}\" IS NULL AND nullif(trim(_raw_{c}), '') IS NOT NULL""", f"_raw_{c}",
                "not a valid date (expected YYYY-MM-DD or the --date-format given)", c)
+        for c in ("date", "end")]
+    # DuckDB reads years past 9999 and before 1 (BC); nothing downstream (Python, JSON
+    # readers) can hold them.
+    checks += [
+        _Check(f"\"{c}\" NOT BETWEEN DATE '{FIRST_DATE}' AND DATE '{LAST_DATE}'",
+               f'CAST("{c}" AS VARCHAR)',
+               f"must be between {FIRST_DATE} and {LAST_DATE}", c)
         for c in ("date", "end")]
     # Text columns arrive trimmed, with empty strings as NULL (see Store._stage).
     checks.append(_Check("date IS NULL AND nullif(trim(_raw_date), '') IS NULL", "NULL",
@@ -229,9 +237,11 @@ def _check_attr_shapes(c: _Collector) -> None:
                 c.add_rows(
                     """SELECT _loc, json_extract_string(attrs, ?) FROM staged WHERE kind = ?
                        AND json_type(attrs, ?) = 'VARCHAR'
-                       AND try_strptime(json_extract_string(attrs, ?), '%Y-%m-%d') IS NULL""",
+                       AND (NOT regexp_full_match(json_extract_string(attrs, ?),
+                                                  '\\d{4}-\\d{2}-\\d{2}')
+                            OR try_strptime(json_extract_string(attrs, ?), '%Y-%m-%d') IS NULL)""",
                     "must be a date YYYY-MM-DD", f"attrs.{key}",
-                    [_path(key), kind, _path(key), _path(key)])
+                    [_path(key), kind, _path(key), _path(key), _path(key)])
             if spec.choices is not None and values.get((kind, key), set()) - set(spec.choices):
                 c.add_rows(
                     f"""SELECT _loc, json_extract_string(attrs, ?) FROM staged WHERE kind = ?
