@@ -140,6 +140,7 @@ def test_registry_and_parsing():
     assert "test_tit_for_two_tats" in strategy_mod.names()
     assert strategy_mod.parse("tft") == strategy_mod.TitForTat()
     assert strategy_mod.parse("gtft:forgive=0.25") == strategy_mod.Generous(forgive=0.25)
+    assert strategy_mod.parse("gtft") == strategy_mod.Generous(forgive=1 / 3)  # Axelrod's GTFT
     assert strategy_mod.parse("threshold_k:k=3,window=10") == strategy_mod.ThresholdK(3, 10)
     # Any importable class by dotted path (this module may be imported under another name).
     imported = strategy_mod.parse("tests.test_simulate_strategies.TitForTwoTats")

@@ -169,6 +169,22 @@ def test_simulation_limits_and_bad_parameters(client):
     assert nonsense.status_code == 422
 
 
+def test_a_client_cannot_make_the_server_import_a_module(client, tmp_path, monkeypatch):
+    # The CLI and library take package.module.Class strategies; over HTTP that would run any
+    # importable module's code, so only registered names are taken.
+    marker = tmp_path / "imported"
+    (tmp_path / "planted_strategy.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    r = client.post("/api/simulate", json={"agreement": "post-olympic-pause", "runs": 10,
+                                           "strategies": {"PRK": "planted_strategy.Foo"}})
+    assert r.status_code == 422 and "only registered strategies" in r.text
+    page = client.get("/", params={"agreement": "post-olympic-pause",
+                                   "strategy_PRK": "planted_strategy.Foo"})
+    assert page.status_code < 500
+    assert not marker.exists()
+
+
 def test_dialogue_with_acceptance(client):
     r = client.get("/api/dialogue/korea-2018", params={"proposal": "post-olympic-pause",
                                                        "models": "median,nash"})
@@ -261,3 +277,10 @@ def test_tension_series(client, bundled):
     huge = client.get("/api/tension", params={"weekly": "false", "from": "0001-01-01",
                                               "to": "9999-01-01"})
     assert huge.status_code == 413
+
+
+def test_a_body_that_is_not_json_is_a_400(client):
+    r = client.post("/api/simulate", content=b"{broken json",
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["type"] == "MalformedBody"
+    assert "not valid JSON" in r.json()["message"]

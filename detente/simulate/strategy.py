@@ -28,7 +28,10 @@ import numpy as np
 from detente.errors import ParameterError
 
 _REGISTRY: dict[str, type[Strategy]] = {}
-ALIASES = {"tft": "tit_for_tat", "gtft": "generous", "grudger": "grim", "grim_trigger": "grim"}
+# Other names, with parameters where the name implies them: Axelrod's GTFT forgives 1/3 of
+# breaches in the standard prisoner's dilemma.
+ALIASES = {"tft": "tit_for_tat", "gtft": f"generous:forgive={1 / 3!r}", "grudger": "grim",
+           "grim_trigger": "grim"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,11 +82,15 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get(name: str) -> type[Strategy]:
-    """The strategy class registered as ``name``, or importable as ``package.module.Class``."""
-    name = ALIASES.get(name, name)
+def get(name: str, *, allow_import: bool = True) -> type[Strategy]:
+    """The strategy class registered as ``name``, or importable as ``package.module.Class``
+    (unless ``allow_import`` is false: a web client must not make the server import code)."""
+    name = ALIASES.get(name, name).partition(":")[0]
     if name in _REGISTRY:
         return _REGISTRY[name]
+    if "." in name and not allow_import:
+        raise ParameterError.single(f"only registered strategies here: {', '.join(names())}",
+                                    field="strategy", value=name)
     if "." in name:
         module, _, attr = name.rpartition(".")
         try:
@@ -99,10 +106,14 @@ def get(name: str) -> type[Strategy]:
                                 "(or package.module.Class)", field="strategy", value=name)
 
 
-def parse(text: str) -> Strategy:
-    """A strategy from ``NAME`` or ``NAME:param=value,param=value`` (``generous:forgive=0.2``)."""
+def parse(text: str, *, allow_import: bool = True) -> Strategy:
+    """A strategy from ``NAME`` or ``NAME:param=value,param=value`` (``generous:forgive=0.2``).
+    ``allow_import``: see ``get``."""
     name, _, rest = text.strip().partition(":")
-    cls = get(name.strip())
+    implied = ALIASES.get(name.strip(), "").partition(":")[2]
+    if implied:  # the alias's own parameters first; the caller's override them
+        rest = implied + ("," + rest if rest else "")
+    cls = get(name.strip(), allow_import=allow_import)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
     for item in filter(None, (p.strip() for p in rest.split(","))):

@@ -109,6 +109,11 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        broken = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+        if broken:  # not JSON at all: a malformed body, not a bad value in one
+            at = (broken[0].get("ctx") or {}).get("error", "")
+            return error_response(request.url.path, 400, "MalformedBody",
+                                  f"the request body is not valid JSON ({at})".replace(" ()", ""))
         problems = _validation_problems(exc)
         first = problems[0] if problems else {"message": "invalid request"}
         where = f"field '{first['field']}': " if first.get("field") else ""

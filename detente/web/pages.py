@@ -115,7 +115,7 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
     step = _int(form["step"], "step", 7, 1, 3650)
     runs = _int(form["runs"], "runs", DEFAULT_RUNS, 1, st.settings.dashboard_runs)
     seed = _int(form["seed"], "seed", 1, 0, 2**63 - 1)
-    parsed = {p: strategy_mod.parse(s) for p, s in strategies.items()}
+    parsed = {p: strategy_mod.parse(s, allow_import=False) for p, s in strategies.items()}
     with st.access.read() as store:
         report = monitor.check(spec, store, start=start)
         record_last = monitor.record_end(store)
