@@ -212,3 +212,17 @@ def test_every_command_has_help_with_an_example() -> None:
         result = run(*args, "--help")
         assert result.exit_code == 0
         assert "Example" in result.output, args
+
+
+def test_data_past_the_record_is_flagged_and_year_one_works(synthetic: Path) -> None:
+    last = Store(synthetic, read_only=True).date_range()[1]
+    later = (last + dt.timedelta(days=400)).isoformat()
+    result = run("check", "post-olympic-pause", "--db", synthetic, "--as-of", later)
+    assert result.exit_code == 0
+    assert f"is after the store's last event ({last})" in result.output
+    result = run("whatif", "post-olympic-pause", "--from", "2018-01-01", "--to", "2018-03-01",
+                 "--record-end", later, "--db", synthetic)
+    assert result.exit_code == 0 and "is after the store's last event" in result.output
+    # A window from year 1 once overflowed the date arithmetic of the query.
+    result = run("check", "post-olympic-pause", "--db", synthetic, "--start", "0001-01-01")
+    assert result.exit_code == 0 and "Traceback" not in result.output

@@ -118,3 +118,28 @@ def test_bad_input_exits_2_and_writes_nothing(args, field, tmp_path: Path):
 def test_unknown_agreement_exits_2():
     done = run("simulate", "no-such-agreement", *RATES)
     assert done.exit_code == 2 and "no preset" in done.output
+
+
+def test_output_path_is_checked_before_the_run(tmp_path: Path):
+    for target, message in ((tmp_path / "missing" / "x.parquet", "no such folder"),
+                            (tmp_path, "is a folder")):
+        done = run("simulate", "post-olympic-pause", *RATES, "--runs", "100", "--out",
+                   str(target))
+        assert done.exit_code == 2 and message in done.output, done.output
+        done = run("sweep", "post-olympic-pause", *RATES, "--runs", "10", "--grid",
+                   "false_alarm=0:0.01:0.01", "--out", str(target))
+        assert done.exit_code == 2 and message in done.output, done.output
+
+
+def test_a_reference_period_after_the_record_is_refused(tmp_path: Path):
+    # Rates from a period with no data at all would read as 'never tempted'.
+    from detente.events.store import Store
+    from tests.strategies import make_event
+
+    db = tmp_path / "ev.duckdb"
+    with Store(db, empty=True) as store:
+        store.ingest_events([make_event("t", dt.date(2017, 7, 4), "PRK", "missile_test",
+                                        {"class": "ICBM"})])
+    done = run("simulate", "post-olympic-pause", "--runs", "100", "--reference",
+               "2030-01-01:2031-01-01", "--db", str(db))
+    assert done.exit_code == 2 and "after the record's last event (2017-07-04)" in done.output

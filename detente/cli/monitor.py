@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from detente.cli.common import DbOption, JsonOption, SpecArgument, console, emit_json
+from detente.cli.common import (
+    DbOption,
+    JsonOption,
+    SpecArgument,
+    console,
+    emit_json,
+    err_console,
+)
 from detente.errors import ParameterError
 from detente.events.query import as_date
 
@@ -88,6 +96,7 @@ def check(
     monitor.resolve_window(spec, start_d, end_d)
     with Store(db, read_only=True) as store:
         report = monitor.check(spec, store, start=start_d, end=end_d, as_of=as_of_d)
+        _warn_past_record(store, as_of_d, "--as-of")
     if json_out:
         emit_json(report.to_json_dict())
         return
@@ -150,6 +159,7 @@ def whatif(
     end_of_record = as_date(record_end, "--record-end")
     with Store(db, read_only=True) as store:
         result = whatif_lib.whatif(spec, store, first, last, days, record_end=end_of_record)
+        _warn_past_record(store, end_of_record, "--record-end")
     if json_out:
         emit_json(result.to_json_dict())
         return
@@ -193,3 +203,12 @@ def register(app: typer.Typer) -> None:
     """Add ``check`` and ``whatif`` to the root command."""
     app.command("check")(check)
     app.command("whatif")(whatif)
+
+
+def _warn_past_record(store, given: dt.date | None, option: str) -> None:
+    """Say so when a user-given end of data lies past the store's last event: the days after it
+    count as days without a breach, which only holds if the record really covers them."""
+    last = store.date_range()[1]
+    if given is not None and last is not None and given > last:
+        err_console.print(f"note: {option} {given} is after the store's last event ({last}); "
+                          "the days between count as days without any breach")

@@ -18,6 +18,7 @@ from detente.cli.common import (
     console,
     emit_json,
     err_console,
+    output_file,
 )
 from detente.errors import ParameterError
 
@@ -170,6 +171,8 @@ def run(
     strategies = strategy_map(spec, strategy)
     if runs < 1:
         raise ParameterError.single("must be a positive integer", field="--runs", value=runs)
+    if out is not None:
+        output_file(out, "--out")
     with contextlib.ExitStack() as stack:
         if needs_store(spec, options):
             from detente.events.store import Store

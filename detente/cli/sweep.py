@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import DbOption, JsonOption, SpecArgument, console, emit_json
+from detente.cli.common import (
+    DbOption,
+    JsonOption,
+    SpecArgument,
+    console,
+    emit_json,
+    output_file,
+)
 from detente.cli.simulate import (
     DiscountOption,
     HorizonOption,
@@ -78,7 +85,7 @@ def sweep(
                                   discount=discount)
     strategies = strategy_map(spec, strategy)
     grids = [sweep_lib.parse_grid(g) for g in grid]
-    target = out or Path(f"sweep-{spec.id}.parquet")
+    target = output_file(out or Path(f"sweep-{spec.id}.parquet"), "--out")
     with contextlib.ExitStack() as stack:
         if needs_store(spec, options):
             from detente.events.store import Store

@@ -174,7 +174,7 @@ class EventFilter:
         if self.start is not None:
             clauses.append('coalesce(e."end", e.date) >= ?')
             params.append(self.start)
-            if span_days is not None:
+            if span_days is not None and self.start - dt.date.min > dt.timedelta(span_days):
                 clauses.append("e.date >= ?")
                 params.append(self.start - dt.timedelta(days=span_days))
         if self.end is not None:

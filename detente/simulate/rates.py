@@ -89,6 +89,12 @@ def estimate(agreement: Agreement, party: str, store, start: dt.date, end: dt.da
     if not commitments:
         raise ParameterError.single(f"has no restraint commitments in {agreement.id}",
                                     field="party", value=party)
+    last = store.date_range()[1]
+    if last is None or start > last:
+        # Days past the record would all count as days without a breach.
+        raise ParameterError.single(
+            f"starts after the record's last event ({last}); give --reference FROM:TO "
+            "within the record", field="reference", value=f"{start}:{end}")
     periods = math.floor(((end - start).days + 1) / days)
     if periods < 1:
         raise ParameterError.single(f"the reference period is shorter than one {period}",
