@@ -274,3 +274,15 @@ def test_show_of_a_summary_row_names_every_event_it_summarises(tmp_path):
     assert result.exit_code == 0
     assert f"summarising {count} events" in result.output
     assert json.loads(result.stdout)["id"] == targets[0]
+
+
+def test_an_edited_row_of_an_ingested_file_is_reported_not_silently_dropped(loaded, tmp_path):
+    before = Store(loaded, read_only=True).fingerprint()
+    edited = tmp_path / "mine.csv"
+    edited.write_text(CSV.replace("2017-07-28,PRK,missile_test,ICBM,a2",
+                                  "2017-07-29,PRK,missile_test,IRBM,a2"), encoding="utf-8")
+    result = run("events", "ingest", edited, *MAP, "--db", loaded)
+    assert result.exit_code == 0
+    assert ("1 row(s) have the source key of a stored event but differ from it (first at row 2)"
+            in " ".join(result.output.split()))
+    assert Store(loaded, read_only=True).fingerprint() == before  # the stored event is kept

@@ -12,6 +12,7 @@ Ingest runs in one transaction (all rows or none). Identity works at two levels:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -292,7 +293,7 @@ class Store:
                 raise
             if done is not None:
                 result, span = done
-                return self._finish(fmt, result, span, note)
+                return self._finish(fmt, result, span, note, loc)
             self.con.rollback()  # the full path below names the problem, or merges match keys
             writer.drop_staged(self.con)
         self._begin_ingest()
@@ -307,12 +308,20 @@ class Store:
         except BaseException:
             self.con.rollback()
             raise
-        return self._finish(fmt, result, None, note)
+        return self._finish(fmt, result, None, note, loc)
 
     def _finish(self, fmt: str, result: IngestResult, span: int | None,
-                note: Progress) -> IngestResult:
+                note: Progress, loc: str = "row") -> IngestResult:
         """Record the ingest, drop the staging objects and commit (inside the transaction)."""
         try:
+            if result.unchanged:
+                differing, first = writer.differing_known(self.con)
+                if differing:
+                    where = f"{loc} {first}" if first is not None else "the input"
+                    result = dataclasses.replace(result, notes=(*result.notes, (
+                        f"{result.file}: {differing:,} row(s) have the source key of a stored "
+                        f"event but differ from it (first at {where}); the stored events are "
+                        "kept: a source key names one event")))
             if result.added:
                 writer.update_span(self.con, span)
             if result.changed:

@@ -184,6 +184,18 @@ def _new_rows(con: duckdb.DuckDBPyConnection) -> str:
             if known else "true")
 
 
+def differing_known(con: duckdb.DuckDBPyConnection) -> tuple[int, int | None]:
+    """Rows of ``staged`` whose id is a stored event's but whose content differs from it (an
+    edited row of a file ingested before, which re-ingest keeps as stored), and the first's
+    position."""
+    fields = ("date", "end", "actor", "target", "kind", "confidence", "summary")
+    differs = " OR ".join(f's."{f}" IS DISTINCT FROM e."{f}"' for f in fields)
+    count, first = con.execute(f"""SELECT count(*), min(s._loc) FROM staged s
+        JOIN events e ON e.id = s.id
+        WHERE {differs} OR CAST(json(s.attrs) AS VARCHAR) IS DISTINCT FROM e.attrs""").fetchall()[0]
+    return int(count), first
+
+
 def update_span(con: duckdb.DuckDBPyConnection, batch_span: int | None = None) -> None:
     """Keep ``meta.span_days`` (the longest event) up to date after adding ``staged``."""
     batch = int(batch_span) if batch_span is not None else \
