@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from detente.errors import IngestError
 from detente.events import ingest
+from tests.strategies import event_dicts
 
 MAPPING = {"date": "Day", "actor": "Who", "kind": "What", "attrs.class": "Class",
            "source_ref": "Key"}
@@ -247,3 +250,281 @@ def test_a_parquet_file_replaced_during_the_ingest_is_refused(tmp_path, empty_st
     with pytest.raises(IngestError, match="changed while it was being ingested"):
         ingest.ingest_batch(empty_store, batch)
     assert empty_store.fingerprint() == before
+
+
+# --- each record keeps its own attributes; the JSON export round-trips ------------------------
+
+def _events_part(store) -> list[str]:
+    """The fingerprint of the events and the aliases (the ingest log differs by its times)."""
+    return [p for p in store.fingerprint().split(";") if p.startswith(("events:", "aliases:"))]
+
+
+def attrs_by_ref(store) -> list[dict]:
+    """Each event's attributes, in source_ref order (events of one day come in id order)."""
+    return [e.attrs for e in sorted(store.events(), key=lambda e: e.source_ref)]
+
+
+def _lines(*records: dict) -> str:
+    return "".join(json.dumps(r) + "\n" for r in records)
+
+
+MISSILE = {"date": "2017-07-04", "actor": "PRK", "kind": "missile_test", "source_ref": "m1"}
+EXERCISE = {"date": "2017-08-21", "actor": "USA", "kind": "military_exercise",
+            "source_ref": "e1"}
+
+
+@pytest.mark.parametrize("name", ["mixed.jsonl", "mixed.json"])
+def test_json_records_keep_exactly_their_own_attributes(tmp_path, empty_store, name):
+    records = [{**MISSILE, "attrs": {"class": "ICBM"}},
+               {**EXERCISE, "attrs": {"status": "held"}, "extra": None}]
+    text = _lines(*records) if name.endswith("l") else json.dumps(records)
+    path = write(tmp_path, name, text)
+    assert ingest.ingest_file(empty_store, path, constants=CONSTANTS).added == 2
+    assert [e.attrs for e in empty_store.events()] == [{"class": "ICBM"}, {"status": "held"}]
+    stored = [a for (a,) in empty_store.con.execute("SELECT attrs FROM events ORDER BY date")
+              .fetchall()]
+    assert stored == ['{"class":"ICBM"}', '{"status":"held"}']  # no null members
+
+
+def test_json_numbers_keep_each_records_own_type(tmp_path, empty_store):
+    path = write(tmp_path, "series.jsonl", _lines({**MISSILE, "attrs": {"series": 1}},
+                                                  {**MISSILE, "source_ref": "m2",
+                                                   "attrs": {"series": 2.5}}))
+    error = ingest_refused(empty_store, path, constants=CONSTANTS)
+    assert [(p.row, p.field, p.value) for p in error.problems] == [(2, "attrs.series", "2.5")]
+    ok = write(tmp_path, "x.jsonl", _lines({**MISSILE, "attrs": {"x_n": 1}},
+                                           {**MISSILE, "source_ref": "m2",
+                                            "attrs": {"x_n": 2.5, "x_f": 2.0}}))
+    ingest.ingest_file(empty_store, ok, constants=CONSTANTS)
+    assert attrs_by_ref(empty_store) == [{"x_n": 1}, {"x_n": 2.5, "x_f": 2.0}]
+    assert type(attrs_by_ref(empty_store)[0]["x_n"]) is int
+
+
+def _export_json(db: Path) -> str:
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    result = CliRunner().invoke(app, ["events", "list", "--format", "json", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _store_of(db: Path, events) -> list[str]:
+    from detente.events.store import Store
+
+    with Store(db, empty=True) as store:
+        store.ingest_events(events)
+        return _events_part(store)
+
+
+def test_json_export_reingests_into_the_same_store(tmp_path):
+    import datetime as dt
+
+    from detente.events.event import Event
+    from detente.events.store import Store
+
+    def missile(ref, n, source="cns", **attrs):
+        return Event(date=dt.date(2017, 7, 4), actor="PRK", kind="missile_test", attrs=attrs,
+                     source=source, source_ref=ref, match_key=f"missile_test|PRK|2017-07-04|{n}")
+
+    events = [missile("a", 1, **{"class": "ICBM", "apogee_km": 2802.0, "series": 1}),
+              missile("b", 1, source="csis", outcome="success"),  # an alias of a
+              missile("c", 2, x_note="caf\u00e9 \u2603", x_list=["x", "y"], x_big=1e20),
+              Event(date=dt.date(2017, 8, 21), end=dt.date(2017, 8, 31), actor="USA",
+                    target="PRK", kind="military_exercise", attrs={"status": "held"},
+                    source="ex", source_ref="ufg", summary="Ulchi Freedom Guardian")]
+    original = _store_of(tmp_path / "a.duckdb", events)
+    assert "aliases:1:" in original[1]
+    for name, text in (("all.json", _export_json(tmp_path / "a.duckdb")),
+                       ("all.jsonl", _lines(*json.loads(_export_json(tmp_path / "a.duckdb"))))):
+        with Store(tmp_path / f"{name}.duckdb", empty=True) as copy:
+            result = ingest.ingest_file(copy, write(tmp_path, name, text))
+            assert (result.rows, result.added) == (3, 3)
+            assert _events_part(copy) == original
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(event_dicts(), min_size=1, max_size=8))
+def test_any_json_export_round_trips(tmp_path_factory, dicts):
+    from detente.events.event import Event
+    from detente.events.store import Store
+
+    folder = tmp_path_factory.mktemp("jsonrt")
+    original = _store_of(folder / "a.duckdb", [Event(**d) for d in dicts])
+    path = write(folder, "all.json", _export_json(folder / "a.duckdb"))
+    with Store(folder / "b.duckdb", empty=True) as copy:
+        ingest.ingest_file(copy, path)
+        assert _events_part(copy) == original
+
+
+# --- what a CSV attrs cell and mapped attribute columns hold ---------------------------------
+
+@pytest.mark.parametrize("extra", [{}, {"attrs.class": "cls"}])
+def test_bad_json_in_a_csv_attrs_cell_is_refused(tmp_path, empty_store, extra):
+    path = write(tmp_path, "a.csv", "date,actor,kind,source_ref,attrs,cls\n"
+                 '2017-07-04,PRK,missile_test,a,"{""class"": ""ICBM""}",ICBM\n'
+                 "2017-07-05,PRK,missile_test,b,{bad json},ICBM\n"
+                 "2017-07-06,PRK,missile_test,c,,ICBM\n"
+                 '2017-07-07,PRK,missile_test,d,"[1, 2]",ICBM\n')
+    error = ingest_refused(empty_store, path, mapping=extra, constants=CONSTANTS)
+    assert [(p.row, p.field, p.value) for p in error.problems] == [
+        (2, "attrs", "{bad json}"), (4, "attrs", "[1, 2]")]
+
+
+def test_non_finite_numbers_are_refused_where_they_are(tmp_path, empty_store):
+    import duckdb
+
+    pq = tmp_path / "v.parquet"
+    duckdb.sql(f"""COPY (SELECT * FROM (VALUES ('2017-07-04', 'a', 1.5::DOUBLE),
+                   ('2017-07-05', 'b', 'inf'::DOUBLE), ('2017-07-06', 'c', 'nan'::DOUBLE))
+                   t(date, source_ref, v)) TO '{pq}' (FORMAT parquet)""")
+    mapping = {"attrs.x_v": "v"}
+    constants = {**CONSTANTS, "actor": "PRK", "kind": "missile_test"}
+    error = ingest_refused(empty_store, pq, mapping=mapping, constants=constants)
+    assert [(p.row, p.field, p.value) for p in error.problems] == [
+        (2, "attrs.x_v", "Infinity"), (3, "attrs.x_v", "NaN")]
+    text = (_lines({**MISSILE, "attrs": {"x_v": 1.5, "x_s": "NaN, or Infinity]"}})
+            + '{"date": "2017-07-05", "actor": "PRK", "kind": "missile_test", '
+              '"source_ref": "m2", "attrs": {"x_l": [1, -Infinity], "x_v": NaN}}\n')
+    error = ingest_refused(empty_store, write(tmp_path, "nan.jsonl", text), constants=CONSTANTS)
+    assert [(p.row, p.field, p.value) for p in error.problems] == [
+        (2, "attrs.x_l", "-Infinity"), (2, "attrs.x_v", "NaN")]
+    # In a CSV file nan is text, and stays text in an extension attribute (valid JSON).
+    csv_path = write(tmp_path, "v.csv", "date,source_ref,v\n2017-07-04,a,nan\n2017-07-05,b,inf\n")
+    ingest.ingest_file(empty_store, csv_path, mapping=mapping, constants=constants)
+    assert attrs_by_ref(empty_store) == [{"x_v": "nan"}, {"x_v": "inf"}]
+    error = ingest_refused(empty_store, csv_path, mapping={"attrs.apogee_km": "v"},
+                           constants={**constants, "source": "declared"})
+    assert [(p.row, p.field) for p in error.problems] == [(1, "attrs.apogee_km"),
+                                                          (2, "attrs.apogee_km")]
+
+
+def test_csv_text_becomes_a_number_only_where_the_attribute_is_one(tmp_path, empty_store):
+    path = write(tmp_path, "n.csv", "date,source_ref,x,s\n2017-07-04,a,007,007\n"
+                 "2017-07-05,b,7,7.0\n2017-07-06,c,2.50,+3\n2017-07-07,d,2.5,3\n"
+                 "2017-07-08,e,1e3,03\n2017-07-09,f,-0,4\n")
+    constants = {**CONSTANTS, "actor": "PRK", "kind": "missile_test"}
+    ingest.ingest_file(empty_store, path, mapping={"attrs.x_ref": "x", "attrs.series": "s"},
+                       constants=constants)
+    assert attrs_by_ref(empty_store) == [
+        {"x_ref": "007", "series": 7}, {"x_ref": 7, "series": 7},
+        {"x_ref": "2.50", "series": 3}, {"x_ref": 2.5, "series": 3},
+        {"x_ref": "1e3", "series": 3}, {"x_ref": "-0", "series": 4}]
+    bad = write(tmp_path, "b.csv", "date,source_ref,s\n2017-07-04,a,2.5\n2017-07-05,b,1e3\n"
+                "2017-07-06,c,0x10\n2017-07-07,d,1_000\n")
+    error = ingest_refused(empty_store, bad, mapping={"attrs.series": "s"},
+                           constants={**constants, "source": "b"})
+    assert [p.row for p in error.problems] == [1, 2, 3, 4]  # not silently 3, 1000, 16, 1000
+    assert {p.field for p in error.problems} == {"attrs.series"}
+
+
+def test_a_string_for_a_declared_number_in_json_is_read_like_csv_text(tmp_path, empty_store):
+    path = write(tmp_path, "s.jsonl", _lines({**MISSILE, "ap": "2802", "s": "2"},
+                                             {**MISSILE, "source_ref": "m2", "ap": 3724.5,
+                                              "s": 3}))
+    ingest.ingest_file(empty_store, path, mapping={"attrs.apogee_km": "ap",
+                                                   "attrs.series": "s"}, constants=CONSTANTS)
+    assert attrs_by_ref(empty_store) == [{"apogee_km": 2802.0, "series": 2},
+                                                      {"apogee_km": 3724.5, "series": 3}]
+
+
+# --- options and files that cannot be read: clean, located errors ----------------------------
+
+@pytest.mark.parametrize(("options", "field", "fragment"), [
+    ({"encoding": "foo"}, "encoding", "unknown encoding"),
+    ({"encoding": "utf-16"}, "encoding", "not utf-16 text"),
+    ({"encoding": "cp1252"}, "encoding", "utf-8, utf-16 or latin-1"),
+    ({"date_format": "%Q"}, "date_format", "not a valid strptime format"),
+])
+def test_bad_options_are_named_with_their_value(tmp_path, empty_store, options, field,
+                                                fragment):
+    path = write(tmp_path, "ok.csv", GOOD)
+    error = ingest_refused(empty_store, path, mapping=MAPPING, constants=CONSTANTS, **options)
+    (problem,) = error.problems
+    assert (problem.field, problem.value) == (field, next(iter(options.values())))
+    assert fragment in problem.message
+
+
+def test_bad_options_and_a_directory_exit_2_without_a_traceback(tmp_path):
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    db = tmp_path / "s.duckdb"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--empty", "--db", str(db)]).exit_code == 0
+    good = write(tmp_path, "ok.csv", GOOD)
+    (tmp_path / "d.csv").mkdir()
+    mapped = ["--map", "date=Day", "--map", "actor=Who", "--map", "kind=What", "--set",
+              "source=mine", "--db", str(db)]
+    for args in ([good, "--encoding", "foo"], [good, "--date-format", "%Q"],
+                 [tmp_path / "d.csv"]):
+        result = runner.invoke(app, ["events", "ingest", *map(str, args), *mapped])
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output and str(args[0]) in result.output
+
+
+def test_utf16_and_latin1_files_read_with_their_encoding(tmp_path, empty_store):
+    u16 = write(tmp_path, "u16.csv", GOOD.encode("utf-16"))
+    assert ingest.ingest_file(empty_store, u16, mapping=MAPPING, constants=CONSTANTS,
+                              encoding="utf-16").added == 2
+    l1 = write(tmp_path, "l1.csv", (GOOD.replace("a1", "caf\xe9")).encode("latin-1"))
+    assert ingest.ingest_file(empty_store, l1, mapping=MAPPING, constants={"source": "l"},
+                              encoding="latin1").added == 2
+
+
+def test_a_row_with_an_extra_field_is_located(tmp_path, empty_store):
+    # DuckDB's sniffer took such a last row for the header and dropped the rows above it.
+    path = write(tmp_path, "extra.csv", GOOD + "2017-08-01,PRK,missile_test,ICBM,a3,oops\n")
+    error = ingest_refused(empty_store, path, mapping=MAPPING, constants=CONSTANTS)
+    assert [(p.line, p.message) for p in error.problems] == [
+        (4, "has 6 fields, the header has 5 (an unquoted delimiter?)")]
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("[1, 2, 3]", "is a number, not an object"),
+    ('"hello"', "is a string, not an object"),
+    ("[[{}]]", "is a list, not an object"),
+    (json.dumps({"events": [MISSILE]}), "its member 'events' is a list"),
+])
+def test_json_that_is_not_a_list_of_objects_says_so(tmp_path, empty_store, text, fragment):
+    error = ingest_refused(empty_store, write(tmp_path, "n.json", text), constants=CONSTANTS)
+    assert fragment in str(error) and "list of objects" in str(error).replace("JSON ", "")
+
+
+def test_an_empty_json_list_is_zero_rows(tmp_path, empty_store):
+    assert ingest.ingest_file(empty_store, write(tmp_path, "e.json", "[]\n"),
+                              constants=CONSTANTS).rows == 0
+
+
+def test_an_unmapped_required_field_lists_the_columns_the_file_has(tmp_path, empty_store):
+    path = write(tmp_path, "c.csv", "Date,actor,kind\n2017-07-04,PRK,nuclear_test\n")
+    error = ingest_refused(empty_store, path, constants=CONSTANTS)
+    (problem,) = error.problems
+    assert problem.field == "date" and "columns: Date, actor, kind" in problem.message
+
+
+@pytest.mark.parametrize(("name", "text", "line"), [
+    ("bad.jsonl", '{"a": 1}\n{"a": }\n{"a": 3}\n', 2),
+    ("bad.json", '[\n  {"a": 1},\n  {"a": }\n]\n', 3),
+    ("lines.json", '{"a": 1}\n{"a": 2}\n{"a" 3}\n', 3),
+    ("utf.jsonl", b'{"a": "x"}\n{"a": "caf\xe9"}\n', 2),
+])
+def test_json_syntax_errors_name_their_line(tmp_path, empty_store, name, text, line):
+    error = ingest_refused(empty_store, write(tmp_path, name, text), constants=CONSTANTS)
+    assert [p.line for p in error.problems] == [line]
+
+
+def test_long_csv_lines_read_up_to_the_stated_limit(tmp_path, empty_store, monkeypatch):
+    from detente.events.ingest import records
+
+    big = "x" * 2_100_000  # over DuckDB's default line limit (2,000,000 bytes)
+    path = write(tmp_path, "long.csv", f"date,actor,kind,source_ref,summary\n"
+                 f"2017-07-04,PRK,nuclear_test,a,short\n2017-07-05,PRK,nuclear_test,b,{big}\n")
+    assert ingest.ingest_file(empty_store, path, constants=CONSTANTS).added == 2
+    monkeypatch.setattr(records, "MAX_LINE_BYTES", 1000)
+    error = ingest_refused(empty_store, path, constants={"source": "small"})
+    (problem,) = error.problems
+    assert problem.line == 3 and "at most 1,000 bytes" in problem.message

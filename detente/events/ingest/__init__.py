@@ -96,6 +96,9 @@ def read(path: str | Path, con: duckdb.DuckDBPyConnection, fmt: str | None = Non
     path = Path(path)
     if not path.exists():
         raise IngestError.single("file not found", file=str(path))
+    if not path.is_file():
+        raise IngestError.single("not a file (a directory?); pass the files in it",
+                                 file=str(path))
     if path.is_file() and path.stat().st_size == 0:
         raise IngestError.single("the file is empty", file=str(path))
     fmt = fmt or detect(path)
@@ -117,7 +120,8 @@ def ingest_batch(store: Store, batch: Batch, *, progress: Progress | None = None
     """Ingest an adapter's ``Batch``; the result carries the adapter's notes (e.g. how many
     rows it rejected and where it wrote them)."""
     result = _ingest_data(store, batch, progress)
-    return dataclasses.replace(result, notes=batch.notes) if batch.notes else result
+    return dataclasses.replace(result, notes=(*batch.notes, *result.notes)) if batch.notes \
+        else result
 
 
 def _ingest_data(store: Store, batch: Batch, progress: Progress | None) -> IngestResult:

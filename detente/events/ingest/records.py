@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 import json
+import math
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -268,3 +271,157 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def month_label(day: dt.date) -> str:
     return day.strftime("%Y-%m")
+
+
+# --- reading errors and non-finite numbers in the generic adapter's files ---------------------
+
+# The longest CSV line the generic adapter reads (DuckDB's default, 2,000,000 bytes, refused a
+# 2 MB summary; a higher limit costs nothing until a line needs it). Its errors state it.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+
+def _raw_bytes(path: Path) -> bytes:
+    if path.suffix.lower() == ".zst":
+        raise OSError("zstd-compressed; decompress it to see where")
+    raw = path.read_bytes()
+    return gzip.decompress(raw) if path.suffix.lower() == ".gz" else raw
+
+
+def diagnose_csv(path: Path, encoding: str, delimiter: str) -> list[Problem]:
+    """Locate what makes a CSV file unreadable: the first bad bytes, over-long lines, short or
+    long rows, an unterminated quote. Used only after DuckDB has refused the file."""
+    file = str(path)
+    try:
+        raw = _raw_bytes(path)
+    except (OSError, EOFError, zlib.error) as exc:
+        return [Problem(f"cannot read the file ({exc})", file=file)]
+    codec = {"utf-8": "utf-8-sig"}.get(encoding.lower(), encoding)
+    try:
+        text = raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return [Problem(f"not valid {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
+                        f"{exc.start}); pass --encoding (e.g. latin-1)", file=file, line=line,
+                        field="encoding", value=encoding)]
+    except (UnicodeError, LookupError) as exc:
+        return [Problem(f"not valid {encoding} text ({exc})", file=file, field="encoding",
+                        value=encoding)]
+    long = [Problem(f"the line is {len(line.encode()):,} bytes long; a CSV line may hold at "
+                    f"most {MAX_LINE_BYTES:,} bytes", file=file, line=number)
+            for number, line in enumerate(text.split("\n"), start=1)
+            if len(line) * 4 > MAX_LINE_BYTES and len(line.encode()) > MAX_LINE_BYTES]
+    if long:
+        return long[:20]
+    limit = csv.field_size_limit(MAX_LINE_BYTES)  # the csv module's own 131,072 is not ours
+    try:
+        return _field_counts(file, text, delimiter)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _field_counts(file: str, text: str, delimiter: str) -> list[Problem]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    problems: list[Problem] = []
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [Problem("the file is empty", file=file)]
+    except csv.Error as exc:
+        return [Problem(f"malformed CSV header: {exc}", file=file, line=1)]
+    start = 1
+    try:
+        for row in reader:
+            if row and len(row) != len(header):
+                hint = (" (an unquoted delimiter?)" if len(row) > len(header) else
+                        " (truncated file?)" if reader.line_num == text.count("\n") + 1 else "")
+                problems.append(Problem(f"has {len(row)} fields, the header has "
+                                        f"{len(header)}{hint}", file=file, line=start + 1))
+                if len(problems) >= 20:
+                    break
+            start = reader.line_num
+    except csv.Error as exc:
+        problems.append(Problem(f"malformed CSV: {exc}", file=file, line=reader.line_num))
+    if not problems and text.count('"') % 2:
+        # The unterminated field opens on the last line where the quote parity turns odd.
+        odd, opened = False, 1
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.count('"') % 2:
+                odd = not odd
+                if odd:
+                    opened = number
+        problems.append(Problem("unterminated quoted field", file=file, line=opened))
+    return problems
+
+
+def diagnose_json(path: Path, lines: bool) -> list[Problem]:
+    """Locate what makes a JSON file unreadable (bad UTF-8, a syntax error) by its line, with
+    Python's json module. Used only after DuckDB has refused the file (DuckDB's own line
+    numbers run one ahead). ``lines``: one value per line; else an array or values in a row."""
+    file = str(path)
+    try:
+        raw = _raw_bytes(path)
+    except (OSError, EOFError, zlib.error) as exc:
+        return [Problem(f"cannot read the file ({exc})", file=file)]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return [Problem(f"not valid UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                        f"{exc.start}); JSON files must be UTF-8", file=file, line=line)]
+    decoder = json.JSONDecoder()
+    if lines:
+        for number, line in enumerate(text.split("\n"), start=1):
+            if line.strip():
+                try:
+                    decoder.decode(line)
+                except json.JSONDecodeError as exc:
+                    return [_json_problem(file, exc, number)]
+        return []
+    try:
+        if text.lstrip().startswith("["):
+            decoder.decode(text)
+        else:  # values one after another (JSON lines in a .json file, or one object)
+            position = 0
+            while (position := _skip_space(text, position)) < len(text):
+                position = decoder.raw_decode(text, position)[1]
+    except json.JSONDecodeError as exc:
+        return [_json_problem(file, exc, exc.lineno)]
+    return []
+
+
+def _json_problem(file: str, exc: json.JSONDecodeError, line: int) -> Problem:
+    return Problem(f"not valid JSON: {exc.msg} (column {exc.colno})", file=file, line=line)
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+class _NonFinite(str):
+    """NaN, Infinity or -Infinity as the JSON text spelt it."""
+
+
+def non_finite_members(text: str) -> list[tuple[str, str]]:
+    """(member, token) for each member of the JSON object ``text`` holding NaN or Infinity,
+    alone or nested in a list or object ([] when there is none, or the text is not a JSON
+    object)."""
+    try:
+        value = json.loads(text, parse_constant=_NonFinite)
+    except ValueError:
+        return []
+    if not isinstance(value, dict):
+        return []
+    return [(key, token) for key, item in value.items()
+            if (token := _non_finite_in(item)) is not None]
+
+
+def _non_finite_in(value: Any) -> str | None:
+    if isinstance(value, _NonFinite):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):  # 1e999
+        return repr(value)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) \
+        else ()
+    return next((t for t in map(_non_finite_in, items) if t is not None), None)
