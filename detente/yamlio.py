@@ -3,18 +3,25 @@
 Agreement specs and dialogue scenarios are written by hand, so an error must say which file,
 which line and which field: ruamel.yaml keeps the line of every mapping key and list item, and
 ``validate`` maps each pydantic error location back to it.
+
+Timestamps are loaded as their text and parsed by the models (``Date`` below): ruamel would
+construct them itself, and a bad date (``2018-02-30``) would then fail the whole file with no
+line or field.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from detente.errors import InputError, Problem
@@ -46,10 +53,39 @@ class Located:
         return line
 
 
+class _Constructor(RoundTripConstructor):
+    """The round-trip constructor, with timestamps kept as plain text."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp",
+                             lambda self, node: str(self.construct_scalar(node)))
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
     yaml.allow_duplicate_keys = False
     return yaml
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def as_date(value: Any) -> dt.date:
+    """A calendar date from a ``YYYY-MM-DD`` string or a ``date`` (not a number, which pydantic
+    would read as seconds since 1970, and not a datetime)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"expected a date YYYY-MM-DD: {exc}") from None
+    raise ValueError("expected a date YYYY-MM-DD")
+
+
+# A date field of a hand-written file: YYYY-MM-DD, unquoted or quoted.
+Date = Annotated[dt.date, BeforeValidator(as_date)]
 
 
 def parse(text: str, file: str, error: type[InputError] = InputError) -> Located:
@@ -95,7 +131,7 @@ def problems_from(exc: ValidationError, doc: Located) -> list[Problem]:
         field = ".".join(str(p) for p in loc) or None
         message = err["msg"].removeprefix("Value error, ")
         value = err.get("input") if err["type"] not in ("missing",) else None
-        if isinstance(value, dict | list):
+        if isinstance(value, dict | list) and value:  # an empty one is short and telling
             value = None
         problems.append(Problem(message, file=doc.file, line=doc.line_of(loc), field=field,
                                 value=value))

@@ -93,7 +93,9 @@ def selector_dicts(draw) -> dict:
 
 
 @st.composite
-def undertaking_dicts(draw, ident: str) -> dict:
+def undertaking_dicts(draw, ident: str, start: dt.date = dt.date(2000, 1, 1),
+                      end: dt.date | None = None) -> dict:
+    """An undertaking whose deadline falls inside the window ``[start, end]``."""
     kind = draw(st.sampled_from(sorted(SELECTOR_ATTRS)))
     out = {"id": ident, "kind": kind.value}
     if draw(st.booleans()):
@@ -101,10 +103,11 @@ def undertaking_dicts(draw, ident: str) -> dict:
     where = draw(where_maps(kind))
     if where:
         out["where"] = where
+    last = end or start + dt.timedelta(days=3000)
     if draw(st.booleans()):
-        out["within_days"] = draw(st.integers(0, 400))
+        out["within_days"] = draw(st.integers(0, min(400, (last - start).days)))
     else:
-        out["by"] = draw(st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1))).isoformat()
+        out["by"] = draw(st.dates(start, last)).isoformat()
     return out
 
 
@@ -113,6 +116,7 @@ def agreement_dicts(draw) -> dict:
     """A valid agreement spec as plain data (what a YAML file holds)."""
     parties = draw(st.lists(st.sampled_from(PARTIES), min_size=1, max_size=4, unique=True))
     start = draw(st.dates(dt.date(1990, 1, 1), dt.date(2030, 1, 1)))
+    end = start + dt.timedelta(days=draw(st.integers(0, 3000))) if draw(st.booleans()) else None
     ids = draw(st.lists(_ident, min_size=1, max_size=4, unique=True))
     commitments = []
     for k, cid in enumerate(ids):
@@ -120,7 +124,7 @@ def agreement_dicts(draw) -> dict:
         if draw(st.booleans()):
             c["description"] = draw(_spec_text)
         refrains = draw(st.lists(selector_dicts(), max_size=3))
-        undertakes = [draw(undertaking_dicts(f"u{k}-{j}"))
+        undertakes = [draw(undertaking_dicts(f"u{k}-{j}", start, end))
                       for j in range(draw(st.integers(0 if refrains else 1, 2)))]
         if refrains:
             c["refrains_from"] = refrains
@@ -134,10 +138,13 @@ def agreement_dicts(draw) -> dict:
         commitments.append(c)
     out = {"id": draw(_ident), "title": draw(_spec_text.map(str.strip).filter(bool)),
            "parties": parties, "start": start.isoformat(), "commitments": commitments}
-    if draw(st.booleans()):
-        out["end"] = (start + dt.timedelta(days=draw(st.integers(0, 3000)))).isoformat()
-    mode = draw(st.sampled_from(["mutual", "none", "explicit"]))
-    if mode == "explicit":
+    if end is not None:
+        out["end"] = end.isoformat()
+    # "omitted": no reciprocity key, which means mutual.
+    mode = draw(st.sampled_from(["mutual", "none", "explicit", "omitted"]))
+    if mode == "omitted":
+        pass
+    elif mode == "explicit":
         out["reciprocity"] = {p: draw(st.lists(st.sampled_from(parties), max_size=3, unique=True))
                               for p in draw(st.lists(st.sampled_from(parties), min_size=1,
                                                      unique=True))}

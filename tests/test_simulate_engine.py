@@ -209,3 +209,36 @@ def test_party_without_restraints_watches_and_responds():
     assert result.stats.breaches[:, usa].sum() == 0
     assert result.first_breaker["PRK"] == 1.0
     assert result.stats.walkouts[usa] > 0
+
+
+def test_a_delay_beyond_the_horizon_is_never_seen():
+    """A breach seen only after the horizon is not seen at all: the run equals one with
+    detection 0, bit for bit, and the engine allocates no delay buffer for it (a delay of
+    1e9 periods would otherwise need 1e9 x runs bytes)."""
+    from dataclasses import fields
+
+    def model(p, delay):
+        return sim_model(sim_party("PRK", q=0.3, p=p, f=0.01, delay=delay),
+                         sim_party("USA", q=0.1, f=0.002), horizon=40)
+
+    strategies = ["always_defect", "grim"]
+    late = simulate(model(0.9, 10**9), strategies, runs=3_000, seed=5)
+    blind = simulate(model(0.0, 0), strategies, runs=3_000, seed=5)
+    for f in fields(ChunkStats):
+        assert np.array_equal(getattr(late.stats, f.name), getattr(blind.stats, f.name)), f.name
+    # One period short of the horizon: only first-period breaches are seen, in the last period.
+    edge = simulate(model(1.0, 39), ["always_defect", "always_comply"], runs=3_000, seed=5)
+    assert edge.stats.detections[:39, 0].sum() == 0
+    assert edge.stats.detections[39, 0] == edge.stats.breaches[0, 0] > 0
+
+
+def test_spec_delay_longer_than_a_daily_horizon_runs():
+    spec = presets.load("post-olympic-pause")
+    data = spec.to_dict()
+    data["commitments"][0]["verification"]["delay_days"] = 3650
+    slow = type(spec).model_validate(data)
+    result = simulate_agreement(slow, {"PRK": "always_defect"}, runs=2_000, seed=2,
+                                rates={"PRK": 0.2, "USA": 0.1}, period="day", horizon="1y")
+    prk = result.model.codes.index("PRK")
+    assert result.stats.breaches[:, prk].sum() > 0
+    assert result.stats.detections[:, prk].sum() == 0

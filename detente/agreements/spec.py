@@ -8,6 +8,7 @@ their own specs against them, so they stay stable. See docs/agreements.md.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -30,10 +32,13 @@ from detente.events.kinds import Kind, attr_specs
 
 Scalar = str | int | float | bool
 ReciprocityMode = Literal["mutual", "none"]
+# A breach seen more than ten years later is as good as never seen: say so with detection.
+MAX_DELAY_DAYS = 3650
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Infinite or NaN numbers are refused everywhere (probabilities, payoffs, delays).
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def _check_party(code: str) -> str:
@@ -46,6 +51,31 @@ def _check_party(code: str) -> str:
 PartyCode = Annotated[str, AfterValidator(_check_party)]
 
 
+def _some_values(value: Any) -> Any:
+    if isinstance(value, list) and not value:
+        raise ValueError("an empty list accepts no value, so nothing would ever match: list "
+                         "at least one value or leave the attribute out")
+    return value
+
+
+def _some_targets(value: list[str] | None) -> list[str] | None:
+    if value is not None and not value:
+        raise ValueError("an empty list accepts no target, so nothing would ever match: list "
+                         "at least one actor or leave target out")
+    return value
+
+
+# ``where`` values: one accepted value or a non-empty list of them (error at ``where.NAME``).
+WhereValue = Annotated[Scalar | list[Scalar], AfterValidator(_some_values)]
+
+
+def _delay_days(value: float) -> float:
+    if not (math.isfinite(value) and 0.0 <= value <= MAX_DELAY_DAYS):
+        raise ValueError(f"must be a finite number of days from 0 to "
+                         f"{MAX_DELAY_DAYS} (ten years)")
+    return value
+
+
 class Selector(_Frozen):
     """Which events a commitment is about: a kind, attribute values, optionally targets.
 
@@ -54,8 +84,8 @@ class Selector(_Frozen):
     """
 
     kind: Kind
-    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
-    target: list[PartyCode] | None = None
+    where: dict[str, WhereValue] = Field(default_factory=dict)
+    target: Annotated[list[PartyCode] | None, AfterValidator(_some_targets)] = None
 
     @model_validator(mode="after")
     def _known_attributes(self) -> Selector:
@@ -105,7 +135,8 @@ class Verification(_Frozen):
 
     means: str = Field(min_length=1)
     detection: float = Field(ge=0.0, le=1.0)
-    delay_days: float = Field(default=0.0, ge=0.0)
+    # Infinity passes the model's no-infinity rule to this validator, which states the bound.
+    delay_days: Annotated[float, Field(allow_inf_nan=True), AfterValidator(_delay_days)] = 0.0
     false_alarm: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
@@ -115,9 +146,9 @@ class Undertaking(_Frozen):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     kind: Kind
-    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    where: dict[str, WhereValue] = Field(default_factory=dict)
     within_days: int | None = Field(default=None, ge=0)
-    by: dt.date | None = None
+    by: yamlio.Date | None = None
 
     @model_validator(mode="after")
     def _deadline(self) -> Undertaking:
@@ -182,8 +213,14 @@ class Reciprocity(_Frozen):
                 raise ValueError(f"reciprocity must be mutual, none or a map party -> "
                                  f"[released parties], got {value!r}")
             return {"mode": value}
-        if isinstance(value, Mapping) and "mode" not in value and "releases" not in value:
+        # An empty mapping is ``Reciprocity()``, the default (a spec's ``{}`` is refused in
+        # ``Agreement``): reading it as an explicit map would release nobody.
+        if isinstance(value, Mapping) and value and "mode" not in value \
+                and "releases" not in value:
             return {"mode": "explicit", "releases": dict(value)}
+        if value is None:
+            raise ValueError("reciprocity must be mutual, none or a map party -> "
+                             "[released parties]")
         return value
 
     @model_serializer
@@ -206,8 +243,8 @@ class Agreement(_Frozen):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = Field(min_length=1)
     parties: list[PartyCode] = Field(min_length=1)
-    start: dt.date
-    end: dt.date | None = None
+    start: yamlio.Date
+    end: yamlio.Date | None = None
     commitments: list[Commitment] = Field(min_length=1)
     reciprocity: Reciprocity = Field(default_factory=Reciprocity)
     payoffs: dict[str, Payoff] = Field(default_factory=dict)
@@ -216,6 +253,14 @@ class Agreement(_Frozen):
     temptation: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(default_factory=dict)
     rationale: str = ""
     sources: list[str] = Field(default_factory=list)
+
+    @field_validator("reciprocity", mode="before")
+    @classmethod
+    def _no_empty_map(cls, value: Any) -> Any:
+        if isinstance(value, Mapping) and not value:
+            raise ValueError("an empty reciprocity map releases nobody: write none for that, "
+                             "or mutual (the default)")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Agreement:
@@ -264,6 +309,7 @@ def cross_problems(agreement: Agreement) -> list[tuple[tuple[str | int, ...], st
     out: list[tuple[tuple[str | int, ...], str, Any]] = []
     parties = agreement.parties
     seen: set[str] = set()
+    undertakings: set[str] = set()
     for i, p in enumerate(parties):
         if p in parties[:i]:
             out.append((("parties", i), "duplicate party", p))
@@ -276,6 +322,12 @@ def cross_problems(agreement: Agreement) -> list[tuple[tuple[str | int, ...], st
         if c.party not in parties:
             out.append((("commitments", i, "party"),
                         f"not one of the agreement's parties {parties}", c.party))
+        for j, u in enumerate(c.undertakes):
+            base = ("commitments", i, "undertakes", j)
+            if u.id in undertakings:
+                out.append(((*base, "id"), "duplicate undertaking id", u.id))
+            undertakings.add(u.id)
+            out.extend(_deadline_problems(base, u.by, agreement.start, agreement.end))
     for breacher, released in agreement.reciprocity.releases.items():
         for p in [breacher, *released]:
             if p not in parties:
@@ -286,6 +338,23 @@ def cross_problems(agreement: Agreement) -> list[tuple[tuple[str | int, ...], st
     for p in agreement.temptation:
         if p not in parties:
             out.append((("temptation", p), f"not one of the parties {parties}", p))
+    return out
+
+
+def _deadline_problems(base: tuple[str | int, ...], by: dt.date | None, start: dt.date | None,
+                       end: dt.date | None) -> list[tuple[tuple[str | int, ...], str, Any]]:
+    """A fixed deadline must fall inside the window: one before the start would be missed on
+    the first day, one after the end is a date the agreement does not reach. (A relative one,
+    ``within_days``, may run past the end: missed after the window is no breach, as the
+    monitor documents.)"""
+    out: list[tuple[tuple[str | int, ...], str, Any]] = []
+    if start is not None and end is not None and end < start:
+        end = None  # the window itself is wrong (reported as such): judge the start only
+    if by is not None and start is not None and by < start:
+        out.append(((*base, "by"), f"deadline is before start {start} (it would be missed on "
+                                   "the first day)", str(by)))
+    if by is not None and end is not None and by > end:
+        out.append(((*base, "by"), f"deadline is after end {end}", str(by)))
     return out
 
 
@@ -306,9 +375,21 @@ def _raw_cross_problems(data: Any) -> list[tuple[tuple[str | int, ...], str, Any
         out.append((("end",), f"end is before start {start}", str(end)))
     commitments = data.get("commitments")
     seen: set[str] = set()
+    undertakings: set[str] = set()
     for i, c in enumerate(commitments if isinstance(commitments, list) else []):
         if not isinstance(c, Mapping):
             continue
+        raw_undertakes = c.get("undertakes")
+        for j, u in enumerate(raw_undertakes if isinstance(raw_undertakes, list) else []):
+            if not isinstance(u, Mapping):
+                continue
+            base = ("commitments", i, "undertakes", j)
+            uid = u.get("id")
+            if isinstance(uid, str):
+                if uid in undertakings:
+                    out.append(((*base, "id"), "duplicate undertaking id", uid))
+                undertakings.add(uid)
+            out.extend(_deadline_problems(base, _plain_date(u.get("by")), start, end))
         cid, party = c.get("id"), c.get("party")
         if isinstance(cid, str):
             if cid in seen:
@@ -324,10 +405,8 @@ def _raw_cross_problems(data: Any) -> list[tuple[tuple[str | int, ...], str, Any
 
 
 def _plain_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value)) if value is not None else None
+        return yamlio.as_date(value) if value is not None else None
     except ValueError:
         return None
 

@@ -117,7 +117,7 @@ _COUNT_FIELDS = ("collapses", "first_breaches", "tempted", "breaches", "both", "
 class _PartyStep:
     """One party's per-period arithmetic, with thresholds and buffers prepared once."""
 
-    def __init__(self, party, runs: int):
+    def __init__(self, party, runs: int, horizon: int):
         q, f = party.temptation, party.false_alarm
         self.q_thr = _thr(q)
         self.eps_thr = _thr(party.tremble)
@@ -126,8 +126,13 @@ class _PartyStep:
         lo = 0.0
         self.segments = []  # (lo threshold, detected-below threshold, delay) per commitment
         for m in party.monitors:
-            self.segments.append((_thr(q * lo), _thr(q * (lo + m.weight * m.detection)),
-                                  m.delay))
+            start = _thr(q * lo)
+            if m.delay >= horizon:
+                # Seen only after the horizon, that is never within it: no detection, and no
+                # ring buffer the size of the delay.
+                self.segments.append((start, start, 0))
+            else:
+                self.segments.append((start, _thr(q * (lo + m.weight * m.detection)), m.delay))
             lo += m.weight
         self.delays = max((s[2] for s in self.segments), default=0)
         self.ring = np.zeros((self.delays + 1, runs), dtype=bool) if self.delays else None
@@ -214,7 +219,7 @@ def run_chunk(model: Model, strats: Sequence[Strategy], runs: int,
     rng = np.random.Generator(np.random.SFC64(seed))
     n, horizon = len(model.parties), model.horizon
     out = ChunkStats.zeros(runs, horizon, n)
-    steps = [_PartyStep(p, runs) for p in model.parties]
+    steps = [_PartyStep(p, runs, horizon) for p in model.parties]
     states = [s.start(runs) for s in strats]
     sources = [[i for i in range(n) if model.releases[i][j]] for j in range(n)]
     n_u = sum(s.needs_u for s in steps)
