@@ -109,8 +109,12 @@ def read(path: str | Path, error: type[InputError] = InputError) -> Located:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error.single("file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise error.single("is a folder, not a YAML file", file=str(path)) from None
     except UnicodeDecodeError as exc:
         raise error.single(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    except OSError as exc:
+        raise error.single(f"cannot read: {exc.strerror}", file=str(path)) from None
     return parse(text, str(path), error)
 
 

@@ -226,3 +226,10 @@ def test_data_past_the_record_is_flagged_and_year_one_works(synthetic: Path) -> 
     # A window from year 1 once overflowed the date arithmetic of the query.
     result = run("check", "post-olympic-pause", "--db", synthetic, "--start", "0001-01-01")
     assert result.exit_code == 0 and "Traceback" not in result.output
+
+
+def test_a_folder_given_as_a_spec_is_an_input_error(tmp_path: Path) -> None:
+    for command in (["agreements", "validate"], ["check"], ["simulate"]):
+        result = run(*command, tmp_path)
+        assert result.exit_code == 2, (command, result.output)
+        assert "is a folder" in result.output
