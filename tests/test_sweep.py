@@ -46,7 +46,7 @@ def test_grids():
     assert parse_grid("false_alarm=0:0.05:0.01").column == "false_alarm"
     for bad in ("detection=1.0:0.5:0.1", "detection=0:1:0", "detection=0:1:-0.1",
                 "detection=", "detection", "=0:1:0.5", "detection=a:b:c", "detection=0:1",
-                "detection=0:1:0.1:5", "detection=nan"):
+                "detection=0:1:0.1:5", "detection=nan", "delay_days=0:inf:1"):
         with pytest.raises(ParameterError):
             parse_grid(bad)
 
@@ -68,6 +68,7 @@ def test_parameters_applied(model):
     for grid, value, strategies in (("forgiveness=0.5", 0.5, [Grim(), Grim()]),
                                     ("detection=1.5", 1.5, [Grim(), Grim()]),
                                     ("delay_days=-1", -1, [Grim(), Grim()]),
+                                    ("delay_days=5000", 5000, [Grim(), Grim()]),
                                     ("detection@CHN=0.5", 0.5, [Grim(), Grim()]),
                                     ("colour=0.5", 0.5, [Grim(), Grim()]),
                                     ("discount@PRK=0.5", 0.5, [Grim(), Grim()])):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from detente.agreements.spec import MAX_DELAY_DAYS
 from detente.errors import ParameterError, SchedulerError
 from detente.simulate import engine
 from detente.simulate.model import Model, per_period
@@ -68,6 +69,9 @@ def parse_grid(text: str) -> Grid:
             if len(parts) != 3:
                 raise ValueError
             start, stop, step = parts
+            if not all(math.isfinite(p) for p in parts):
+                raise ParameterError.single("values must be finite", field=f"grid {key}",
+                                            value=text)
             if not step > 0:
                 raise ParameterError.single("STEP must be > 0", field=f"grid {key}", value=text)
             count = math.floor((stop - start) / step + 1e-9) + 1
@@ -91,8 +95,9 @@ def _check_value(grid: Grid, value: float) -> None:
     if grid.name in PROBABILITIES and not 0.0 <= value <= 1.0:
         raise ParameterError.single("must be a probability in [0, 1]", field=f"grid {grid.column}",
                                     value=value)
-    if grid.name == "delay_days" and value < 0:
-        raise ParameterError.single("must be >= 0", field=f"grid {grid.column}", value=value)
+    if grid.name == "delay_days" and not 0 <= value <= MAX_DELAY_DAYS:
+        raise ParameterError.single(f"must be from 0 to {MAX_DELAY_DAYS} days",
+                                    field=f"grid {grid.column}", value=value)
     if grid.name == "discount" and not 0.0 < value <= 1.0:
         raise ParameterError.single("must be in (0, 1] (per year)", field=f"grid {grid.column}",
                                     value=value)
