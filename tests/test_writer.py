@@ -20,7 +20,7 @@ from tests.strategies import event_dicts
 CORRUPTIONS = [
     {"actor": "ZZZ"}, {"target": "QQQ"}, {"kind": "missile_tst"}, {"confidence": "sure"},
     {"date": None}, {"end": pd.Timestamp("1900-01-01")}, {"attrs": "[1]"}, {"attrs": "{bad"},
-    {"attrs": '{"colour": "red"}'}, {"source_ref": "dup"},
+    {"attrs": '{"colour": "red"}'}, {"attrs": '{"x_v": Infinity}'}, {"source_ref": "dup"},
 ]
 
 
@@ -161,3 +161,15 @@ def test_text_fields_are_stored_without_surrounding_spaces(empty_store):
     assert stored["kind"].tolist() == ["missile_test"] * 2
     assert stored["source_ref"].tolist() == ["7", "8"]
     assert stored["attrs"].tolist() == ['{"class":"ICBM"}', "{}"]
+
+
+def test_non_finite_numbers_in_attributes_are_refused(empty_store):
+    row = {"_loc": 1, "date": pd.Timestamp("2017-01-01"), "end": None, "actor": "PRK",
+           "target": None, "kind": "missile_test", "attrs": '{"x_v": NaN}', "source": "t",
+           "source_ref": "1", "confidence": "high", "summary": None, "match_key": None}
+    fine = {**row, "_loc": 2, "source_ref": "2", "attrs": '{"x_v": "NaN", "x_w": 1.5}'}
+    infinite = {**row, "_loc": 3, "source_ref": "3", "attrs": '{"x_w": -Infinity}'}
+    with pytest.raises(IngestError) as info:
+        empty_store.ingest_frame(pd.DataFrame([row, fine, infinite]), file="n.csv")
+    assert [(p.row, p.field) for p in info.value.problems] == [(1, "attrs"), (3, "attrs")]
+    assert empty_store.ingest_frame(pd.DataFrame([fine]), file="ok.csv").added == 1
