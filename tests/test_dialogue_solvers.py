@@ -287,3 +287,19 @@ def test_fixtures_provenance_is_documented():
     readme = (FIXTURES / "dialogue" / "README.md").read_text()
     for name in ("ktab-soe-pol-comp.csv", "ktab-soe-pol-comp-history.txt"):
         assert name in readme and (Path(FIXTURES / "dialogue" / name)).exists()
+
+
+def test_nash_leaves_an_issue_nobody_cares_about_at_the_status_quo():
+    # Found by the contract property: with zero salience for every party on issue b, any
+    # outcome is an optimum and the LP returned the end of the scale.
+    def actor(name):
+        return {"id": name, "capability": 1,
+                "positions": {"a": {"position": 0, "salience": 0.5},
+                              "b": {"position": 0, "salience": 0.0}}}
+
+    data = {"id": "x", "issues": [{"id": "a", "status_quo": 1, "scale": [0, 10]},
+                                  {"id": "b", "status_quo": 3, "scale": [-10, 10]}],
+            "actors": [actor("A"), actor("B")]}
+    position = get("nash").solve(scenario.from_data(data).inputs).position
+    assert position[1] == pytest.approx(3.0)
+    assert position[0] == pytest.approx(0.0, abs=1e-6)

@@ -138,6 +138,12 @@ def nash_solution(inputs: Inputs, disagreement: preferences.Benchmark = "status_
     low = np.where(declared[who], (lim_low[who] - lo) / width, 0.0).max(axis=0)
     high = np.where(declared[who], (lim_high[who] - lo) / width, 1.0).min(axis=0)
     sq = inputs.status_quo.copy()
+    # An issue no bargaining party cares about (zero salience for all) leaves every gain
+    # unchanged wherever it goes: it stays at the status quo, within the parties' limits.
+    idle = ~np.any(s > 0, axis=0) & (low <= high)
+    low, high = low.copy(), high.copy()
+    low[idle] = high[idle] = np.clip((sq[idle] - lo[idle]) / width[idle], low[idle],
+                                     high[idle])
     if np.any(low > high):
         issues = [inputs.issues[k] for k in np.flatnonzero(low > high)]
         return sq, [f"the parties' limits do not overlap on {', '.join(issues)}: no package "
