@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from detente.dialogue import acceptance, catalog, package, preferences, scenario, uncertainty
 from detente.dialogue.analysis import analyse
-from detente.dialogue.sensitivity import sensitivity
+from detente.dialogue.sensitivity import min_samples, sensitivity
 from detente.dialogue.solvers import solve_all
 from detente.dialogue.zone import zones
 from detente.errors import NotFoundError, ParameterError, ScenarioError
@@ -191,7 +191,48 @@ def test_sensitivity_rejects_bad_parameters(toy):
     with pytest.raises(ParameterError, match="samples"):
         sensitivity(toy.inputs, "compromise", samples=3)
     with pytest.raises(ParameterError, match="position_sd"):
-        sensitivity(toy.inputs, "compromise", samples=20, position_sd=-1)
+        sensitivity(toy.inputs, "compromise", samples=100, position_sd=-1)
+
+
+def test_sensitivity_needs_more_samples_than_its_regressors_allow_by_chance(toy):
+    # 4 actors: 12 regressors; a share's chance level 3 / (S - 14) must be <= 5 points.
+    least = min_samples(toy.inputs.n_actors)
+    assert least == 3 * 4 + 62 and 3 / (least - 12 - 2) <= 0.05 < 3 / (least - 1 - 12 - 2)
+    with pytest.raises(ParameterError, match=f"at least {least} samples for 4 actors") as info:
+        sensitivity(toy.inputs, "compromise", samples=least - 1)
+    (problem,) = info.value.problems
+    assert problem.field == "samples" and problem.value == least - 1
+    result = sensitivity(toy.inputs, "compromise", samples=least)
+    assert result.regressors == 12 and result.share_noise == pytest.approx(0.05)
+    assert result.as_dict()["r2_noise"] == pytest.approx(12 / (least - 1), abs=1e-4)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_at_the_minimum_an_actor_without_influence_gets_a_small_share(seed):
+    # The bug: 20 samples for 24 regressors gave EU 123 % and r2 1.00. An actor with no
+    # capability cannot move the compromise forecast: its share is chance alone, about
+    # 3 / (S - p - 2) = 5 % on average; 25 % is exceeded with probability below 0.2 %.
+    sc = catalog.load("korea-2018")
+    inputs = sc.inputs.replace(capability=np.where(np.array(sc.actor_ids) == "EU", 0.0,
+                                                   sc.inputs.capability))
+    result = sensitivity(inputs, "compromise", samples=min_samples(8), seed=seed)
+    assert all(issue.shares["EU"] < 0.25 for issue in result.issues)
+    assert all(issue.r2 < 1 - 1e-6 for issue in result.issues)  # not an exact fit
+
+
+def test_sensitivity_seed_must_be_a_non_negative_integer(toy):
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ParameterError, match="non-negative integer") as info:
+            sensitivity(toy.inputs, "compromise", samples=100, seed=bad)
+        assert info.value.problems[0].field == "seed"
+
+
+def test_sensitivity_studies_one_model_at_a_time(toy):
+    for spec in ("all", "bdm,median"):
+        with pytest.raises(ParameterError, match="one model expected") as info:
+            sensitivity(toy.inputs, spec, samples=100)
+        assert info.value.problems[0].field == "model"
+    assert sensitivity(toy.inputs, " Median ", samples=100).model == "median"
 
 
 def test_vectorised_sensitivity_matches_one_by_one(toy):
@@ -209,7 +250,7 @@ def test_vectorised_sensitivity_matches_one_by_one(toy):
 
 
 def test_full_analysis_json_shape():
-    result = analyse(catalog.load("korea-2018"), "all", samples=20)
+    result = analyse(catalog.load("korea-2018"), "all", samples=min_samples(8))
     data = result.as_dict()
     assert data["models"][0]["name"] == "compromise" and len(data["models"]) == 5
     issue = data["issues"][0]
@@ -220,4 +261,4 @@ def test_full_analysis_json_shape():
     assert issue["zone"] is None or len(issue["zone"]) == 2
     assert data["packages"] and {"name", "viable", "verdict", "acceptance"} <= set(
         data["packages"][0])
-    assert data["sensitivity"]["samples"] == 20
+    assert data["sensitivity"]["samples"] == min_samples(8)

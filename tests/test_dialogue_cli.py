@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -53,7 +54,8 @@ def test_table_output_names_zones_and_packages():
 
 
 def test_csv_scenarios_are_accepted_everywhere():
-    result = _run(_bargaining("SOE-Policy.csv"), "--model", "compromise,median", "--json")
+    shipped = Path(__file__).resolve().parent.parent / "examples" / "data" / "SOE-Policy.csv"
+    result = _run(str(shipped), "--model", "compromise,median", "--json")
     assert result.exit_code == 0, result.output
     forecasts = json.loads(result.output)["issues"][0]["forecasts"]
     assert forecasts["compromise"] == pytest.approx(35.0063, abs=1e-4)
@@ -81,7 +83,7 @@ def test_roadmap():
 
 
 def test_sensitivity_command_is_reproducible():
-    args = ("sensitivity", "korea-2018", "--model", "compromise", "--samples", "50", "--json")
+    args = ("sensitivity", "korea-2018", "--model", "compromise", "--samples", "90", "--json")
     first, second = _run(*args), _run(*args)
     assert first.exit_code == 0, first.output
     assert first.output == second.output
@@ -146,3 +148,119 @@ def test_nash_disagreement_option():
     assert result.exit_code == 0, result.output
     assert [m["name"] for m in json.loads(result.output)["models"]] == ["nash"]
     assert _run("korea-2018", "--disagreement", "nowhere").exit_code == 2
+
+
+# --- QA fixes: sensitivity options, directories, proposals for another scenario, references ---
+
+TWO = """\
+id: two
+issues: [{id: tests, status_quo: 0}]
+actors:
+  - {id: A, capability: 2, positions: {tests: {position: 100, salience: 0.8}}}
+  - {id: B, capability: 1, positions: {tests: {position: 0, salience: 0.5}}}
+"""
+
+
+def _domain_error(result, *needles: str) -> None:
+    """Exit 2 with a message (no traceback) holding every needle."""
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output, (needle, result.output)
+
+
+def test_sensitivity_of_all_models_gives_each_models_result(tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO)
+    result = _run("sensitivity", str(path), "--model", "all", "--samples", "68", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [d["model"] for d in data] == ["compromise", "median", "nash", "bdm", "smp"]
+    assert all(d["samples"] == 68 and d["regressors"] == 6 for d in data)
+    table = _run("sensitivity", str(path), "-m", "median,compromise", "--samples", "68")
+    assert table.exit_code == 0, table.output
+    assert table.output.index("the median forecast") < table.output.index("the compromise")
+
+
+def test_sensitivity_seed_must_not_be_negative():
+    _domain_error(_run("sensitivity", "korea-2018", "--seed", "-1"),
+                  "field 'seed'", "non-negative integer", "got -1")
+    _domain_error(_run("korea-2018", "--samples", "100", "--seed", "-1"), "field 'seed'")
+
+
+def test_sensitivity_refuses_fewer_samples_than_the_regression_needs():
+    # 8 actors: 24 regressors; the minimum is computed from the scenario (3 x 8 + 62)
+    _domain_error(_run("sensitivity", "korea-2018", "--model", "smp", "--samples", "20",
+                       "--seed", "3"),
+                  "field 'samples'", "need at least 86 samples for 8 actors", "24 regressors",
+                  "got 20")
+    _domain_error(_run("korea-2018", "--samples", "85"), "at least 86 samples")
+    result = _run("sensitivity", "korea-2018", "--model", "median", "--samples", "86")
+    assert result.exit_code == 0, result.output
+    assert "By chance alone, with 86 samples and 24 regressors" in result.output
+
+
+@pytest.mark.parametrize("args", [["{dir}"], ["run", "{dir}"], ["log", "{dir}"],
+                                  ["export", "{dir}"], ["accept", "korea-2018", "-p", "{dir}"],
+                                  ["roadmap", "korea-2018", "--to", "{dir}"]])
+def test_a_directory_is_not_a_scenario_or_proposal(tmp_path, args):
+    folder = tmp_path / "somedir"
+    folder.mkdir()
+    _domain_error(_run(*[a.format(dir=folder) for a in args]), str(folder), "is a directory")
+
+
+def test_a_directory_named_like_a_csv_is_refused(tmp_path):
+    folder = tmp_path / "scenario.csv"
+    folder.mkdir()
+    _domain_error(_run(str(folder)), str(folder), "is a directory")
+
+
+def test_a_proposal_for_another_scenario_is_refused(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\nscenario: other-scenario\npositions: {denuclearisation: 30}\n")
+    for args in (["accept", "korea-2018", "-p", str(path)],
+                 ["roadmap", "korea-2018", "--to", str(path)]):
+        _domain_error(_run(*args), "p.yaml, line 2", "field 'scenario'", "'other-scenario'",
+                      "'korea-2018'")
+    path.write_text("name: p\nscenario: korea-2018\npositions: {denuclearisation: 30}\n")
+    assert _run("accept", "korea-2018", "-p", str(path)).exit_code == 0
+    path.write_text("name: p\npositions: {denuclearisation: 30}\n")  # no scenario: any
+    assert _run("accept", "korea-2018", "-p", str(path)).exit_code == 0
+
+
+def test_bad_commitment_references_are_located(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\npositions: {denuclearisation: 30}\ncommitments:\n"
+                    "  denuclearisation: [x@abc]\n"
+                    "  sanctions_relief:\n"
+                    "    - justtext\n"
+                    "    - post-olympic-pause:prk-no-tests@130\n"
+                    "    - nopreset:foo\n"
+                    "    - post-olympic-pause:nothing\n")
+    accept = _run("accept", "korea-2018", "-p", str(path))
+    _domain_error(accept, "p.yaml, line 4: field 'commitments.denuclearisation[0]'", "@LEVEL",
+                  "'x@abc'", "line 6: field 'commitments.sanctions_relief[0]'",
+                  "PRESET_ID:COMMITMENT_ID", "line 7: field 'commitments.sanctions_relief[1]'",
+                  "scale [0, 100]")
+    assert "nopreset" not in accept.output  # accept does not resolve references
+    _domain_error(_run("roadmap", "korea-2018", "--to", str(path)),
+                  "line 8: field 'commitments.sanctions_relief[2]'", "no preset 'nopreset'",
+                  "line 9: field 'commitments.sanctions_relief[3]'",
+                  "has no commitment 'nothing'")
+
+
+def test_bad_commitment_references_in_a_scenario_are_located(tmp_path):
+    exported = _run("export", "korea-2018").output
+    assert "- post-olympic-pause:prk-no-tests@30\n" in exported
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(exported.replace("- post-olympic-pause:prk-no-tests@30\n", "- x@abc\n", 1))
+    line = bad.read_text().splitlines().index("  - x@abc") + 1
+    _domain_error(_run(str(bad), "--model", "median"), f"bad.yaml, line {line}",
+                  "field 'issues.0.commitments.0'", "'x@abc'")
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text(exported.replace("- post-olympic-pause:prk-no-tests@30\n",
+                                        "- nopreset:prk@30\n", 1))
+    assert _run("accept", str(unknown), "-p", "post-olympic-pause").exit_code == 0
+    _domain_error(_run("roadmap", str(unknown), "--to", "action-for-action"),
+                  f"unknown.yaml, line {line}", "no preset 'nopreset'")

@@ -14,7 +14,9 @@ from rich.table import Table
 
 from detente.cli.common import DefaultCommandGroup, JsonOption, console, emit_json
 from detente.dialogue import acceptance, analysis, catalog, roadmap, sensitivity
-from detente.dialogue.solvers import MODELS, bdm, get
+from detente.dialogue.solvers import MODELS, bdm
+from detente.dialogue.solvers import names as solver_names
+from detente.dialogue.verifiability import preset_resolver
 from detente.errors import ParameterError
 
 app = typer.Typer(
@@ -46,8 +48,9 @@ def run(
         = "all",
     samples: Annotated[int, typer.Option(
         help="Also run a sensitivity analysis of the expected-utility model with this many "
-             "perturbed scenarios (0: skip).", min=0)] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the sensitivity analysis.")] = 0,
+             "perturbed scenarios (0: skip; else at least 3 x actors + 62).", min=0)] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the sensitivity analysis, a non-negative "
+                                           "integer.")] = 0,
     disagreement: Annotated[Disagreement, typer.Option(
         help="Disagreement point of the Nash model: the status quo, or each party's reservation "
              "point where it declared one.")] = Disagreement.status_quo,
@@ -145,7 +148,8 @@ def roadmap_command(
     Example: [bold]detente dialogue roadmap korea-2018 --to action-for-action[/]
     """
     sc = catalog.load(scenario)
-    prop = acceptance.load_proposal(to, sc)
+    catalog.check_commitments(scenario, sc)
+    prop = acceptance.load_proposal(to, sc, resolver=preset_resolver)
     refs = {issue.id: list(issue.commitments) for issue in sc.issues} | prop.commitments
     result = roadmap.roadmap(sc.inputs, prop.outcome(sc.inputs), refs, step=step,
                              name=prop.name)
@@ -180,12 +184,15 @@ def roadmap_command(
 @app.command("sensitivity")
 def sensitivity_command(
     scenario: ScenarioArg,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model whose forecast is studied "
-                                                             "(compromise, median and bdm are "
-                                                             "fast).")] = "bdm",
-    samples: Annotated[int, typer.Option(help="Perturbed scenarios.", min=10)] = 1000,
-    seed: Annotated[int, typer.Option(help="Seed (the result is reproducible bit for bit).")]
-        = 0,
+    model: Annotated[str, typer.Option(
+        "--model", "-m", help=f"Model whose forecast is studied: {'|'.join(MODELS)}, a "
+                              "comma-separated list or all (one table each; compromise, median "
+                              "and bdm are fast, nash and smp run copy by copy).")] = "bdm",
+    samples: Annotated[int, typer.Option(
+        help="Perturbed scenarios; at least 3 x actors + 62, so that an actor with no "
+             "influence gets on average at most 5% of the variance by chance.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed, a non-negative integer (the result is "
+                                           "reproducible bit for bit).")] = 0,
     position_sd: Annotated[float, typer.Option(help="Position error, points per 100 of "
                                                     "scale.")] = 5.0,
     capability_sd: Annotated[float, typer.Option(help="Log-normal capability error.")] = 0.2,
@@ -194,16 +201,20 @@ def sensitivity_command(
 ) -> None:
     """Which actor's inputs move a model's forecast most (perturbed copies of the scenario).
 
+    With several models, each gets its own table (--json: a list of the one-model objects).
+
     Example: [bold]detente dialogue sensitivity korea-2018 --model bdm --samples 1000[/]
     """
     sc = catalog.load(scenario)
-    name = get(model).name
-    result = sensitivity.sensitivity(sc.inputs, name, samples, seed, position_sd,
-                                     capability_sd, salience_sd)
+    results = [sensitivity.sensitivity(sc.inputs, name, samples, seed, position_sd,
+                                       capability_sd, salience_sd)
+               for name in solver_names(model)]
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(results[0].as_dict() if len(results) == 1
+                  else [r.as_dict() for r in results])
         return
-    _print_sensitivity(result)
+    for result in results:
+        _print_sensitivity(result)
 
 
 def _print_sensitivity(result: sensitivity.Sensitivity) -> None:
@@ -219,6 +230,10 @@ def _print_sensitivity(result: sensitivity.Sensitivity) -> None:
     actor, share = result.most_influential
     console.print(f"Most influential inputs overall: {actor} (mean variance share {share:.0%})",
                   highlight=False)
+    console.print(f"[dim]By chance alone, with {result.samples} samples and "
+                  f"{result.regressors} regressors: an actor with no influence gets on average "
+                  f"up to {result.share_noise:.1%}, a fit to noise r2 about "
+                  f"{result.r2_noise:.2f}.[/]", highlight=False)
 
 
 @app.command("log")
@@ -233,7 +248,10 @@ def log(
 ) -> None:
     """The expected-utility model's round-by-round log (offers, positions, mean, median).
 
-    Example: [bold]detente dialogue log ExampleActors.csv --median-line-bug[/]
+    The file in the example is korea-2018's sanctions_relief issue in the Bueno de
+    Mesquita/Scholz format, shipped in the repository (run the example from its root).
+
+    Example: [bold]detente dialogue log examples/data/korea-sanctions-relief.csv[/]
     """
     sc = catalog.load(scenario)
     inputs = sc.inputs

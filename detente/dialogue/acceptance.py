@@ -10,6 +10,7 @@ Gains and costs are reported x 100: salience-weighted points on a 0-100 scale.
 Proposal files are YAML::
 
     name: Freeze for freeze
+    scenario: korea-2018       # optional: the scenario it is for (refused on any other)
     description: ...
     positions: {denuclearisation: 40, military_exercises: 60}
     commitments: {denuclearisation: [freeze-for-freeze:prk-freeze]}   # optional, for roadmaps
@@ -27,6 +28,7 @@ from detente import yamlio
 from detente.dialogue import preferences
 from detente.dialogue.inputs import Inputs
 from detente.dialogue.scenario import Scenario
+from detente.dialogue.verifiability import Resolver, ref_problem, unresolved
 from detente.errors import NotFoundError, Problem, ScenarioError
 
 PROPOSAL_DIR = Path(__file__).resolve().parent / "scenarios" / "proposals"
@@ -40,7 +42,7 @@ class Proposal(BaseModel):
 
     name: str = Field(min_length=1)
     description: str = ""
-    scenario: str | None = None  # the id of the scenario it was written for (informative)
+    scenario: str | None = None  # the id of the scenario it was written for (checked)
     positions: dict[str, float]
     commitments: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -57,9 +59,12 @@ def proposal_ids() -> list[str]:
     return sorted(p.stem for p in PROPOSAL_DIR.glob("*.yaml"))
 
 
-def load_proposal(ref: str | Path, scenario: Scenario) -> Proposal:
+def load_proposal(ref: str | Path, scenario: Scenario,
+                  resolver: Resolver | None = None) -> Proposal:
     """A proposal from a YAML file or a bundled proposal id, checked against ``scenario``
-    (known issues, outcomes on the scale); errors name the file, line and field."""
+    (written for it if it names one, known issues, outcomes on the scale, well-formed commitment
+    references, and with ``resolver`` references that resolve); errors name the file, line and
+    field."""
     text = str(ref)
     path = Path(text).expanduser()
     if not (path.suffix in (".yaml", ".yml") or path.exists() or "/" in text):
@@ -67,9 +72,18 @@ def load_proposal(ref: str | Path, scenario: Scenario) -> Proposal:
         if not path.exists():
             raise NotFoundError(f"no proposal {text!r}; bundled: {', '.join(proposal_ids())} "
                                 "(or give the path of a proposal file)")
+    if path.is_dir():
+        raise ScenarioError.single("is a directory, not a proposal file (give a .yaml file or "
+                                   "a bundled proposal id)", file=text)
     doc = yamlio.read(path, ScenarioError)
     proposal = yamlio.validate(Proposal, doc, ScenarioError)
     problems = []
+    if proposal.scenario is not None and proposal.scenario != scenario.id:
+        problems.append(Problem(
+            f"the proposal was written for scenario {proposal.scenario!r}, not "
+            f"{scenario.id!r} (set the field to {scenario.id!r} or remove it to apply it here)",
+            file=doc.file, line=doc.line_of(("scenario",)), field="scenario",
+            value=proposal.scenario))
     for issue, value in proposal.positions.items():
         where = {"file": doc.file, "line": doc.line_of(("positions", issue)),
                  "field": f"positions.{issue}"}
@@ -81,11 +95,20 @@ def load_proposal(ref: str | Path, scenario: Scenario) -> Proposal:
         if not (np.isfinite(value) and low <= value <= high):
             problems.append(Problem(f"outside the issue's scale [{low:g}, {high:g}]",
                                     value=value, **where))
-    for issue in proposal.commitments:
+    for issue, refs in proposal.commitments.items():
         if issue not in scenario.issue_ids:
             problems.append(Problem(f"unknown issue; issues: {', '.join(scenario.issue_ids)}",
                                     file=doc.file, line=doc.line_of(("commitments", issue)),
                                     field=f"commitments.{issue}", value=issue))
+            continue
+        for k, commitment in enumerate(refs):
+            message = ref_problem(commitment, scenario.issue(issue).scale)
+            if message is None and resolver is not None:
+                message = unresolved(commitment, resolver)
+            if message:
+                problems.append(Problem(message, file=doc.file,
+                                        line=doc.line_of(("commitments", issue, k)),
+                                        field=f"commitments.{issue}[{k}]", value=commitment))
     ScenarioError.collect(f"{doc.file}: {len(problems)} problem(s)", problems)
     return proposal
 

@@ -72,8 +72,9 @@ def analyse(scenario: Scenario, models: str | list[str] = "all", samples: int = 
     """Forecasts, zones, packages and spread (and sensitivity when ``samples`` > 0).
     ``disagreement`` is the Nash model's disagreement point: status_quo or reservation."""
     inputs = scenario.inputs
-    forecasts = solve_all(inputs, models, {"nash": {"disagreement": disagreement}})
+    # The sensitivity first: it checks its parameters before the models run.
     sens = sensitivity(inputs, sensitivity_model, samples, seed) if samples else None
+    forecasts = solve_all(inputs, models, {"nash": {"disagreement": disagreement}})
     return Analysis(scenario, forecasts, tuple(zone.zones(inputs)),
                     tuple(package.packages(inputs, forecasts)),
                     tuple(uncertainty.spread(inputs, forecasts)), sens)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from detente import yamlio
+from detente.dialogue.verifiability import ref_problem
 from detente.errors import Problem, ScenarioError
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -189,6 +190,10 @@ def cross_problems(scenario: Scenario) -> list[tuple[Path_, str, Any]]:
             if not low <= point <= high:
                 out.append((("issues", n, "anchors", _key(point)),
                             f"anchor outside the issue's scale [{low:g}, {high:g}]", point))
+        for k, ref in enumerate(issue.commitments):
+            problem = ref_problem(ref, issue.scale)
+            if problem:
+                out.append((("issues", n, "commitments", k), problem, ref))
     seen: set[str] = set()
     for n, actor in enumerate(scenario.actors):
         if actor.id in seen:

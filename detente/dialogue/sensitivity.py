@@ -14,6 +14,13 @@ perturbations, three per actor (its position and salience on d, its capability).
 coefficients of an actor's three perturbations, divided by var(f_d), are its share of the
 forecast's variance; ``r2`` says how much of the variance the linear fit explains (a step-like
 model such as the weighted median leaves more unexplained).
+
+Samples: the regression has p = 3N regressors and an intercept. A least-squares coefficient on
+S samples has variance about sigma^2 / (S - p - 2) (sigma^2: the variance the fit leaves
+unexplained, at most var(f_d)), so an actor whose inputs do nothing still gets on average a
+share of up to 3 / (S - p - 2) by chance (``share_noise``), and a fit to pure noise has r2
+about p / (S - 1) (``r2_noise``). With S <= p + 1 the fit is exact whatever the model does
+(r2 = 1, shares meaningless). ``min_samples`` = 3N + 62 keeps the chance share at most 5 points.
 """
 
 from __future__ import annotations
@@ -23,12 +30,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from detente.dialogue.inputs import Inputs
-from detente.dialogue.solvers import bdm, get
+from detente.dialogue.solvers import MODELS, bdm, get, names
 from detente.dialogue.solvers.compromise import weighted_mean
 from detente.dialogue.solvers.median import weighted_median
 from detente.errors import ParameterError
 
 VECTORISED = ("compromise", "median", "bdm")
+NOISE_SHARE = 0.05  # the largest chance share (of an actor with no influence) we accept
+
+
+def min_samples(n_actors: int) -> int:
+    """The fewest samples for ``n_actors``: 3N regressors, and a chance share of at most 5
+    points: 3 / (S - 3N - 2) <= 0.05 (module docstring)."""
+    return 3 * n_actors + 2 + int(np.ceil(3 / NOISE_SHARE))
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,9 +82,26 @@ class Sensitivity:
         k = int(np.argmax(means))
         return actors[k], float(means[k])
 
+    @property
+    def regressors(self) -> int:
+        return 3 * len(self.issues[0].shares)
+
+    @property
+    def share_noise(self) -> float:
+        """The share an actor with no influence gets by chance, on average at most (module
+        docstring)."""
+        return 3 / (self.samples - self.regressors - 2)
+
+    @property
+    def r2_noise(self) -> float:
+        """The r2 a linear fit to pure noise gets, about (module docstring)."""
+        return self.regressors / (self.samples - 1)
+
     def as_dict(self) -> dict:
         actor, share = self.most_influential
         return {"model": self.model, "samples": self.samples, "seed": self.seed,
+                "regressors": self.regressors, "share_noise": round(self.share_noise, 4),
+                "r2_noise": round(self.r2_noise, 4),
                 "most_influential": {"actor": actor, "mean_share": round(share, 4)},
                 "issues": [s.as_dict() for s in self.issues]}
 
@@ -118,17 +149,34 @@ def forecasts(model: str, inputs: Inputs, pos: np.ndarray, cap: np.ndarray,
 def sensitivity(inputs: Inputs, model: str = "bdm", samples: int = 1000, seed: int = 0,
                 position_sd: float = 5.0, capability_sd: float = 0.2,
                 salience_sd: float = 0.1) -> Sensitivity:
-    """The sensitivity of ``model``'s forecast to every actor's inputs (module docstring)."""
-    if samples < 10:
-        raise ParameterError.single("need at least 10 samples", field="samples", value=samples)
+    """The sensitivity of ``model``'s forecast to every actor's inputs (module docstring).
+    ``model`` is one model's name; ``seed`` a non-negative integer; ``samples`` at least
+    ``min_samples(inputs.n_actors)``."""
+    found = names(model)
+    if len(found) != 1:
+        raise ParameterError.single(f"one model expected; models: {', '.join(MODELS)}",
+                                    field="model", value=model)
+    solver = get(found[0])
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError.single("the seed must be a non-negative integer", field="seed",
+                                    value=seed)
+    least = min_samples(inputs.n_actors)
+    if isinstance(samples, bool) or not isinstance(samples, int | np.integer) or samples < least:
+        n = inputs.n_actors
+        raise ParameterError.single(
+            f"need at least {least} samples for {n} actors: the regression has {3 * n} "
+            f"regressors (3 per actor), and with fewer than {least} samples an actor with no "
+            f"influence gets on average more than {NOISE_SHARE:.0%} of the variance by chance",
+            field="samples", value=samples)
+    samples = int(samples)
     for name, value in (("position_sd", position_sd), ("capability_sd", capability_sd),
                         ("salience_sd", salience_sd)):
         if not (np.isfinite(value) and value >= 0):
             raise ParameterError.single("must be a non-negative number", field=name, value=value)
     rng = np.random.default_rng(seed)
     pos, cap, sal, z = perturb(inputs, samples, rng, position_sd, capability_sd, salience_sd)
-    f = forecasts(model, inputs, pos, cap, sal)
-    baseline = get(model).solve(inputs).position
+    f = forecasts(solver.name, inputs, pos, cap, sal)
+    baseline = solver.solve(inputs).position
     n = inputs.n_actors
     out = []
     for d, issue in enumerate(inputs.issues):
@@ -149,4 +197,4 @@ def sensitivity(inputs: Inputs, model: str = "bdm", samples: int = 1000, seed: i
             issue, float(baseline[d]), float(y.mean()), float(np.sqrt(var)),
             float(np.percentile(y, 5)), float(np.percentile(y, 95)), r2,
             {a: float(c) for a, c in zip(inputs.actors, contribution, strict=True)}))
-    return Sensitivity(model, samples, seed, tuple(out))
+    return Sensitivity(solver.name, samples, int(seed), tuple(out))

@@ -22,12 +22,13 @@ freeze-for-freeze).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
 
-from detente.errors import NotFoundError, ScenarioError
+from detente.errors import DetenteError, NotFoundError, ScenarioError
 
 HALF_LIFE_DAYS = 30.0
 
@@ -90,6 +91,20 @@ def split_ref(ref: str) -> tuple[str, str]:
     return spec, commitment
 
 
+def ref_problem(text: str, scale: tuple[float, float] | None = None) -> str | None:
+    """What is wrong with the reference ``text`` (``PRESET:COMMITMENT`` optionally ``@LEVEL``,
+    the level on ``scale``), or None; lets files report it with their line."""
+    try:
+        ref, level = parse_ref(text)
+        split_ref(ref)
+    except ScenarioError as exc:
+        return exc.problems[0].message
+    if level is not None and scale is not None and not (
+            math.isfinite(level) and scale[0] <= level <= scale[1]):
+        return f"the @LEVEL must be on the issue's scale [{scale[0]:g}, {scale[1]:g}]"
+    return None
+
+
 @cache
 def _agreement(spec: str):
     from detente.agreements import presets  # the agreement specs (another package's model)
@@ -110,6 +125,16 @@ def preset_resolver(ref: str) -> CommitmentLike:
 
 
 Resolver = Callable[[str], CommitmentLike]
+
+
+def unresolved(text: str, resolver: Resolver = preset_resolver) -> str | None:
+    """Why ``resolver`` cannot find the commitment the reference ``text`` names (None: it
+    can); lets files report it with their line."""
+    try:
+        resolver(parse_ref(text)[0])
+    except DetenteError as exc:
+        return str(exc)
+    return None
 
 
 def verify(ref: str, resolver: Resolver = preset_resolver) -> Verified:

@@ -48,9 +48,13 @@ def names(spec: str | list[str] | tuple[str, ...]) -> list[str]:
 
 
 def get(name: str, **options) -> Solver:
-    """A solver by name, with ``options`` passed to its constructor."""
-    (name,) = names(name)
-    return SOLVERS[name](**options)
+    """A solver by name, with ``options`` passed to its constructor (one model: not ``all``
+    nor a list)."""
+    found = names(name)
+    if len(found) != 1:
+        raise ParameterError.single(f"one model expected; models: {', '.join(MODELS)}",
+                                    field="model", value=name)
+    return SOLVERS[found[0]](**options)
 
 
 def solve_all(inputs: Inputs, models: str | list[str] = "all",
