@@ -151,3 +151,13 @@ def test_catalog_errors():
         catalog.load("no-such-scenario")
     with pytest.raises(ScenarioError, match="file not found"):
         catalog.load("missing/file.yaml")
+
+
+@pytest.mark.parametrize("value", ["0", "20180226", "2018-02-30"])
+def test_as_of_must_be_a_real_date(value):
+    # YAML would read 0 as a 1970 timestamp and 2018-02-30 as an unlocated error.
+    problems = _problems(GOOD.replace("id: tiny\n", f"id: tiny\nas_of: {value}\n"))
+    assert [(p.line, p.field) for p in problems] == [(2, "as_of")]
+    assert "expected a date YYYY-MM-DD" in problems[0].message
+    assert scenario.parse(GOOD.replace("id: tiny\n", "id: tiny\nas_of: 2018-04-27\n"),
+                          "s.yaml").as_of.isoformat() == "2018-04-27"

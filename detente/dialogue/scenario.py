@@ -128,7 +128,7 @@ class Scenario(_Frozen):
 
     id: str = Field(default="scenario", pattern=ID_PATTERN)
     title: str = ""
-    as_of: dt.date | None = None
+    as_of: yamlio.Date | None = None
     description: str = ""
     disclaimer: str = ""
     how_to_change: str = ""
