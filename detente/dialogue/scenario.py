@@ -7,7 +7,6 @@ are a public format, documented in docs/dialogue.md; keep them stable.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from functools import cached_property
 from pathlib import Path
