@@ -171,5 +171,6 @@ def test_non_finite_numbers_in_attributes_are_refused(empty_store):
     infinite = {**row, "_loc": 3, "source_ref": "3", "attrs": '{"x_w": -Infinity}'}
     with pytest.raises(IngestError) as info:
         empty_store.ingest_frame(pd.DataFrame([row, fine, infinite]), file="n.csv")
-    assert [(p.row, p.field) for p in info.value.problems] == [(1, "attrs"), (3, "attrs")]
+    assert [(p.row, p.field, p.value) for p in info.value.problems] == [
+        (1, "attrs.x_v", "NaN"), (3, "attrs.x_w", "-Infinity")]
     assert empty_store.ingest_frame(pd.DataFrame([fine]), file="ok.csv").added == 1

@@ -6,6 +6,8 @@ pair rather than per row, and rows are located only when a check fails.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,8 @@ from detente.events.event import ID_LENGTH
 from detente.events.kinds import CONFIDENCES, EXTENSION_PREFIX, Kind, attr_specs
 
 MAX_PER_CHECK = 20
+# NaN or Infinity where JSON has a number: after ':', ',' or '[', before ',', ']' or '}'.
+_NON_FINITE_TOKEN = r"[:,\[]\s*-?(NaN|Infinity)\s*[,\]}]"
 FIRST_DATE, LAST_DATE = "0001-01-01", "9999-12-31"
 
 # json_type() names that satisfy each attribute type (NULL: unknown, always allowed).
@@ -46,6 +50,20 @@ class _Collector:
                                          **where))
 
 
+    def add_members(self, sql: str, message: str) -> None:
+        """A problem per attribute holding NaN or Infinity in the rows ``sql`` selects
+        (``_loc, attrs``); rows whose text only looked like it add none."""
+        found = 0
+        for loc, text in self.con.execute(f"{sql} ORDER BY _loc").fetchall():
+            for key, token in non_finite_members(text):
+                where = {"line": loc} if self.loc == "line" else {"row": loc}
+                self.problems.append(Problem(message, file=self.file, field=f"attrs.{key}",
+                                             value=token, **where))
+                found += 1
+            if found >= MAX_PER_CHECK:
+                break
+
+
 def _known_actors(con: duckdb.DuckDBPyConnection) -> None:
     declared = {code for (code,) in con.execute("SELECT code FROM actors").fetchall()}
     codes = sorted(set(actors.builtin_actors()) | declared)
@@ -65,6 +83,7 @@ class _Check:
     message: str
     field: str
     params: tuple[Any, ...] = ()
+    members: bool = False  # located per attribute by ``non_finite_members``, not by SQL
 
 
 def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
@@ -100,13 +119,11 @@ def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
                "false)", "attrs",
                "must be a JSON object", "attrs"),
         # DuckDB's JSON reader takes NaN and Infinity, which JSON has no words for (and
-        # `events list --format json` would print); the text test keeps the parse off the
-        # common path.
-        _Check("CASE WHEN json_valid(attrs) AND (contains(attrs, 'NaN') OR contains(attrs, "
-               "'Infinity')) THEN coalesce(list_bool_or(list_transform(json_extract(attrs, "
-               "'$.*'), lambda v: CASE WHEN json_type(v) = 'DOUBLE' THEN NOT isfinite("
-               "CAST(v AS DOUBLE)) ELSE false END)), false) ELSE false END", "attrs",
-               "numbers must be finite (NaN and Infinity are not JSON)", "attrs"),
+        # `events list --format json` would print). The text test may also hit a string
+        # such as "x: NaN, y"; Python's parser then names the members (``members``).
+        _Check("CASE WHEN contains(attrs, 'NaN') OR contains(attrs, 'Infinity') THEN "
+               f"regexp_matches(attrs, '{_NON_FINITE_TOKEN}') ELSE false END", "attrs",
+               "not a finite number; JSON has no NaN or Infinity", "attrs", members=True),
     ]
     checks += [_Check(f"{c} IS NOT NULL AND {c} NOT IN (SELECT code FROM known_actors)", c,
                       "unknown actor code (ISO 3166-1 alpha-3, UN, EU, IAEA, or declare it first)",
@@ -127,7 +144,10 @@ def check_staged(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row",
         "SELECT " + ", ".join(f"count(*) FILTER (WHERE {k.failing})" for k in checks)
         + " FROM staged", [p for k in checks for p in k.params]).fetchall()[0]
     for check, count in zip(checks, counts, strict=True):
-        if count:
+        if count and check.members:
+            c.add_members(f"SELECT _loc, attrs FROM staged WHERE {check.failing}",
+                          check.message)
+        elif count:
             c.add_rows(f"SELECT _loc, {check.value} FROM staged WHERE {check.failing}",
                        check.message, check.field, list(check.params))
     if _duplicated_keys(con):
@@ -265,3 +285,31 @@ def _path(key: str) -> str:
 
 def _marks(values: Any) -> str:
     return ", ".join("?" for _ in values)
+
+
+class _NonFinite(str):
+    """NaN, Infinity or -Infinity as the JSON text spelt it."""
+
+
+def non_finite_members(text: str) -> list[tuple[str, str]]:
+    """(member, token) for each member of the JSON object ``text`` holding NaN or Infinity,
+    alone or nested in a list or object ([] when there is none, or the text is not a JSON
+    object)."""
+    try:
+        value = json.loads(text, parse_constant=_NonFinite)
+    except ValueError:
+        return []
+    if not isinstance(value, dict):
+        return []
+    return [(key, token) for key, item in value.items()
+            if (token := _non_finite_in(item)) is not None]
+
+
+def _non_finite_in(value: Any) -> str | None:
+    if isinstance(value, _NonFinite):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):  # 1e999
+        return repr(value)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) \
+        else ()
+    return next((t for t in map(_non_finite_in, items) if t is not None), None)

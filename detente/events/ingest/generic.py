@@ -37,7 +37,7 @@ import duckdb
 from detente.errors import IngestError, Problem
 from detente.events.ingest import Batch, records
 from detente.events.ingest.guard import FileState
-from detente.events.ingest.records import diagnose_csv, diagnose_json, frame, non_finite_members
+from detente.events.ingest.records import diagnose_csv, diagnose_json, frame
 from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS
 
 # Each attribute name has one type whatever the kind (checked by the tests).
@@ -384,7 +384,7 @@ def _batch(path: Path, con: duckdb.DuckDBPyConnection, source: _Source, mapping:
             "\"VARCHAR\"}]') AS STRUCT(source VARCHAR, source_ref VARCHAR)[])")
         select.append(f"{also} AS also")
     if _is_parquet(path):
-        return _parquet_batch(path, con, source, select, attrs_sql, prebuilt, content_keyed)
+        return _parquet_batch(path, con, source, select, prebuilt, content_keyed)
     table = f"_generic_rows_{uuid.uuid4().hex[:12]}"
     try:
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT {', '.join(select)} FROM {source.sql}")
@@ -394,12 +394,6 @@ def _batch(path: Path, con: duckdb.DuckDBPyConnection, source: _Source, mapping:
     # Rows are numbered by the table's rowid: with insertion order preserved, the copy keeps
     # the file's order (row_number() would serialise the scan).
     relation = con.sql(f"SELECT rowid + 1 AS _loc, * FROM {table}")
-    try:
-        if attrs_sql:
-            _refuse_non_finite(con, f"SELECT rowid + 1 AS _loc, attrs FROM {table}", file)
-    except BaseException:
-        _drop(con, table)
-        raise
     # The table is read where it is (no second copy), and dropped with the batch.
     batch = Batch(file=file, format=FORMAT, data=relation, loc="row", prebuilt=prebuilt,
                   in_place=not prebuilt)
@@ -408,16 +402,9 @@ def _batch(path: Path, con: duckdb.DuckDBPyConnection, source: _Source, mapping:
 
 
 def _parquet_batch(path: Path, con: duckdb.DuckDBPyConnection, source: _Source,
-                   select: list[str], attrs_sql: str | None, prebuilt: bool,
-                   content_keyed: bool) -> Batch:
+                   select: list[str], prebuilt: bool, content_keyed: bool) -> Batch:
     file = str(path)
     numbered = "file_row_number" not in source.columns
-    if attrs_sql:
-        rows = (f"read_parquet({_s(path)}, file_row_number=true) t" if numbered
-                else source.sql)
-        number = "file_row_number + 1" if numbered else "row_number() OVER ()"
-        _refuse_non_finite(con, f"SELECT {number} AS _loc, {attrs_sql} AS attrs FROM {rows}",
-                           file)
     if not prebuilt and not content_keyed and numbered:
         # Parquet is cheap to read again, so the store checks and writes it where it is
         # (no copy); rows are numbered by their position in the file, and the store makes
@@ -436,28 +423,6 @@ def _drop(con: duckdb.DuckDBPyConnection, table: str | None) -> None:
     if table:
         with contextlib.suppress(duckdb.Error):  # a closed connection took it along
             con.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-def _refuse_non_finite(con: duckdb.DuckDBPyConnection, rows_sql: str, file: str) -> None:
-    """Refuse attributes holding NaN or Infinity (DuckDB reads and writes them; JSON has no
-    such numbers, so ``events list --format json`` would print invalid JSON). The text test
-    only picks candidates; Python's parser decides, so a string "NaN" is no problem."""
-    candidates = (f"SELECT _loc, attrs FROM ({rows_sql}) WHERE (contains(attrs, 'NaN') OR "
-                  "contains(attrs, 'Infinity')) AND regexp_matches(attrs, "
-                  r"'[:,\[]\s*-?(NaN|Infinity)\s*[,\]}]') ORDER BY _loc")
-    problems: list[Problem] = []
-    page, offset = 1000, 0
-    while len(problems) < 20:
-        chunk = con.execute(f"{candidates} LIMIT {page} OFFSET {offset}").fetchall()
-        for loc, text in chunk:
-            problems += [Problem("not a finite number; JSON has no NaN or Infinity", file=file,
-                                 row=loc, field=f"attrs.{key}", value=token)
-                         for key, token in non_finite_members(text)]
-        if len(chunk) < page:
-            break
-        offset += page
-    IngestError.collect(f"{file}: {len(problems)} problem(s); nothing was ingested",
-                        problems[:20])
 
 
 def _attrs_sql(mapping: dict[str, str], constants: dict[str, Any],

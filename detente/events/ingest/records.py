@@ -11,7 +11,6 @@ import datetime as dt
 import gzip
 import io
 import json
-import math
 import re
 import zlib
 from collections.abc import Iterable, Sequence
@@ -397,31 +396,3 @@ def _skip_space(text: str, position: int) -> int:
     while position < len(text) and text[position] in " \t\r\n":
         position += 1
     return position
-
-
-class _NonFinite(str):
-    """NaN, Infinity or -Infinity as the JSON text spelt it."""
-
-
-def non_finite_members(text: str) -> list[tuple[str, str]]:
-    """(member, token) for each member of the JSON object ``text`` holding NaN or Infinity,
-    alone or nested in a list or object ([] when there is none, or the text is not a JSON
-    object)."""
-    try:
-        value = json.loads(text, parse_constant=_NonFinite)
-    except ValueError:
-        return []
-    if not isinstance(value, dict):
-        return []
-    return [(key, token) for key, item in value.items()
-            if (token := _non_finite_in(item)) is not None]
-
-
-def _non_finite_in(value: Any) -> str | None:
-    if isinstance(value, _NonFinite):
-        return str(value)
-    if isinstance(value, float) and not math.isfinite(value):  # 1e999
-        return repr(value)
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) \
-        else ()
-    return next((t for t in map(_non_finite_in, items) if t is not None), None)
