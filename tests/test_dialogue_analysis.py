@@ -262,3 +262,11 @@ def test_full_analysis_json_shape():
     assert data["packages"] and {"name", "viable", "verdict", "acceptance"} <= set(
         data["packages"][0])
     assert data["sensitivity"]["samples"] == min_samples(8)
+
+
+def test_bundled_proposals_are_listed_by_the_scenario_they_were_written_for():
+    from detente.dialogue import acceptance
+
+    every = acceptance.proposal_ids()
+    assert every and acceptance.proposal_ids("korea-2018") == every
+    assert acceptance.proposal_ids("another-scenario") == []

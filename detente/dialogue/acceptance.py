@@ -54,9 +54,17 @@ class Proposal(BaseModel):
         return y
 
 
-def proposal_ids() -> list[str]:
-    """The bundled proposals, by file stem."""
-    return sorted(p.stem for p in PROPOSAL_DIR.glob("*.yaml"))
+def proposal_ids(scenario_id: str | None = None) -> list[str]:
+    """The bundled proposals, by file stem; with ``scenario_id``, those written for it."""
+    found = sorted(PROPOSAL_DIR.glob("*.yaml"))
+    if scenario_id is not None:
+        found = [p for p in found if _written_for(p) == scenario_id]
+    return [p.stem for p in found]
+
+
+def _written_for(path: Path) -> str | None:
+    data = yamlio.read(path, ScenarioError).data
+    return data.get("scenario") if isinstance(data, dict) else None
 
 
 def load_proposal(ref: str | Path, scenario: Scenario,

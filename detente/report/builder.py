@@ -245,8 +245,7 @@ def _dialogue(options: ReportOptions) -> tuple[Any, tuple[ProposalVerdict, ...]]
     if options.proposals is not None:
         chosen = list(options.proposals)
     else:
-        chosen = [p for p in acceptance.proposal_ids()
-                  if _proposal_scenario(acceptance, p) == scenario.id]
+        chosen = acceptance.proposal_ids(scenario.id)
     verdicts = []
     for ref in chosen:
         proposal = acceptance.load_proposal(ref, scenario)
@@ -258,11 +257,3 @@ def _dialogue(options: ReportOptions) -> tuple[Any, tuple[ProposalVerdict, ...]]
             positions=dict(zip(scenario.issue_ids, map(float, outcome), strict=True)),
             acceptance=tuple(accepted), viable=viable, sentence=sentence))
     return result, tuple(verdicts)
-
-
-def _proposal_scenario(acceptance_mod, proposal_id: str) -> str | None:
-    from detente import yamlio
-    from detente.errors import ScenarioError
-
-    doc = yamlio.read(acceptance_mod.PROPOSAL_DIR / f"{proposal_id}.yaml", ScenarioError)
-    return doc.data.get("scenario") if isinstance(doc.data, dict) else None

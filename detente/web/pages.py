@@ -230,7 +230,7 @@ def dialogue_page(request: Request) -> HTMLResponse:
     result = analysis.analyse(scenario)
     forecasts, actors = tables.dialogue_tables(result)
     verdicts = []
-    for ref in acceptance.proposal_ids():
+    for ref in acceptance.proposal_ids(scenario.id):
         proposal = acceptance.load_proposal(ref, scenario)
         outcome = proposal.outcome(scenario.inputs)
         accepted = acceptance.accept(scenario.inputs, outcome)
