@@ -143,3 +143,21 @@ def test_a_reference_period_after_the_record_is_refused(tmp_path: Path):
     done = run("simulate", "post-olympic-pause", "--runs", "100", "--reference",
                "2030-01-01:2031-01-01", "--db", str(db))
     assert done.exit_code == 2 and "after the record's last event (2017-07-04)" in done.output
+
+
+def test_a_reference_period_running_past_the_record_says_so(tmp_path: Path):
+    from detente.events.store import Store
+    from tests.strategies import make_event
+
+    db = tmp_path / "ev.duckdb"
+    with Store(db, empty=True) as store:
+        store.ingest_events([make_event("t", dt.date(2017, 7, 4), "PRK", "missile_test",
+                                        {"class": "ICBM"})])
+    done = run("simulate", "post-olympic-pause", "--runs", "100", "--seed", "1", "--db",
+               str(db), "--json")
+    assert done.exit_code == 0, done.output
+    rates = json.loads(done.stdout)["rates"]
+    assert rates["PRK"]["record_end"] == "2017-07-04"  # the default period runs to 2018-02-25
+    text = run("simulate", "post-olympic-pause", "--runs", "100", "--seed", "1", "--db",
+               str(db))
+    assert "2017-07-04" in text.output  # in the rate's source (a table cell, wrapped)

@@ -41,6 +41,7 @@ class Rate:
     detection: float | None = None    # the correction applied
     weights: dict[str, float] = field(default_factory=dict)  # commitment -> share of breaches
     by_commitment: dict[str, int] = field(default_factory=dict)  # periods with events
+    record_end: dt.date | None = None  # set when the period runs past the record's last event
 
     def describe(self) -> str:
         if self.source != "store":
@@ -48,13 +49,15 @@ class Rate:
                     f"from the {self.source})")
         corr = "" if self.detection in (None, 1.0) else (
             f", / detection {self.detection:.3g}")
+        past = "" if self.record_end is None else (
+            f"; the record ends {self.record_end}, and the days after it count as quiet")
         return (f"{self.rate:.4f} per period: {self.periods_with_events} of {self.periods} "
                 f"periods with a breaching event in {self.start}..{self.end} "
-                f"({self.events} events{corr})")
+                f"({self.events} events{corr}{past})")
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for key in ("start", "end"):
+        for key in ("start", "end", "record_end"):
             out[key] = out[key].isoformat() if out[key] else None
         out["description"] = self.describe()
         return out
@@ -132,6 +135,7 @@ def estimate(agreement: Agreement, party: str, store, start: dt.date, end: dt.da
     recorded = len(hit) / periods
     rate = min(1.0, recorded / detection) if detection > 0 else recorded
     return Rate(party=party, rate=rate, source="store", start=start, end=end, periods=periods,
+                record_end=last if end > last else None,
                 periods_with_events=len(hit), events=events, recorded=recorded,
                 detection=detection, weights=weights, by_commitment=counts)
 
