@@ -15,6 +15,19 @@ from detente.cli import app
 RATES = ["--rate", "PRK=0.3", "--rate", "USA=0.1"]
 
 
+@pytest.fixture
+def one_launch(tmp_path: Path) -> Path:
+    """A store holding one event: a PRK ICBM test on 2017-07-04."""
+    from detente.events.store import Store
+    from tests.strategies import make_event
+
+    db = tmp_path / "ev.duckdb"
+    with Store(db, empty=True) as store:
+        store.ingest_events([make_event("t", dt.date(2017, 7, 4), "PRK", "missile_test",
+                                        {"class": "ICBM"})])
+    return db
+
+
 def run(*args: str):
     return CliRunner().invoke(app, list(args))
 
@@ -68,16 +81,9 @@ def test_text_output_and_parquet(tmp_path: Path):
     assert list(curve.columns) == ["period", "days", "p", "lo", "hi"]
 
 
-def test_rates_estimated_from_the_store_show_their_source(tmp_path: Path):
-    from detente.events.store import Store
-    from tests.strategies import make_event
-
-    db = tmp_path / "ev.duckdb"
-    with Store(db, empty=True) as store:
-        store.ingest_events([make_event("t", dt.date(2017, 7, 4), "PRK", "missile_test",
-                                        {"class": "ICBM"})])
+def test_rates_estimated_from_the_store_show_their_source(one_launch: Path):
     done = run("simulate", "post-olympic-pause", "--runs", "500", "--seed", "1", "--db",
-               str(db), "--json")
+               str(one_launch), "--json")
     assert done.exit_code == 0, done.output
     prk = json.loads(done.stdout)["rates"]["PRK"]
     assert prk["source"] == "store" and prk["periods_with_events"] == 1
@@ -131,33 +137,19 @@ def test_output_path_is_checked_before_the_run(tmp_path: Path):
         assert done.exit_code == 2 and message in done.output, done.output
 
 
-def test_a_reference_period_after_the_record_is_refused(tmp_path: Path):
+def test_a_reference_period_after_the_record_is_refused(one_launch: Path):
     # Rates from a period with no data at all would read as 'never tempted'.
-    from detente.events.store import Store
-    from tests.strategies import make_event
-
-    db = tmp_path / "ev.duckdb"
-    with Store(db, empty=True) as store:
-        store.ingest_events([make_event("t", dt.date(2017, 7, 4), "PRK", "missile_test",
-                                        {"class": "ICBM"})])
     done = run("simulate", "post-olympic-pause", "--runs", "100", "--reference",
-               "2030-01-01:2031-01-01", "--db", str(db))
+               "2030-01-01:2031-01-01", "--db", str(one_launch))
     assert done.exit_code == 2 and "after the record's last event (2017-07-04)" in done.output
 
 
-def test_a_reference_period_running_past_the_record_says_so(tmp_path: Path):
-    from detente.events.store import Store
-    from tests.strategies import make_event
-
-    db = tmp_path / "ev.duckdb"
-    with Store(db, empty=True) as store:
-        store.ingest_events([make_event("t", dt.date(2017, 7, 4), "PRK", "missile_test",
-                                        {"class": "ICBM"})])
+def test_a_reference_period_running_past_the_record_says_so(one_launch: Path):
     done = run("simulate", "post-olympic-pause", "--runs", "100", "--seed", "1", "--db",
-               str(db), "--json")
+               str(one_launch), "--json")
     assert done.exit_code == 0, done.output
     rates = json.loads(done.stdout)["rates"]
     assert rates["PRK"]["record_end"] == "2017-07-04"  # the default period runs to 2018-02-25
     text = run("simulate", "post-olympic-pause", "--runs", "100", "--seed", "1", "--db",
-               str(db))
+               str(one_launch))
     assert "2017-07-04" in text.output  # in the rate's source (a table cell, wrapped)
