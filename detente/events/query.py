@@ -37,12 +37,8 @@ class Condition:
         values = tuple(v.strip() for v in raw.split(",")) if op in ("=", "!=") else (raw,)
         if not all(values):
             raise ParameterError.single("empty value", field="where", value=text)
-        if op not in ("=", "!="):
-            try:
-                float(raw)
-            except ValueError:
-                raise ParameterError.single(f"'{op}' needs a number", field="where",
-                                            value=text) from None
+        if op not in ("=", "!=") and _number(raw) is None:
+            raise ParameterError.single(f"'{op}' needs a number", field="where", value=text)
         return cls(match["key"], op, values)
 
     def sql(self) -> tuple[str, list[Any]]:

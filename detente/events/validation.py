@@ -45,23 +45,22 @@ class _Collector:
         rows = self.con.execute(f"{sql} ORDER BY _loc LIMIT {MAX_PER_CHECK}", params or []
                                 ).fetchall()
         for loc, value in rows:
-            where = {"line": loc} if self.loc == "line" else {"row": loc}
-            self.problems.append(Problem(message, file=self.file, field=field, value=value,
-                                         **where))
-
+            self._add(loc, message, field, value)
 
     def add_members(self, sql: str, message: str) -> None:
         """A problem per attribute holding NaN or Infinity in the rows ``sql`` selects
         (``_loc, attrs``); rows whose text only looked like it add none."""
-        found = 0
+        before = len(self.problems)
         for loc, text in self.con.execute(f"{sql} ORDER BY _loc").fetchall():
             for key, token in non_finite_members(text):
-                where = {"line": loc} if self.loc == "line" else {"row": loc}
-                self.problems.append(Problem(message, file=self.file, field=f"attrs.{key}",
-                                             value=token, **where))
-                found += 1
-            if found >= MAX_PER_CHECK:
+                self._add(loc, message, f"attrs.{key}", token)
+            if len(self.problems) - before >= MAX_PER_CHECK:
                 break
+
+    def _add(self, loc: int, message: str, field: str, value: Any) -> None:
+        where = {"line": loc} if self.loc == "line" else {"row": loc}
+        self.problems.append(Problem(message, file=self.file, field=field, value=value,
+                                     **where))
 
 
 def _known_actors(con: duckdb.DuckDBPyConnection) -> None:

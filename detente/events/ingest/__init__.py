@@ -99,7 +99,7 @@ def read(path: str | Path, con: duckdb.DuckDBPyConnection, fmt: str | None = Non
     if not path.is_file():
         raise IngestError.single("not a file (a directory?); pass the files in it",
                                  file=str(path))
-    if path.is_file() and path.stat().st_size == 0:
+    if path.stat().st_size == 0:
         raise IngestError.single("the file is empty", file=str(path))
     fmt = fmt or detect(path)
     registry = adapters()
