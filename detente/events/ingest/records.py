@@ -298,10 +298,8 @@ def diagnose_csv(path: Path, encoding: str, delimiter: str) -> list[Problem]:
     try:
         text = raw.decode(codec)
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        return [Problem(f"not valid {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
-                        f"{exc.start}); pass --encoding (e.g. latin-1)", file=file, line=line,
-                        field="encoding", value=encoding)]
+        return [_undecodable(raw, exc, encoding, "pass --encoding (e.g. latin-1)", file=file,
+                             field="encoding", value=encoding)]
     except (UnicodeError, LookupError) as exc:
         return [Problem(f"not valid {encoding} text ({exc})", file=file, field="encoding",
                         value=encoding)]
@@ -364,9 +362,7 @@ def diagnose_json(path: Path, lines: bool) -> list[Problem]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        return [Problem(f"not valid UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                        f"{exc.start}); JSON files must be UTF-8", file=file, line=line)]
+        return [_undecodable(raw, exc, "UTF-8", "JSON files must be UTF-8", file=file)]
     decoder = json.JSONDecoder()
     if lines:
         for number, line in enumerate(text.split("\n"), start=1):
@@ -386,6 +382,13 @@ def diagnose_json(path: Path, lines: bool) -> list[Problem]:
     except json.JSONDecodeError as exc:
         return [_json_problem(file, exc, exc.lineno)]
     return []
+
+
+def _undecodable(raw: bytes, exc: UnicodeDecodeError, encoding: str, hint: str,
+                 **where: Any) -> Problem:
+    """The first byte ``encoding`` cannot decode, with its line and offset."""
+    return Problem(f"not valid {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
+                   f"{exc.start}); {hint}", line=raw.count(b"\n", 0, exc.start) + 1, **where)
 
 
 def _json_problem(file: str, exc: json.JSONDecodeError, line: int) -> Problem:
