@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detente.dialogue.inputs import Inputs
-from detente.dialogue.solvers import MODELS, bdm, get, names
+from detente.dialogue.solvers import bdm, get
 from detente.dialogue.solvers.compromise import weighted_mean
 from detente.dialogue.solvers.median import weighted_median
 from detente.errors import ParameterError
@@ -152,11 +152,7 @@ def sensitivity(inputs: Inputs, model: str = "bdm", samples: int = 1000, seed: i
     """The sensitivity of ``model``'s forecast to every actor's inputs (module docstring).
     ``model`` is one model's name; ``seed`` a non-negative integer; ``samples`` at least
     ``min_samples(inputs.n_actors)``."""
-    found = names(model)
-    if len(found) != 1:
-        raise ParameterError.single(f"one model expected; models: {', '.join(MODELS)}",
-                                    field="model", value=model)
-    solver = get(found[0])
+    solver = get(model)  # one model: get refuses 'all' or a list
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ParameterError.single("the seed must be a non-negative integer", field="seed",
                                     value=seed)
