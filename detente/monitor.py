@@ -3,24 +3,31 @@
 Semantics (documented in full in docs/agreements.md):
 
 * The **window** is ``[start, end]``, both days included; an open end runs to ``as_of`` (by
-  default the last day of the record). ``check(..., start=, end=)`` replays any proposal over any
-  window.
+  default the last day the record covers, ``Store.record_end``). ``check(..., start=, end=)``
+  replays any proposal over any window.
 * An **act** breaks a commitment when it is done by the commitment's party (``spec.by_party``:
-  the actor, or one of ``attrs.parties``) and matches one of its ``refrains_from`` selectors.
-  A multi-day event counts when it **overlaps** the window; its date in the report is the first
-  day it is in force inside the window (``max(event.date, start)``): an exercise already under
-  way on the start day and carried on is a breach on the start day.
+  the actor, or one of ``attrs.parties``) and matches one of its ``refrains_from`` selectors
+  (``detente.matcher``). A multi-day event counts when it **overlaps** the window; its date in
+  the report is the first day it is in force inside the window (``max(event.date, start)``).
 * A **default** is a missed positive obligation (``undertakes``): no matching act by the party
-  inside ``[start, deadline]``; it is dated ``deadline + 1``.
+  inside ``[start, deadline]``; it is dated ``deadline + 1``. Where the record cannot see the
+  undertaking on some day before the deadline, a missing act is ``unobservable``, not missed.
 * Acts and defaults are taken in order of (date, commitment order in the spec, act before
   default, event date, event id). Each is a **breach** unless its party had been **released**
-  (``reciprocity``) by another party's breach on an earlier day, before breaching itself; then
-  it is a **response**. Only breaches release; a party that has breached is never released;
-  parties breaching on the same day are all breakers.
+  (``reciprocity``) by another party's breach on an earlier day, before breaching itself, and
+  it falls within the agreement's ``response_window_days`` (default 90) of that release; then
+  it is a **response**. A released party's act after that window is a breach again (it is
+  reported with the release it came after). Only breaches release; parties breaching on the
+  same first day are joint first breakers.
+* **Observability**: for each commitment, the spans of days on which the record's coverage
+  declarations can (``complete``), barely (``partial``) or cannot (``none``) see it kept or
+  broken. A blind span is never compliance: the timeline marks it, and a first breach with
+  another party blind before it is flagged as uncertain.
 * The **timeline** gives, for each day, ``holding`` (no breach yet), ``breached`` (by the
   parties listed, while some party bound by a commitment still keeps it) or ``collapsed`` (every
-  party bound by a commitment has breached or responded). It is stored as change points
-  (``Segment``); ``Report.daily()`` expands it to one row per day.
+  party bound by a commitment has breached or responded), with the commitments the record
+  cannot see that day. It is stored as change points (``Segment``); ``Report.daily()`` expands
+  it to one row per day.
 """
 
 from __future__ import annotations
@@ -31,87 +38,25 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from detente.agreements.spec import Agreement, Commitment, Selector, Undertaking
+from detente import matcher
+from detente.agreements.spec import Agreement
 from detente.errors import ParameterError
 from detente.events.event import Event
-from detente.events.kinds import attr_specs
-from detente.events.query import EventFilter
 from detente.events.store import Store
 
 Status = Literal["holding", "breached", "collapsed"]
 ONE_DAY = dt.timedelta(days=1)
 
 
-# --- SQL for selectors --------------------------------------------------------------------------
-
-def _lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _list(values: list[Any]) -> str:
-    return ", ".join(_lit(v) for v in values)
-
-
-def party_sql(party: str) -> str:
-    """SQL (over the store's public event columns) for ``spec.by_party(event, party)``."""
-    # CASE evaluates lazily: the JSON list is only parsed for rows that name parties at all.
-    return (f"(CASE WHEN actor = {_lit(party)} THEN true "
-            "WHEN contains(CAST(attrs AS VARCHAR), '\"parties\"') THEN coalesce(list_contains("
-            f"json_extract_string(attrs, '$.parties[*]'), {_lit(party)}), false) ELSE false END)")
-
-
-def selector_sql(selector: Selector | Undertaking) -> tuple[str, bool]:
-    """SQL for ``selector.matches(event)`` and whether it is exact (else a superset: values of
-    numeric or boolean attributes are checked in Python afterwards)."""
-    parts = [f"kind = {_lit(selector.kind.value)}"]
-    exact = True
-    target = getattr(selector, "target", None)
-    if target is not None:
-        parts.append(f"target IN ({_list(target)})" if target else "false")
-    specs = attr_specs(selector.kind)
-    for name, value in selector.where.items():
-        accepted = list(value) if isinstance(value, list) else [value]
-        spec = specs[name]
-        if not all(isinstance(v, str) for v in accepted) or spec.type not in ("str", "date",
-                                                                               "list"):
-            exact = False
-            continue
-        path = f"'$.\"{name}\"'"
-        if spec.type == "list":
-            parts.append(f"coalesce(list_has_any(json_extract_string(attrs, '$.\"{name}\"[*]'), "
-                         f"[{_list(accepted)}]), false)")
-        else:
-            parts.append(f"coalesce(json_extract_string(attrs, {path}) IN ({_list(accepted)}), "
-                         "false)")
-    return "(" + " AND ".join(parts) + ")", exact
-
-
-def commitment_sql(commitment: Commitment) -> tuple[str, bool]:
-    """SQL for ``commitment.is_breach(event)`` and whether it is exact."""
-    if not commitment.refrains_from:
-        return "false", True
-    pieces = [selector_sql(s) for s in commitment.refrains_from]
-    return (f"({party_sql(commitment.party)} AND ("
-            + " OR ".join(sql for sql, _ in pieces) + "))", all(e for _, e in pieces))
-
-
-def undertaking_sql(party: str, undertaking: Undertaking) -> tuple[str, bool]:
-    sql, exact = selector_sql(undertaking)
-    return f"({party_sql(party)} AND {sql})", exact
-
-
-def kinds_of(agreement: Agreement) -> tuple[str, ...]:
-    """Every event kind the agreement's selectors and undertakings mention."""
-    kinds = {s.kind.value for c in agreement.commitments for s in c.refrains_from}
-    kinds |= {u.kind.value for c in agreement.commitments for u in c.undertakes}
-    return tuple(sorted(kinds))
-
-
 # --- results ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Breach:
-    """One act (or default) of a party against a commitment; as a response, who released it."""
+    """One act (or default) of a party against a commitment; as a response, who released it.
+
+    ``released_by`` on a *breach* (not a response) names the party whose earlier breach had
+    released this one: its act came after the response window, so it counts on its own.
+    """
 
     party: str
     commitment: str
@@ -135,13 +80,14 @@ class Breach:
 
 @dataclass(frozen=True)
 class Obligation:
-    """A positive obligation's outcome: ``met`` (with the event), ``missed`` or ``pending``."""
+    """A positive obligation's outcome: ``met`` (with the event), ``missed``, ``pending``, or
+    ``unobservable`` (no act seen, but the record was blind to it before the deadline)."""
 
     party: str
     commitment: str
     undertaking: str
     deadline: dt.date
-    status: Literal["met", "missed", "pending"]
+    status: Literal["met", "missed", "pending", "unobservable"]
     date: dt.date | None
     event: Event | None
 
@@ -154,19 +100,24 @@ class Obligation:
 
 @dataclass(frozen=True)
 class Segment:
-    """A run of days ``start..end`` (inclusive) with one status."""
+    """A run of days ``start..end`` (inclusive) with one status, and the commitments the record
+    cannot see (``unobserved``) or sees only through partial sources (``thin``) on them."""
 
     start: dt.date
     end: dt.date
     status: Status
     breached_by: tuple[str, ...] = ()
     responded: tuple[str, ...] = ()
+    unobserved: tuple[str, ...] = ()
+    thin: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
-        if self.status == "breached":
-            return "breached by " + ", ".join(self.breached_by)
-        return self.status
+        text = "breached by " + ", ".join(self.breached_by) if self.status == "breached" \
+            else self.status
+        if self.unobserved:
+            text += "; unobserved: " + ", ".join(self.unobserved)
+        return text
 
     @property
     def days(self) -> int:
@@ -175,7 +126,8 @@ class Segment:
     def to_json_dict(self) -> dict[str, Any]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(),
                 "status": self.status, "label": self.label,
-                "breached_by": list(self.breached_by), "responded": list(self.responded)}
+                "breached_by": list(self.breached_by), "responded": list(self.responded),
+                "unobserved": list(self.unobserved), "thin": list(self.thin)}
 
 
 @dataclass(frozen=True)
@@ -184,15 +136,22 @@ class CommitmentReport:
     party: str
     breaches: tuple[Breach, ...]
     responses: tuple[Breach, ...]
+    unobserved: tuple[Any, ...] = ()   # coverage.Span: days the record cannot see it
 
     @property
     def first_breach(self) -> Breach | None:
         return self.breaches[0] if self.breaches else None
 
+    @property
+    def unobserved_days(self) -> int:
+        return sum(s.days for s in self.unobserved)
+
     def to_json_dict(self) -> dict[str, Any]:
         return {"commitment": self.commitment, "party": self.party,
                 "breaches": len(self.breaches), "responses": len(self.responses),
-                "first_breach": self.first_breach.to_json_dict() if self.first_breach else None}
+                "first_breach": self.first_breach.to_json_dict() if self.first_breach else None,
+                "unobserved_days": self.unobserved_days,
+                "unobserved": [s.to_json_dict() for s in self.unobserved]}
 
 
 @dataclass(frozen=True)
@@ -208,6 +167,7 @@ class Report:
     obligations: tuple[Obligation, ...]
     timeline: tuple[Segment, ...]
     commitments: tuple[CommitmentReport, ...] = field(default=())
+    observability: matcher.Observability | None = None
 
     @property
     def last_day(self) -> dt.date:
@@ -221,12 +181,51 @@ class Report:
     @property
     def status_label(self) -> str:
         if self.status == "holding" and self.end is not None and self.end < self.as_of:
-            return f"held (window ended {self.end})"
+            label = f"held (window ended {self.end})"
+            return label + ("; unobserved: " + ", ".join(self.timeline[-1].unobserved)
+                            if self.timeline and self.timeline[-1].unobserved else "")
         return self.timeline[-1].label if self.timeline else "holding"
 
     @property
     def first_breach(self) -> Breach | None:
         return self.breaches[0] if self.breaches else None
+
+    @property
+    def first_breaches(self) -> tuple[Breach, ...]:
+        """Every breach on the first breach day (joint first breakers)."""
+        first = self.first_breach
+        return tuple(b for b in self.breaches if first and b.date == first.date)
+
+    @property
+    def first_breakers(self) -> tuple[str, ...]:
+        """The parties that breached on the first breach day, in the spec's order."""
+        on_day = {b.party for b in self.first_breaches}
+        return tuple(p for p in self.agreement.parties if p in on_day)
+
+    @property
+    def uncertain_first(self) -> tuple[str, ...]:
+        """Commitments (of parties other than the first breakers) the record could not see on
+        some day before the first breach: one of them may have been broken first, unseen."""
+        first = self.first_breach
+        if first is None or self.observability is None:
+            return ()
+        out = []
+        for c in self.agreement.commitments:
+            if c.party in self.first_breakers:
+                continue
+            gap = self.observability.first_gap(c.id, self.start)
+            if gap is not None and gap.start < first.date:
+                out.append(c.id)
+        return tuple(out)
+
+    @property
+    def unobserved(self) -> list[tuple[str, Any]]:
+        """(commitment, span) for every stretch of the window the record cannot see."""
+        return self.observability.gaps("none") if self.observability else []
+
+    @property
+    def coverage_declared(self) -> bool:
+        return self.observability is None or self.observability.declared
 
     def first_breach_by(self, party: str) -> Breach | None:
         return next((b for b in self.breaches if b.party == party), None)
@@ -263,32 +262,40 @@ class Report:
             "status": self.status,
             "status_label": self.status_label,
             "first_breach": first.to_json_dict() if first else None,
+            "first_breakers": list(self.first_breakers),
+            "first_breach_uncertain_because": list(self.uncertain_first),
             "first_breach_by_party": {p: (b.to_json_dict() if b else None)
                                       for p, b in self.first_breach_by_party.items()},
             "breaches": [b.to_json_dict() for b in self.breaches],
             "responses": [b.to_json_dict() for b in self.responses],
+            "response_window_days": self.agreement.response_window_days,
             "obligations": [o.to_json_dict() for o in self.obligations],
             "commitments": [c.to_json_dict() for c in self.commitments],
+            "coverage_declared": self.coverage_declared,
+            "observability": self.observability.to_json_dict() if self.observability else None,
             "timeline": [s.to_json_dict() for s in self.timeline],
         }
 
 
 def expand_timeline(timeline: tuple[Segment, ...] | list[Segment]) -> pd.DataFrame:
-    """One row per day: ``date``, ``status``, ``label``, ``breached_by``, ``responded``."""
+    """One row per day: ``date``, ``status``, ``label``, ``breached_by``, ``responded``,
+    ``unobserved``."""
     rows = []
     for seg in timeline:
         for i in range(seg.days):
             rows.append({"date": seg.start + dt.timedelta(days=i), "status": seg.status,
                          "label": seg.label, "breached_by": ",".join(seg.breached_by),
-                         "responded": ",".join(seg.responded)})
-    return pd.DataFrame(rows, columns=["date", "status", "label", "breached_by", "responded"])
+                         "responded": ",".join(seg.responded),
+                         "unobserved": ",".join(seg.unobserved)})
+    return pd.DataFrame(rows, columns=["date", "status", "label", "breached_by", "responded",
+                                       "unobserved"])
 
 
 # --- the monitor --------------------------------------------------------------------------------
 
 def record_end(store: Store) -> dt.date:
-    """The last day of the record: the latest event date or end."""
-    last = store.date_range()[1]
+    """The last day the record covers (``Store.record_end``)."""
+    last = store.record_end()
     if last is None:
         raise ParameterError.single("the event store is empty: nothing to replay against",
                                     field="store", value=str(store.path))
@@ -309,47 +316,11 @@ def resolve_window(agreement: Agreement, start: dt.date | None, end: dt.date | N
     return new_start, new_end
 
 
-def _candidates(store: Store, agreement: Agreement, start: dt.date, last: dt.date
-                ) -> list[tuple[Event, list[int], list[tuple[int, int]]]]:
-    """Events in the window matching some commitment or obligation.
-
-    The SQL decides wherever it is exact; where a selector tests numbers or booleans the SQL
-    narrows the candidates down and the spec's own Python test decides.
-    """
-    flags, any_sql = [], []
-    exact_c, exact_u = [], {}
-    for i, c in enumerate(agreement.commitments):
-        sql, exact = commitment_sql(c)
-        flags.append(f"{sql} AS _c{i}")
-        any_sql.append(sql)
-        exact_c.append(exact)
-        for j, u in enumerate(c.undertakes):
-            usql, exact_u[i, j] = undertaking_sql(c.party, u)
-            flags.append(f"{usql} AS _u{i}_{j}")
-            any_sql.append(usql)
-    kinds = kinds_of(agreement)
-    rel = store.relation(EventFilter(kind=kinds, start=start, end=last))
-    rel = rel.filter(" OR ".join(any_sql)).project("*, " + ", ".join(flags))
-    out = []
-    for batch in rel.to_arrow_reader(batch_size=10_000):
-        for row in batch.to_pylist():
-            marks = {k: row.pop(k) for k in list(row) if k.startswith(("_c", "_u"))}
-            event = Event.from_row(row)
-            acts = [i for i, c in enumerate(agreement.commitments)
-                    if marks[f"_c{i}"] and (exact_c[i] or c.is_breach(event))]
-            dues = [(i, j) for i, c in enumerate(agreement.commitments)
-                    for j, u in enumerate(c.undertakes)
-                    if marks[f"_u{i}_{j}"] and (exact_u[i, j] or u.selector.matches(event))]
-            if acts or dues:
-                out.append((event, acts, dues))
-    return out
-
-
 def check(agreement: Agreement, store: Store, *, start: dt.date | None = None,
           end: dt.date | None = None, as_of: dt.date | None = None) -> Report:
     """Replay ``agreement`` against ``store`` over its window, or ``[start, end]`` if given.
 
-    ``as_of`` is the last day of data to use (default: the last day of the record).
+    ``as_of`` is the last day of data to use (default: the last day the record covers).
     """
     start, end = resolve_window(agreement, start, end)
     as_of = as_of or record_end(store)
@@ -360,47 +331,65 @@ def check(agreement: Agreement, store: Store, *, start: dt.date | None = None,
     # Undertakings may fall due after the window's last day: fetch up to their deadlines too.
     fetch_end = max([last, *(min(u.deadline(start), as_of) for c in agreement.commitments
                              for u in c.undertakes)])
-    found = _candidates(store, agreement, start, fetch_end)
+    compiled = matcher.compile(agreement)
+    found = list(compiled.events(store, start, fetch_end))
+    seen = compiled.observability(store, start, fetch_end)
     commitments = agreement.commitments
-    order = {c.id: i for i, c in enumerate(commitments)}
 
     # (date, commitment order, act=0/default=1, event date, event id, Breach)
     items: list[tuple[Any, ...]] = []
-    for event, acts, _ in found:
-        for i in acts if event.date <= last else ():
+    for event, rules in found:
+        for rule in rules if event.date <= last else ():
+            if rule.undertaking is not None:
+                continue
             day = max(event.date, start)
-            items.append((day, i, 0, event.date, event.id,
-                          Breach(commitments[i].party, commitments[i].id, day, event)))
+            c = rule.commitment
+            items.append((day, rule.position, 0, event.date, event.id,
+                          Breach(c.party, c.id, day, event)))
     obligations = []
-    for i, c in enumerate(commitments):
-        for j, u in enumerate(c.undertakes):
-            obligation = _obligation(c, u, j, i, found, start, as_of)
-            obligations.append(obligation)
-            if obligation.status == "missed" and obligation.date <= last:
-                items.append((obligation.date, i, 1, obligation.date, u.id,
-                              Breach(c.party, c.id, obligation.date, None, undertaking=u.id)))
+    for rule in compiled.rules:
+        if rule.undertaking is None:
+            continue
+        c, u = rule.commitment, rule.undertaking
+        obligation = _obligation(rule, found, start, as_of, seen)
+        obligations.append(obligation)
+        if obligation.status == "missed" and obligation.date <= last:
+            items.append((obligation.date, rule.position, 1, obligation.date, u.id,
+                          Breach(c.party, c.id, obligation.date, None, undertaking=u.id)))
     items.sort(key=lambda item: item[:5])
 
     breaches, responses = classify(agreement, [item[5] for item in items])
-
+    seen = replace(seen, end=last, by_commitment={
+        cid: tuple(_clip(spans, start, last)) for cid, spans in seen.by_commitment.items()})
     per_commitment = tuple(
         CommitmentReport(c.id, c.party,
                          tuple(b for b in breaches if b.commitment == c.id),
-                         tuple(r for r in responses if r.commitment == c.id))
-        for c in sorted(commitments, key=lambda c: order[c.id]))
-    timeline = build_timeline(agreement, start, last, breaches, responses)
+                         tuple(r for r in responses if r.commitment == c.id),
+                         tuple(s for s in seen.by_commitment.get(c.id, ()) if s.level == "none"))
+        for c in commitments)
+    timeline = build_timeline(agreement, start, last, breaches, responses, seen)
     return Report(agreement=agreement, start=start, end=end, as_of=as_of,
                   breaches=tuple(breaches), responses=tuple(responses),
-                  obligations=tuple(obligations), timeline=timeline, commitments=per_commitment)
+                  obligations=tuple(obligations), timeline=timeline, commitments=per_commitment,
+                  observability=seen)
+
+
+def _clip(spans, start: dt.date, last: dt.date):
+    for s in spans:
+        if s.end < start or s.start > last:
+            continue
+        yield replace(s, start=max(s.start, start), end=min(s.end, last))
 
 
 def classify(agreement: Agreement, acts: list[Breach]) -> tuple[list[Breach], list[Breach]]:
     """Split date-ordered acts into breaches and responses.
 
     A party's act is a response when an earlier day's breach by another party released it
-    (``reciprocity``) and it had not itself breached before that release. Parties breaching on
-    the same day are all breakers; only breaches release.
+    (``reciprocity``), it had not itself breached before that release, and it falls within
+    ``response_window_days`` of the release. Parties breaching on the same day are all
+    breakers; only breaches release.
     """
+    window = dt.timedelta(days=agreement.response_window_days)
     released: dict[str, tuple[dt.date, str]] = {}
     breakers: set[str] = set()
     breaches: list[Breach] = []
@@ -415,8 +404,10 @@ def classify(agreement: Agreement, acts: list[Breach]) -> tuple[list[Breach], li
         new_breaches = []
         for act in today:
             release = released.get(act.party)
-            if release is not None and release[0] < day:
+            if release is not None and release[0] < day <= release[0] + window:
                 responses.append(replace(act, released_by=release[1]))
+            elif release is not None and day > release[0] + window:
+                new_breaches.append(replace(act, released_by=release[1]))
             else:
                 new_breaches.append(act)
         breaches.extend(new_breaches)
@@ -429,16 +420,20 @@ def classify(agreement: Agreement, acts: list[Breach]) -> tuple[list[Breach], li
     return breaches, responses
 
 
-def _obligation(c: Commitment, u: Undertaking, j: int, i: int,
-                found: list[tuple[Event, list[int], list[tuple[int, int]]]],
-                start: dt.date, as_of: dt.date) -> Obligation:
+def _obligation(rule: matcher.Rule, found: list[tuple[Event, tuple[matcher.Rule, ...]]],
+                start: dt.date, as_of: dt.date, seen: matcher.Observability) -> Obligation:
+    c, u = rule.commitment, rule.undertaking
+    assert u is not None
     deadline = u.deadline(start)
-    hits = sorted((e for e, _, dues in found if (i, j) in dues
+    hits = sorted((e for e, rules in found if rule in rules
                    and e.date <= deadline and e.last_day >= start),
                   key=lambda e: (e.date, e.id))
     if hits:
         return Obligation(c.party, c.id, u.id, deadline, "met", max(hits[0].date, start), hits[0])
     if deadline < as_of:
+        blind = seen.first_gap(c.id, start)
+        if blind is not None and blind.start <= deadline:
+            return Obligation(c.party, c.id, u.id, deadline, "unobservable", None, None)
         return Obligation(c.party, c.id, u.id, deadline, "missed",
                           max(deadline + ONE_DAY, start), None)
     return Obligation(c.party, c.id, u.id, deadline, "pending", None, None)
@@ -451,8 +446,10 @@ def bound_parties(agreement: Agreement) -> tuple[str, ...]:
 
 
 def build_timeline(agreement: Agreement, start: dt.date, last: dt.date,
-                   breaches: list[Breach], responses: list[Breach]) -> tuple[Segment, ...]:
-    """Status change points over ``[start, last]`` (see the module docstring)."""
+                   breaches: list[Breach], responses: list[Breach],
+                   seen: matcher.Observability | None = None) -> tuple[Segment, ...]:
+    """Status change points over ``[start, last]`` (see the module docstring), split where the
+    record's view of a commitment changes."""
     if last < start:
         return ()
     first_breach: dict[str, dt.date] = {}
@@ -462,8 +459,13 @@ def build_timeline(agreement: Agreement, start: dt.date, last: dt.date,
     for r in responses:
         first_response.setdefault(r.party, r.date)
     bound = bound_parties(agreement)
-    days = sorted({start, *(d for d in [*first_breach.values(), *first_response.values()]
-                            if start <= d <= last)})
+    spans = seen.by_commitment if seen is not None else {}
+    cuts = {start, *(d for d in [*first_breach.values(), *first_response.values()]
+                     if start <= d <= last)}
+    cuts |= {s.start for ss in spans.values() for s in ss if start <= s.start <= last}
+    cuts |= {s.end + ONE_DAY for ss in spans.values() for s in ss if start < s.end + ONE_DAY
+             <= last}
+    days = sorted(cuts)
     segments: list[Segment] = []
     for k, day in enumerate(days):
         until = days[k + 1] - ONE_DAY if k + 1 < len(days) else last
@@ -476,9 +478,13 @@ def build_timeline(agreement: Agreement, start: dt.date, last: dt.date,
             status = "collapsed"
         else:
             status = "breached"
-        if segments and segments[-1].status == status and segments[-1].breached_by == by \
-                and segments[-1].responded == answered:
-            segments[-1] = Segment(segments[-1].start, until, status, by, answered)
+        levels = {c.id: seen.level_on(c.id, day) for c in agreement.commitments} \
+            if seen is not None else {}
+        blind = tuple(cid for cid, level in levels.items() if level == "none")
+        thin = tuple(cid for cid, level in levels.items() if level == "partial")
+        segment = Segment(day, until, status, by, answered, blind, thin)
+        if segments and replace(segments[-1], start=day, end=until) == segment:
+            segments[-1] = replace(segments[-1], end=until)
         else:
-            segments.append(Segment(day, until, status, by, answered))
+            segments.append(segment)
     return tuple(segments)

@@ -23,7 +23,11 @@ missile tests, provocations; coded data reach ``provocation`` through the CAMEO/
 or, with ``max_weight``, whose weight is at most that. Between consecutive provocation days
 lie the quiet windows; each is listed with its first and last quiet day, its length, the
 provocations that opened and ended it (none for the first, and an open window still running
-at the end of the record is marked ``ongoing``).
+at the end of the record is marked ``ongoing``). Quiet needs a record that could have seen a
+provocation: a stretch in which no source covers the provocation kinds (by the actors asked
+for; ``detente.events.coverage``) is blind, not quiet, so a window stops at a blind stretch
+(``ended_blind``) and the next one starts after it (``opened_blind``). The span runs to the
+last day the record covers (``Store.record_end``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from detente.errors import ParameterError
+from detente.events import coverage
 from detente.events.kinds import Kind
 from detente.events.store import Store
 
@@ -60,9 +65,11 @@ KIND_WEIGHTS: dict[str, float] = {
     Kind.ANNOUNCEMENT: 0.0,            # CAMEO 010 make statement
     Kind.OTHER: 0.0,                   # no code, no score
 }
-# An exercise scaled down weighs half; one postponed or suspended is a de-escalatory step.
-EXERCISE_WEIGHTS: dict[str, float] = {"held": -7.2, "scaled_down": -3.6, "postponed": 2.0,
-                                      "suspended": 2.0}
+# An exercise scaled down or simulated weighs half; one postponed, suspended or cancelled is a
+# de-escalatory step.
+EXERCISE_WEIGHTS: dict[str, float] = {"held": -7.2, "scaled_down": -3.6,
+                                      "computer_simulated": -3.6, "postponed": 2.0,
+                                      "suspended": 2.0, "cancelled": 2.0}
 PROVOCATION_KINDS: tuple[str, ...] = (Kind.NUCLEAR_TEST, Kind.MISSILE_TEST, Kind.PROVOCATION)
 
 _DYAD_RE = re.compile(r"^\s*([A-Z][A-Z0-9_]{1,15})\s*-\s*([A-Z][A-Z0-9_]{1,15})\s*$")
@@ -291,6 +298,8 @@ class Window:
     opened_by: tuple[Provocation, ...]
     ended_by: tuple[Provocation, ...]
     ongoing: bool
+    opened_blind: bool = False   # it starts after a stretch the record cannot see
+    ended_blind: bool = False    # it stops where the record goes blind
 
     @property
     def days(self) -> int:
@@ -298,7 +307,8 @@ class Window:
 
     def to_json_dict(self) -> dict[str, Any]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days,
-                "ongoing": self.ongoing,
+                "ongoing": self.ongoing, "opened_blind": self.opened_blind,
+                "ended_blind": self.ended_blind,
                 "opened_by": [p.to_json_dict() for p in self.opened_by],
                 "ended_by": [p.to_json_dict() for p in self.ended_by]}
 
@@ -316,6 +326,8 @@ class Windows:
     max_weight: float | None
     windows: tuple[Window, ...]
     provocations: int
+    blind: tuple[coverage.Span, ...] = ()    # stretches no source covers
+    coverage_declared: bool = True
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -340,6 +352,8 @@ class Windows:
                 "actors": list(self.actors), "dyad": self.dyad.label if self.dyad else None,
                 "kinds": list(self.kinds), "max_weight": self.max_weight,
                 "provocations": self.provocations,
+                "coverage_declared": self.coverage_declared,
+                "blind": [b.to_json_dict() for b in self.blind],
                 "windows": [w.to_json_dict() for w in self.windows]}
 
     def to_json(self) -> str:
@@ -363,8 +377,8 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     if unknown:
         raise ParameterError.single("unknown kind", field="kinds", value=", ".join(unknown))
     dyad = Dyad.parse(dyad) if isinstance(dyad, str) else dyad
-    first, last = store.date_range()
-    span_start, span_end = start or first, end or last
+    first = store.date_range()[0]
+    span_start, span_end = start or first, end or store.record_end()
     if span_start is None or span_end is None:
         return Windows(start, end, min_days, tuple(actors or ()), dyad, kinds, max_weight, (), 0)
     if span_end < span_start:
@@ -383,16 +397,26 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     by_day: dict[dt.date, list[Provocation]] = {}
     for r in rows:
         by_day.setdefault(r[1], []).append(Provocation(*r))
-    days = sorted(by_day)
+    declarations = store.coverage()
+    watched = list(actors or ()) or ([dyad.a, dyad.b] if dyad is not None else [None])
+    blind = coverage.gaps(coverage.spans(
+        declarations, [coverage.Target(k, a) for k in kinds for a in watched],
+        span_start, span_end)) if declarations else ()
+    # Breaks between quiet runs, in date order: provocation days and blind stretches.
+    breaks = sorted([(day, day, tuple(events)) for day, events in by_day.items()]
+                    + [(b.start, b.end, None) for b in blind], key=lambda b: (b[0], b[1]))
     found: list[Window] = []
-    previous: dt.date | None = None
-    for day in [*days, None]:
-        quiet_start = span_start if previous is None else previous + ONE_DAY
-        quiet_end = span_end if day is None else day - ONE_DAY
+    previous: tuple[dt.date, dt.date, tuple[Provocation, ...] | None] | None = None
+    for item in [*breaks, None]:
+        quiet_start = span_start if previous is None else previous[1] + ONE_DAY
+        quiet_end = span_end if item is None else item[0] - ONE_DAY
         if quiet_end >= quiet_start and (quiet_end - quiet_start).days + 1 >= min_days:
-            found.append(Window(quiet_start, quiet_end,
-                                tuple(by_day[previous]) if previous else (),
-                                tuple(by_day[day]) if day else (), ongoing=day is None))
-        previous = day
+            found.append(Window(
+                quiet_start, quiet_end,
+                (previous[2] or ()) if previous else (), (item[2] or ()) if item else (),
+                ongoing=item is None, opened_blind=previous is not None and previous[2] is None,
+                ended_blind=item is not None and item[2] is None))
+        if item is not None and (previous is None or item[1] >= previous[1]):
+            previous = item
     return Windows(span_start, span_end, min_days, tuple(actors or ()), dyad, kinds, max_weight,
-                   tuple(found), len(rows))
+                   tuple(found), len(rows), tuple(blind), bool(declarations))

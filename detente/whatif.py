@@ -5,18 +5,25 @@ For each start ``s`` the agreement runs over ``[s, s + (end - start)]`` when the
 for ``s`` is exactly what ``monitor.check(agreement, store, start=s, end=..., as_of=record_end)``
 reports as its first breach (tests check this against a naive replay).
 
-Method: one SQL query fetches, for every commitment and undertaking, the (date, last day, id) of
-every matching event; then, per commitment, with the events sorted by (date, id) and ``M`` the
-running maximum of their last days, ``numpy.searchsorted`` answers all starts at once:
-an event covers ``s`` iff the first index with ``M >= s`` has date ``<= s`` (breach on ``s``);
-otherwise the next event with date ``> s`` is the breach. The first breach of the agreement is the
-earliest over commitments, ties broken as in the monitor.
+Method: one SQL query (``matcher.compile(agreement).frame``) fetches, for every commitment and
+undertaking, the (date, last day, id) of every matching event; then, per commitment, with the
+events sorted by (date, id) and ``M`` the running maximum of their last days,
+``numpy.searchsorted`` answers all starts at once: an event covers ``s`` iff the first index with
+``M >= s`` has date ``<= s`` (breach on ``s``); otherwise the next event with date ``> s`` is the
+breach. The first breach of the agreement is the earliest over commitments; parties breaching on
+that day are joint first breakers (``USA+KOR``).
+
+Blind spots: where the record's coverage cannot see a commitment (``matcher.Observability``), a
+start whose replay reaches a blind day before its first breach (or before its end, if unbroken)
+is **unobserved**: nobody knows whether the blind party broke it first. It is not counted as
+compliance: it enters the survival curve censored at its first blind day (it held at least that
+long, as far as anyone saw) and the shares of who breaks first are taken over observed starts.
 
 Survival: Kaplan-Meier over the starts, ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)``, the chance
 that the agreement is still holding ``t`` days after its start, with starts that reach the end of
-the record (or of their term) unbroken censored; a 95% band from Greenwood's variance on the
-log(-log) scale. Starts a week apart overlap heavily, so they are not independent samples: read
-the band as a lower bound on the uncertainty. See docs/agreements.md.
+the record (or of their term, or a blind day) unbroken censored; a 95% band from Greenwood's
+variance on the log(-log) scale. Starts a week apart overlap heavily, so they are not independent
+samples: read the band as a lower bound on the uncertainty. See docs/agreements.md.
 """
 
 from __future__ import annotations
@@ -29,18 +36,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detente import monitor
+from detente import matcher, monitor
 from detente.agreements.spec import Agreement
 from detente.errors import ParameterError
-from detente.events.event import Event
-from detente.events.query import EventFilter
 from detente.events.store import Store
 
-EPOCH = dt.date(1970, 1, 1)
+EPOCH = matcher.EPOCH
 _NEVER = np.iinfo(np.int64).max // 4
 STARTS_COLUMNS = ["start", "breach_date", "days_held", "breaker", "commitment", "event_id",
-                  "censored"]
+                  "censored", "observed", "blind_from", "blind_commitment", "thin"]
 SURVIVAL_COLUMNS = ["days", "p", "lo", "hi"]
+UNOBSERVED = "unobserved"
 
 
 def _day(value: dt.date) -> int:
@@ -53,7 +59,8 @@ def _date(day: int) -> dt.date:
 
 @dataclass(frozen=True)
 class WhatIfResult:
-    """Per start: the first breach (or censoring); the survival curve; who breaks first."""
+    """Per start: the first breach (or censoring, or a blind day); the survival curve; who
+    breaks first, over the observed starts."""
 
     agreement: str
     start: dt.date
@@ -64,10 +71,25 @@ class WhatIfResult:
     starts: pd.DataFrame
     survival: pd.DataFrame
     shares: pd.DataFrame
+    coverage_declared: bool = True
 
     @property
     def breached(self) -> int:
         return int((~self.starts["censored"]).sum())
+
+    @property
+    def unobserved(self) -> int:
+        """Starts whose outcome the record cannot tell (a blind day came first)."""
+        return int((~self.starts["observed"]).sum())
+
+    @property
+    def observed(self) -> int:
+        return len(self.starts) - self.unobserved
+
+    @property
+    def thin(self) -> int:
+        """Observed starts whose replay rests on a partial source somewhere."""
+        return int((self.starts["observed"] & self.starts["thin"]).sum())
 
     @property
     def median_days(self) -> float | None:
@@ -90,55 +112,22 @@ class WhatIfResult:
                 else row.breach_date.date().isoformat(),
                 "days_held": int(row.days_held), "breaker": row.breaker,
                 "commitment": row.commitment, "event_id": row.event_id,
-                "censored": bool(row.censored)})
+                "censored": bool(row.censored), "observed": bool(row.observed),
+                "blind_from": None if pd.isna(row.blind_from)
+                else row.blind_from.date().isoformat(),
+                "blind_commitment": row.blind_commitment, "thin": bool(row.thin)})
         return {
             "agreement": self.agreement, "from": self.start.isoformat(),
             "to": self.end.isoformat(), "step_days": self.step_days,
             "record_end": self.record_end.isoformat(), "term_days": self.term_days,
             "n_starts": len(self.starts), "breached": self.breached,
-            "censored": len(self.starts) - self.breached, "median_days": self.median_days,
+            "censored": len(self.starts) - self.breached - self.unobserved,
+            "unobserved": self.unobserved, "thin": self.thin,
+            "coverage_declared": self.coverage_declared, "median_days": self.median_days,
             "shares": self.shares.to_dict(orient="records"),
             "survival": self.survival.to_dict(orient="records"),
             "starts": starts,
         }
-
-
-def _fetch(agreement: Agreement, store: Store, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """Matching events (id, d, l as day numbers, one boolean column per commitment and
-    undertaking), sorted by (date, id); exact even for selectors SQL can only narrow down."""
-    flags, any_sql = [], []
-    inexact = False
-    for i, c in enumerate(agreement.commitments):
-        sql, exact = monitor.commitment_sql(c)
-        inexact |= not exact
-        flags.append(f"{sql} AS _c{i}")
-        any_sql.append(sql)
-        for j, u in enumerate(c.undertakes):
-            usql, exact = monitor.undertaking_sql(c.party, u)
-            inexact |= not exact
-            flags.append(f"{usql} AS _u{i}_{j}")
-            any_sql.append(usql)
-    rel = store.relation(EventFilter(kind=monitor.kinds_of(agreement), start=first, end=last))
-    rel = rel.filter(" OR ".join(any_sql))
-    days = ("datediff('day', DATE '1970-01-01', date) AS d, "
-            "datediff('day', DATE '1970-01-01', coalesce(\"end\", date)) AS l")
-    if not inexact:
-        return rel.project(f"id, {days}, {', '.join(flags)}").order("d, id").df()
-    # Some selector tests a numeric or boolean attribute: confirm each candidate in Python.
-    rows = rel.project(f"*, {days}, {', '.join(flags)}").order("d, id").to_arrow_table()
-    records = rows.to_pylist()
-    frame = pd.DataFrame({"id": [r["id"] for r in records], "d": [r["d"] for r in records],
-                          "l": [r["l"] for r in records]})
-    columns = {c for c in rows.column_names if not c.startswith("_") and c not in ("d", "l")}
-    events = [Event.from_row({k: v for k, v in r.items() if k in columns}) for r in records]
-    for i, c in enumerate(agreement.commitments):
-        frame[f"_c{i}"] = np.array([bool(r[f"_c{i}"]) and c.is_breach(e)
-                                    for r, e in zip(records, events, strict=True)], dtype=bool)
-        for j, u in enumerate(c.undertakes):
-            frame[f"_u{i}_{j}"] = np.array(
-                [bool(r[f"_u{i}_{j}"]) and u.selector.matches(e)
-                 for r, e in zip(records, events, strict=True)], dtype=bool)
-    return frame
 
 
 def _first_on_or_after(d: np.ndarray, lasts: np.ndarray, starts: np.ndarray
@@ -159,12 +148,22 @@ def _first_on_or_after(d: np.ndarray, lasts: np.ndarray, starts: np.ndarray
     return day.astype(np.int64), index.astype(np.int64)
 
 
+def _first_blind_day(first: np.ndarray, last: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For each start ``s``: the first day >= s inside one of the disjoint, sorted spans
+    ``first[k]..last[k]``, or ``_NEVER``."""
+    if len(first) == 0:
+        return np.full(len(starts), _NEVER, np.int64)
+    k = np.searchsorted(last, starts, side="left")       # first span ending on or after s
+    inside = k < len(first)
+    return np.where(inside, np.maximum(first[np.minimum(k, len(first) - 1)], starts), _NEVER)
+
+
 def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, step_days: int = 7,
            *, record_end: dt.date | None = None) -> WhatIfResult:
     """Replay ``agreement`` from ``start``, ``start + step_days``, ... up to ``end``.
 
-    ``record_end`` (default: the store's last event day) is where observation stops: starts that
-    reach it unbroken are censored; ``end`` is clipped to it.
+    ``record_end`` (default: the last day the record covers) is where observation stops:
+    starts that reach it unbroken are censored; ``end`` is clipped to it.
     """
     if step_days < 1:
         raise ParameterError.single("must be at least 1 day", field="step_days", value=step_days)
@@ -181,7 +180,9 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
     horizon = np.minimum(s + term, _day(record_end)) if term is not None \
         else np.full(len(s), _day(record_end), np.int64)
 
-    frame = _fetch(agreement, store, start, record_end)
+    compiled = matcher.compile(agreement)
+    frame = compiled.frame(store, start, record_end)
+    seen = compiled.observability(store, start, record_end)
     d_all, l_all = frame["d"].to_numpy(np.int64), frame["l"].to_numpy(np.int64)
     ids = frame["id"].to_numpy(object)
 
@@ -189,25 +190,28 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
     # (date, commitment order, act before defaults, undertakings by id).
     n_units = max([len(c.undertakes) for c in agreement.commitments] + [0])
     codes, events, rows = [], [], []
-    for i, c in enumerate(agreement.commitments):
-        mask = frame[f"_c{i}"].to_numpy(bool)
-        day, index = _first_on_or_after(d_all[mask], l_all[mask], s)
-        day = np.where(day <= horizon, day, _NEVER)
-        ev = np.where(index >= 0, ids[mask][np.maximum(index, 0)] if mask.any() else None, None)
-        codes.append(day)
-        events.append(np.where(day < _NEVER, ev, None))
-        rows.append((i, 0))
-        rank = {u.id: k for k, u in enumerate(sorted(c.undertakes, key=lambda u: u.id))}
-        for j, u in enumerate(c.undertakes):
-            umask = frame[f"_u{i}_{j}"].to_numpy(bool)
-            met_day, _ = _first_on_or_after(d_all[umask], l_all[umask], s)
-            deadline = s + u.within_days if u.within_days is not None \
-                else np.full(len(s), _day(u.by), np.int64)
-            due = np.maximum(deadline + 1, s)
-            missed = (met_day > deadline) & (deadline < _day(record_end)) & (due <= horizon)
-            codes.append(np.where(missed, due, _NEVER))
-            events.append(np.full(len(s), None, object))
-            rows.append((i, 1 + rank[u.id]))
+    for rule in compiled.rules:
+        i, c = rule.position, rule.commitment
+        mask = frame[rule.column].to_numpy(bool)
+        if rule.undertaking is None:
+            day, index = _first_on_or_after(d_all[mask], l_all[mask], s)
+            day = np.where(day <= horizon, day, _NEVER)
+            ev = np.where(index >= 0, ids[mask][np.maximum(index, 0)] if mask.any() else None,
+                          None)
+            codes.append(day)
+            events.append(np.where(day < _NEVER, ev, None))
+            rows.append((i, 0))
+            continue
+        u = rule.undertaking
+        rank = {x.id: k for k, x in enumerate(sorted(c.undertakes, key=lambda x: x.id))}
+        met_day, _ = _first_on_or_after(d_all[mask], l_all[mask], s)
+        deadline = s + u.within_days if u.within_days is not None \
+            else np.full(len(s), _day(u.by), np.int64)
+        due = np.maximum(deadline + 1, s)
+        missed = (met_day > deadline) & (deadline < _day(record_end)) & (due <= horizon)
+        codes.append(np.where(missed, due, _NEVER))
+        events.append(np.full(len(s), None, object))
+        rows.append((i, 1 + rank[u.id]))
     width = n_units + 1
     if codes:
         stacked = np.stack(codes)
@@ -225,30 +229,52 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
         breach_day = np.full(len(s), -1)
         evidence = np.full(len(s), None, object)
     commitment_of = np.array([agreement.commitments[i].id for i, _ in rows] or [""], object)
-    party_of = np.array([agreement.commitments[i].party for i, _ in rows] or [""], object)
-    held = np.where(breach, breach_day - s, horizon - s + 1)
+
+    # Joint first breakers: every party with an act or default on the first breach day.
+    on_first = {}
+    for party in agreement.parties:
+        own = [k for k, (i, _) in enumerate(rows) if agreement.commitments[i].party == party]
+        first_day = stacked[own].min(axis=0) if own else np.full(len(s), _NEVER)
+        on_first[party] = breach & (first_day == breach_day)
+    breaker = np.array(["+".join(p for p in agreement.parties if on_first[p][k]) or None
+                        for k in range(len(s))], dtype=object)
+
+    # Blind days: the first day >= s on which some commitment cannot be seen at all.
+    outcome = np.where(breach, breach_day, horizon)
+    blind = np.full(len(s), _NEVER, np.int64)
+    blind_of = np.full(len(s), None, object)
+    thin_day = np.full(len(s), _NEVER, np.int64)
+    for c in agreement.commitments:
+        mine = _first_blind_day(*seen.intervals(c.id, "none"), s)
+        earlier = mine < blind
+        blind = np.where(earlier, mine, blind)
+        blind_of = np.where(earlier, c.id, blind_of)
+        thin_day = np.minimum(thin_day, _first_blind_day(*seen.intervals(c.id, "partial"), s))
+    unseen = np.where(breach, blind < breach_day, blind <= horizon)
+    observed = ~unseen
+    breach &= observed
+    held = np.where(breach, breach_day - s, np.where(unseen, blind - s, horizon - s + 1))
 
     starts = pd.DataFrame({
         "start": pd.to_datetime(s, unit="D"),
         "breach_date": pd.to_datetime(np.where(breach, breach_day, np.nan), unit="D"),
         "days_held": held.astype(np.int64),
         # object columns keep None (a string dtype would turn it into NaN)
-        "breaker": pd.Series(np.where(breach, party_of[best], None), dtype=object),
+        "breaker": pd.Series(np.where(breach, breaker, None), dtype=object),
         "commitment": pd.Series(np.where(breach, commitment_of[best], None), dtype=object),
         "event_id": pd.Series(np.where(breach, evidence, None), dtype=object),
         "censored": ~breach,
+        "observed": observed,
+        "blind_from": pd.to_datetime(np.where(unseen, blind, np.nan), unit="D"),
+        "blind_commitment": pd.Series(np.where(unseen, blind_of, None), dtype=object),
+        "thin": observed & (thin_day <= outcome),
     }, columns=STARTS_COLUMNS)
     survival = kaplan_meier(held, breach)
-    # Parties breaking on the first breach day too (a joint exercise breaks two commitments).
-    among = {}
-    for party in agreement.parties:
-        own = [k for k, (i, _) in enumerate(rows) if agreement.commitments[i].party == party]
-        first_day = stacked[own].min(axis=0) if own else np.full(len(s), _NEVER)
-        among[party] = int((breach & (first_day == breach_day)).sum())
+    among = {p: int((on_first[p] & observed).sum()) for p in agreement.parties}
     shares = who_breaks_first(starts, agreement.parties, among)
     return WhatIfResult(agreement=agreement.id, start=start, end=end, step_days=step_days,
                         record_end=record_end, term_days=term, starts=starts, survival=survival,
-                        shares=shares)
+                        shares=shares, coverage_declared=seen.declared)
 
 
 def kaplan_meier(days_held: np.ndarray, breached: np.ndarray, confidence: float = 0.95
@@ -287,24 +313,36 @@ def kaplan_meier(days_held: np.ndarray, breached: np.ndarray, confidence: float 
     return pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
 
 
-SHARES_COLUMNS = ["breaker", "starts", "share", "share_of_breached", "among_first"]
+SHARES_COLUMNS = ["breaker", "starts", "share", "share_of_observed", "share_of_breached",
+                  "among_first"]
 
 
 def who_breaks_first(starts: pd.DataFrame, parties: list[str],
                      among_first: dict[str, int] | None = None) -> pd.DataFrame:
-    """Per party (and ``none`` for censored starts): how many starts it broke first (ties on
-    the same day go to the commitment listed first), the share of all starts and of the broken
-    ones, and ``among_first``: in how many starts it breached on the first breach day at all."""
+    """Who broke it first: one row per party (starts it broke first alone), one per group of
+    joint first breakers that occurs (``USA+KOR``), ``none`` (observed and unbroken) and
+    ``unobserved`` (a blind day came first). ``share`` is of all starts, ``share_of_observed``
+    of the observed ones, ``share_of_breached`` of the observed broken ones; ``among_first``:
+    in how many observed starts the party breached on the first breach day at all."""
     total = len(starts)
+    observed = starts["observed"] if "observed" in starts else pd.Series(True, starts.index)
+    n_observed = int(observed.sum())
     broken = int((~starts["censored"]).sum())
+    labels = list(parties) + sorted({b for b in starts["breaker"].dropna() if "+" in b},
+                                    key=lambda b: [parties.index(p) for p in b.split("+")])
     rows = []
-    for party in parties:
-        n = int((starts["breaker"] == party).sum())
-        rows.append({"breaker": party, "starts": n, "share": n / total if total else 0.0,
+    for label in labels:
+        n = int((starts["breaker"] == label).sum())
+        rows.append({"breaker": label, "starts": n, "share": n / total if total else 0.0,
+                     "share_of_observed": n / n_observed if n_observed else 0.0,
                      "share_of_breached": n / broken if broken else 0.0,
-                     "among_first": (among_first or {}).get(party, n)})
-    censored = total - broken
-    rows.append({"breaker": "none", "starts": censored,
-                 "share": censored / total if total else 0.0, "share_of_breached": 0.0,
-                 "among_first": censored})
+                     "among_first": (among_first or {}).get(label, n)})
+    unbroken = int((observed & starts["censored"]).sum())
+    rows.append({"breaker": "none", "starts": unbroken,
+                 "share": unbroken / total if total else 0.0,
+                 "share_of_observed": unbroken / n_observed if n_observed else 0.0,
+                 "share_of_breached": 0.0, "among_first": unbroken})
+    blind = total - n_observed
+    rows.append({"breaker": UNOBSERVED, "starts": blind, "share": blind / total if total else 0.0,
+                 "share_of_observed": 0.0, "share_of_breached": 0.0, "among_first": blind})
     return pd.DataFrame(rows, columns=SHARES_COLUMNS)

@@ -49,7 +49,7 @@ def _by_ref(data):
     ("Missile Provocation", "Strategic cruise missile", "missile_test", "cruise", False),
     ("Missile Provocation", "Anti-aircraft Missile Launch", "missile_test", "unknown", False),
     ("Missile Provocation", "Artillery Fire", "provocation", None, False),
-    ("Missile Provocation", "Nuclear Detonation Device", "missile_test", "unknown", True),
+    ("Missile Provocation", "Nuclear Detonation Device", "missile_test", "ballistic", True),
     ("Other Provocation", "Nuclear Detonation Device", "provocation", None, False),
     ("Nuclear Provocation", "Nuclear Test / Short-range missile launch", "nuclear_test", None,
      False),

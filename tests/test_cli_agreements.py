@@ -51,7 +51,7 @@ def synthetic(tmp_path: Path) -> Path:
         store.ingest_events([
             make_event("p1", dt.date(2018, 5, 1), "PRK", "missile_test",
                        {"class": "ICBM"}),
-            make_event("u1", dt.date(2018, 9, 1), "USA",
+            make_event("u1", dt.date(2018, 7, 1), "USA",
                        "sanctions_designation", {"issuer": "OFAC"}),
             make_event("end", dt.date(2019, 12, 31), "JPN", "summit"),
         ])

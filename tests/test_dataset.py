@@ -117,16 +117,30 @@ def test_un_designations_match_provenance(bundled):
     section = listing[listing.index("Listings by date"):listing.index("Most batch dates")]
     expected = {day: int(n) for day, n in re.findall(r"(\d{4}-\d{2}-\d{2}) \((\d+)\)", section)}
     unsc = [e for e in _events(bundled, kind="sanctions_designation")
-            if e.attrs.get("issuer") == "UNSC"]
+            if e.source == "un-consolidated-list"]
     assert len(unsc) == 155 == sum(expected.values())
     assert Counter(e.date.isoformat() for e in unsc) == expected
     assert Counter(e.attrs["entry_type"] for e in unsc) == {"individual": 80, "entity": 75}
 
 
+def test_un_listing_actions_summarise_the_list_entries_of_their_day(bundled):
+    actions = bundled.con.execute(
+        """SELECT a.source_ref, e.source FROM aliases a JOIN events e ON e.id = a.event_id
+           WHERE a.source = 'curated-un-actions'""").fetchall()
+    assert actions and {source for _, source in actions} == {"un-consolidated-list"}
+    # 2018-03-30: one action summarising the 22 entries of the consolidated list that day.
+    day = [e for e in _events(bundled, kind="sanctions_designation",
+                              start=dt.date(2018, 3, 30), end=dt.date(2018, 3, 30))
+           if e.actor == "UN"]
+    assert len(day) == 22 and all("curated-un-actions" in _sources_of(e) for e in day)
+
+
 def test_joint_exercises_and_diplomacy_shapes(bundled):
     exercises = _events(bundled, kind="military_exercise")
-    assert len(exercises) == 30
-    assert all(e.actor == "USA" and e.attrs["parties"] == ["USA", "KOR"] for e in exercises)
+    assert len(exercises) > 150 and min(e.date for e in exercises).year == 1976
+    assert all(e.actor == "USA" and e.attrs["parties"][:2] == ["USA", "KOR"]
+               for e in exercises)
+    assert any(e.attrs["parties"] == ["USA", "KOR", "JPN"] for e in exercises)
     singapore = [e for e in _events(bundled, kind="summit") if e.date == dt.date(2018, 6, 12)]
     assert [(e.actor, e.target, e.attrs["parties"]) for e in singapore] == [
         ("USA", "PRK", ["USA", "PRK"])]
@@ -136,8 +150,11 @@ def test_sources_json_is_consistent(bundled, sources):
     records = {r["source"]: r for r in sources["sources"]}
     assert list(records) == ["cns-missile-tests", "nk-missile-tests", "usgs-comcat",
                              "csis-provocations", "un-consolidated-list", "curated-exercises",
-                             "curated-us-sanctions", "curated-un-resolutions",
+                             "curated-us-sanctions", "curated-un-actions",
                              "curated-diplomacy"]
+    assert all(r["coverage"] for r in records.values())
+    assert sources["record_end"] == max(d["end"] for r in records.values()
+                                        for d in r["coverage"])
     assert sum(r["added"] for r in records.values()) == sources["events"]
     for r in records.values():
         assert r["added"] + r["merged"] + r["linked"] + r["unchanged"] == r["rows"]
@@ -147,7 +164,7 @@ def test_sources_json_is_consistent(bundled, sources):
         "a0cc65874d36a4a0fdf16b73919d23a3a8f5dac5")
     assert records["cns-missile-tests"]["rows"] == 245
     assert records["nk-missile-tests"]["merged"] == 245
-    assert records["csis-provocations"]["merged"] == 6
+    assert records["csis-provocations"]["merged"] == 8  # 6 nuclear tests, 2 same-test rows
     for source, record in records.items():
         carried = bundled.con.execute(
             """SELECT count(DISTINCT id) FROM (SELECT id FROM events WHERE source = ?
@@ -160,7 +177,8 @@ def test_reingesting_each_real_file_adds_nothing(bundled):
     before = bundled.fingerprint()
     shared = real(JSON_FILE).parent.parent.parent
     for item in dataset.SOURCES:
-        result = ingest.ingest_file(bundled, shared / item.path)  # format detected
+        folder = dataset.REPO_DATA if item.path.startswith("curated/") else shared
+        result = ingest.ingest_file(bundled, folder / item.path)  # format detected
         assert not result.changed, item.path
         assert result.unchanged == result.rows
     assert bundled.fingerprint() == before
@@ -189,3 +207,132 @@ def test_provenance_parsing():
     assert found["licence"] == "the repository has no licence file"
     assert "public domain" in found["licence_text"]
     assert dataset.raw_provenance(text, "nothing.csv")["origin"] is None
+
+
+# --- the two-sided record (issue 12) ------------------------------------------------------
+
+def _missiles_on(store: Store, day: str) -> list:
+    d = dt.date.fromisoformat(day)
+    return [e for e in _events(store, kind="missile_test", start=d, end=d) if e.date == d]
+
+
+def test_launch_dates_are_utc_days(bundled):
+    # Both launches were in the Korean morning: the previous UTC day (both sources agree).
+    musudan = _missiles_on(bundled, "2016-04-14")
+    assert [e.attrs["missile"] for e in musudan] == ["Musudan"]
+    assert _sources_of(musudan[0]) >= {"cns-missile-tests", "nk-missile-tests"}
+    assert not [e for e in _missiles_on(bundled, "2016-04-15") if e.attrs.get("missile")]
+    assert [e.attrs["missile"] for e in _missiles_on(bundled, "2017-05-13")] == ["Hwasong-12"]
+    hwasong17 = next(e for e in _events(bundled, kind="missile_test")
+                 if e.source_ref == "F1=241")
+    assert "March 16" in hwasong17.summary and "April 16" not in hwasong17.summary
+
+
+def test_reports_of_one_test_are_one_event(bundled):
+    may = _missiles_on(bundled, "2026-05-26")
+    assert len(may) == 1 and len(_sources_of(may[0]) | {r.source_ref for r in may[0].also}) >= 2
+    cruise = [e for e in _events(bundled, kind="missile_test", start=dt.date(2021, 9, 11),
+                                 end=dt.date(2021, 9, 12)) if e.attrs.get("class") == "cruise"]
+    assert len(cruise) == 1
+    assert (cruise[0].date, cruise[0].end) == (dt.date(2021, 9, 11), dt.date(2021, 9, 12))
+
+
+def test_launches_of_unknown_class_take_the_class_csis_states(bundled):
+    for day, klass in (("2022-02-26", "MRBM"), ("2022-03-04", "MRBM"), ("2024-05-27", "SLV"),
+                       ("2025-01-14", "SRBM")):
+        found = _missiles_on(bundled, day)
+        assert found and all(e.attrs["class"] == klass for e in found), day
+        assert all(e.attrs.get("class_source") == "csis-provocations" for e in found)
+
+
+def test_the_record_ends_on_the_last_day_its_sources_cover(bundled, sources):
+    declared = bundled.coverage()
+    assert bundled.record_end() == max(d.end for d in declared)
+    assert bundled.record_end().isoformat() == sources["record_end"]
+    # Not the planned end of the last exercise announced (Ulchi Freedom Shield 2026).
+    assert bundled.date_range()[1] == dt.date(2026, 8, 27) != bundled.record_end()
+
+
+def test_every_kind_the_presets_use_is_covered(bundled):
+    from detente.agreements import presets
+
+    kinds = {(s.kind.value, c.party) for p in presets.ids() for c in presets.load(p).commitments
+             for s in [*c.refrains_from, *(u.selector for u in c.undertakes)]}
+    declared = bundled.coverage()
+    for kind, party in sorted(kinds):
+        assert any(kind in {k.value for k in d.kinds} and (party in d.actors or "*" in d.actors)
+                   for d in declared), (kind, party)
+    ofac = [d for d in declared if d.where.get("issuer") == ("OFAC",)]
+    assert min(d.start for d in ofac) <= dt.date(2003, 1, 1)
+    exercises = [d for d in declared if "military_exercise" in {k.value for k in d.kinds}]
+    assert min(d.start for d in exercises).year <= 1990
+
+
+@pytest.fixture
+def data_copy(tmp_path):
+    import shutil
+
+    target = tmp_path / "data"
+    shutil.copytree(dataset.REPO_DATA, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _build_error(data: Path, tmp_path: Path):
+    from detente.errors import InputError
+
+    real(CSIS_FILE)
+    shared = real(JSON_FILE).parent.parent.parent
+    with pytest.raises(InputError) as info:
+        dataset.build(shared, tmp_path / "out", data=data)
+    return info.value
+
+
+def test_build_refuses_a_curated_row_without_a_citation(data_copy, tmp_path):
+    import csv
+    import io
+
+    table = data_copy / "curated" / "us_sanctions_actions.csv"
+    rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"), newline="")))
+    rows[4][-2:] = ["", ""]  # the fourth action (line 5) loses its source and url
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    table.write_text(out.getvalue(), encoding="utf-8")
+    error = _build_error(data_copy, tmp_path)
+    found = [p for p in error.problems if p.field == "source"]
+    assert found and found[0].line == 5 and str(table) == found[0].file
+    assert not (tmp_path / "out" / "events.parquet").exists()
+
+
+def test_build_refuses_bad_dates_statuses_and_issuers(data_copy, tmp_path):
+    table = data_copy / "curated" / "exercises.csv"
+    _edit(table, "Team Spirit 1978,1978-", "Team Spirit 1978,03/07/1978-")
+    _edit(table, ",held,", ",heldd,")
+    error = _build_error(data_copy, tmp_path)
+    assert {p.field for p in error.problems} >= {"start", "status"}
+    assert all(p.file == str(table) and p.line for p in error.problems)
+
+
+def test_build_refuses_coverage_its_own_rows_contradict(data_copy, tmp_path):
+    _edit(data_copy / "coverage.yaml", "    from: 2016-01-01\n    to: 2025-11-04",
+          "    from: 2016-01-01\n    to: 2024-12-31")
+    error = _build_error(data_copy, tmp_path)
+    assert "contradict the declared coverage" in str(error)
+    first = error.problems[0]
+    assert first.file.endswith("us_sanctions_actions.csv") and first.field == "date"
+    assert first.value.startswith("2025") and first.line
+
+
+def test_build_refuses_a_source_without_declared_coverage(data_copy, tmp_path):
+    text = (data_copy / "coverage.yaml").read_text(encoding="utf-8")
+    start = text.index("usgs-comcat:")
+    end = text.index("csis-provocations:")
+    (data_copy / "coverage.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
+    error = _build_error(data_copy, tmp_path)
+    assert "no coverage declared for source usgs-comcat" in str(error)
+    assert error.problems[0].file.endswith("coverage.yaml")

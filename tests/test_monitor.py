@@ -154,7 +154,7 @@ def test_joint_acts_count_for_every_listed_party(store) -> None:
 
 def test_mutual_reciprocity_turns_later_acts_of_released_parties_into_responses(store) -> None:
     store.ingest_events([icbm("p1", D(2018, 5, 1)), ofac("u1", D(2018, 6, 1)),
-                         icbm("p2", D(2018, 7, 1)), ofac("u2", D(2018, 8, 1))])
+                         icbm("p2", D(2018, 7, 1)), ofac("u2", D(2018, 7, 30))])
     report = monitor.check(pause(), store)
     assert report.first_breach.party == "PRK" and report.first_breach.date == D(2018, 5, 1)
     assert [b.event.source_ref for b in report.breaches] == ["p1", "p2"]
@@ -168,6 +168,22 @@ def test_mutual_reciprocity_turns_later_acts_of_released_parties_into_responses(
     by_commitment = {c.commitment: c for c in report.commitments}
     assert len(by_commitment["usa-no-designations"].responses) == 2
     assert by_commitment["usa-no-designations"].first_breach is None
+
+
+def test_a_response_counts_only_within_the_response_window(store) -> None:
+    # Released on 2018-05-01; the default window is 90 days (to 2018-07-30 inclusive).
+    store.ingest_events([icbm("p1", D(2018, 5, 1)), ofac("u1", D(2018, 7, 30)),
+                         ofac("u2", D(2018, 7, 31))])
+    report = monitor.check(pause(), store)
+    assert [(r.event.source_ref, r.released_by) for r in report.responses] == [("u1", "PRK")]
+    late = [b for b in report.breaches if b.party == "USA"]
+    assert [(b.event.source_ref, b.released_by) for b in late] == [("u2", "PRK")]
+    assert report.to_json_dict()["response_window_days"] == 90
+    # Eight months later is no response: with a 30-day window u1 is a breach of its own.
+    short = monitor.check(pause(response_window_days=30), store)
+    assert short.responses == () and short.first_breach_by("USA").event.source_ref == "u1"
+    with pytest.raises(ValueError, match="response_window_days"):
+        pause(response_window_days=-1)
 
 
 def test_same_day_acts_are_breaches_not_responses(store) -> None:
@@ -218,7 +234,7 @@ def test_co_breakers_are_not_released_by_each_other(store) -> None:
     store.ingest_events([
         make_event("fe", D(2018, 4, 1), "USA", "military_exercise", joint, end=D(2018, 4, 30)),
         make_event("kr", D(2018, 4, 23), "USA", "military_exercise", joint, end=D(2018, 5, 3)),
-        make_event("nt", D(2019, 1, 1), "PRK", "nuclear_test")])
+        make_event("nt", D(2018, 6, 1), "PRK", "nuclear_test")])
     report = monitor.check(spec, store)
     assert [(b.party, b.event.source_ref) for b in report.breaches] == [
         ("USA", "fe"), ("KOR", "fe"), ("USA", "kr"), ("KOR", "kr")]

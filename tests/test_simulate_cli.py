@@ -141,7 +141,7 @@ def test_a_reference_period_after_the_record_is_refused(one_launch: Path):
     # Rates from a period with no data at all would read as 'never tempted'.
     done = run("simulate", "post-olympic-pause", "--runs", "100", "--reference",
                "2030-01-01:2031-01-01", "--db", str(one_launch))
-    assert done.exit_code == 2 and "after the record's last event (2017-07-04)" in done.output
+    assert done.exit_code == 2 and "after the record's last day (2017-07-04)" in done.output
 
 
 def test_a_reference_period_running_past_the_record_says_so(one_launch: Path):

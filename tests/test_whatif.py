@@ -95,7 +95,8 @@ def naive(agreement: Agreement, store, starts, record_end):
             if b else set(),
             "breach_date": b.date if b else None,
             "days_held": (b.date - s).days if b else (last - s).days + 1,
-            "breaker": b.party if b else None, "commitment": b.commitment if b else None,
+            "breaker": "+".join(report.first_breakers) if b else None,
+            "commitment": b.commitment if b else None,
             "event_id": b.event.id if b and b.event else None, "censored": b is None})
     return rows
 
@@ -114,8 +115,10 @@ def test_whatif_equals_naive_replay(empty_store, name: str, seed: int) -> None:
     expected = naive(agreement, store, starts, record_end)
     first_day = [e.pop("_first_day_parties") for e in expected]
     among = {p: sum(p in parties for parties in first_day) for p in agreement.parties}
-    assert dict(zip(result.shares["breaker"], result.shares["among_first"], strict=True)) == {
+    shares = dict(zip(result.shares["breaker"], result.shares["among_first"], strict=True))
+    assert {k: shares[k] for k in [*agreement.parties, "none"]} == {
         **among, "none": sum(e["censored"] for e in expected)}
+    assert shares["unobserved"] == 0 and result.coverage_declared is False
     for row, want in zip(result.starts.to_dict(orient="records"), expected, strict=True):
         got = {
             "breach_date": None if pd.isna(row["breach_date"]) else row["breach_date"].date(),
@@ -142,7 +145,7 @@ def test_straddling_events_and_ties_match_the_monitor(empty_store) -> None:
     by_start = result.starts.set_index("start")
     row = by_start.loc[pd.Timestamp("2018-01-22")]
     assert row["breach_date"] == pd.Timestamp("2018-01-22") and row["days_held"] == 0
-    assert row["breaker"] == "USA" and row["commitment"] == "usa-ex"
+    assert row["breaker"] == "USA+KOR" and row["commitment"] == "usa-ex"
     assert row["event_id"] == long.id  # both cover the start: the earlier-dated one
     row = by_start.loc[pd.Timestamp("2018-02-21")]
     assert row["breach_date"] == pd.Timestamp("2018-03-01") and row["commitment"] == "usa-ex"
@@ -164,8 +167,8 @@ def test_result_shape_and_json(empty_store) -> None:
     data = result.to_json_dict()
     assert data["n_starts"] == len(result.starts) == len(data["starts"])
     assert data["breached"] + data["censored"] == data["n_starts"]
-    assert {"start", "breach_date", "days_held", "breaker", "commitment", "event_id",
-            "censored"} == set(data["starts"][0])
+    assert set(STARTS_COLUMNS) == set(data["starts"][0])
+    assert data["unobserved"] == 0 and data["coverage_declared"] is False
 
 
 def test_parameter_errors(empty_store) -> None:

@@ -247,6 +247,9 @@ class Agreement(_Frozen):
     end: yamlio.Date | None = None
     commitments: list[Commitment] = Field(min_length=1)
     reciprocity: Reciprocity = Field(default_factory=Reciprocity)
+    # How long after a release a released party's act still counts as a response to it
+    # (docs/agreements.md); later acts are breaches of their own.
+    response_window_days: int = Field(default=90, ge=0, le=MAX_DELAY_DAYS)
     payoffs: dict[str, Payoff] = Field(default_factory=dict)
     # Chance per week that a party has an occasion to breach (the simulator's temptation rate);
     # when absent, detente estimates it from the event store (docs/simulate.md).

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from detente.cli.common import JsonOption, console, emit_json
+from detente.cli.common import DbOption, JsonOption, console, emit_json
 from detente.errors import StoreError
 from detente.events import ingest
 from detente.events.kinds import vocabulary_rows
@@ -101,3 +101,61 @@ def kinds_command(as_json: JsonOption = False) -> None:
         common = ", ".join(f"{k}: {v}" for k, v in rows[0]["common_attributes"].items())
         console.print(f"Every kind may also carry: {common}; and your own, named x_...",
                       markup=False, highlight=False)
+
+
+@app.command("coverage")
+def coverage_command(
+    chart: Annotated[bool, typer.Option(
+        "--chart", help="Add a chart: one row per actor and kind, one mark per year "
+        "(█ complete, ▒ partial, · not covered).")] = False,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """What each source declares it covers (kinds, actors, issuers, dates, completeness).
+
+    A commitment is observable on a day only when some source covers it then; elsewhere the
+    record is blind and detente says so instead of counting the silence as compliance.
+
+    Example:
+
+        detente data coverage --chart
+    """
+    from detente.events import coverage
+    from detente.events.store import Store
+
+    with Store(db, read_only=True) as store:
+        declared = store.coverage()
+        record_end = store.record_end()
+    grid = coverage.grid(declared) if declared else []
+    if as_json:
+        emit_json({"record_end": record_end.isoformat() if record_end else None,
+                   "declarations": [d.to_json_dict() for d in declared],
+                   "grid": grid})
+        return
+    if not declared:
+        console.print("no source in this store declares its coverage: every day counts as "
+                      "observed, and gaps in the record count as quiet (docs/data.md)")
+        return
+    table = Table(title=f"coverage declared by the sources (the record ends {record_end})",
+                  show_lines=True)
+    for column in ("source", "covers", "from", "to", "completeness", "note"):
+        table.add_column(column, overflow="fold", ratio=3 if column == "note" else None)
+    for d in declared:
+        table.add_row(d.source, d.scope_label(), str(d.start), str(d.end), d.completeness,
+                      d.note)
+    console.print(table)
+    if chart:
+        first = min(r["years"][0] for r in grid)
+        last = max(r["years"][-1] for r in grid)
+        marks = {"complete": "█", "partial": "▒", "none": "·"}
+        ruler = "".join(str(y)[2] if y % 10 == 0 else " " for y in range(first, last + 1))
+        console.print(f"{'actor':6} {'kind (issuer)':32} {first}{' ' * (last - first - 7)}{last}",
+                      markup=False, highlight=False)
+        console.print(f"{'':6} {'':32} {ruler}", markup=False, highlight=False)
+        for row in grid:
+            by_year = dict(zip(row["years"], row["levels"], strict=True))
+            line = "".join(marks[by_year.get(y, "none")] for y in range(first, last + 1))
+            console.print(f"{row['actor']:6} {row['kind'][:32]:32} {line}", markup=False,
+                          highlight=False)
+        console.print("█ complete all year  ▒ partial, or complete part of the year  "
+                      "· not covered", markup=False, highlight=False)

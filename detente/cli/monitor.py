@@ -106,10 +106,20 @@ def check(
     console.print(f"status: [bold {colour}]{report.status_label}[/]")
     first = report.first_breach
     if first is not None:
-        console.print(f"first breach: {first.party} on {first.date} ({first.commitment}): "
+        who = " and ".join(report.first_breakers) + (
+            " jointly" if len(report.first_breakers) > 1 else "")
+        what = ", ".join(dict.fromkeys(b.commitment for b in report.first_breaches))
+        console.print(f"first breach: {who} on {first.date} ({what}): "
                       f"{_event_text(first.event)}", markup=False, highlight=False)
+        if report.uncertain_first:
+            console.print("[yellow]uncertain: the record could not see "
+                          f"{', '.join(report.uncertain_first)} on some day before "
+                          f"{first.date}; a breach there may have come first, unseen[/]")
     else:
         console.print("first breach: none")
+    if not report.coverage_declared:
+        console.print("[yellow]no source in this store declares its coverage: days without "
+                      "events count as quiet (docs/data.md, Coverage)[/]")
     for title, acts in (("breaches", report.breaches),
                         ("responses of released parties", report.responses)):
         if acts:
@@ -123,6 +133,16 @@ def check(
             table.add_row(o.party, o.undertaking, str(o.deadline), o.status,
                           _event_text(o.event) if o.event else "-")
         console.print(table)
+    if report.unobserved:
+        blind = Table(title="unobserved: the record cannot see these commitments kept or "
+                            "broken (not compliance)")
+        for column in ("commitment", "party", "from", "to", "days", "needs"):
+            blind.add_column(column, overflow="fold")
+        parties = {c.id: c.party for c in spec.commitments}
+        for cid, span in report.unobserved:
+            blind.add_row(cid, parties[cid], str(span.start), str(span.end), str(span.days),
+                          report.observability.labels.get(cid, ""))
+        console.print(blind)
     timeline = Table(title="timeline")
     for column in ("from", "to", "days", "status"):
         timeline.add_column(column)
@@ -168,17 +188,35 @@ def whatif(
                   f"{result.end} every {result.step_days} days; data to {result.record_end}"
                   + (f"; term {result.term_days} days" if result.term_days is not None else ""))
     median = result.median_days
-    console.print(f"broken: {result.breached} of {n}; censored (unbroken at the end of the "
-                  f"record or term): {n - result.breached}; median days held: "
+    unbroken = n - result.breached - result.unobserved
+    console.print(f"observed: {result.observed} of {n} starts; broken: {result.breached}; "
+                  f"unbroken at the end of the record or term: {unbroken}; median days held: "
                   f"{'not reached' if median is None else f'{median:g}'}")
-    shares = Table(title="who breaks first")
-    for column in ("party", "starts", "share of all", "share of broken", "on first-breach day"):
+    if result.unobserved:
+        blind = result.starts[~result.starts["observed"]]
+        by = blind["blind_commitment"].value_counts()
+        console.print(f"[yellow]unobserved: {result.unobserved} starts reach a day the record "
+                      "cannot see before any breach ("
+                      + ", ".join(f"{c}: {k}" for c, k in by.items())
+                      + "); they count as censored there, not as compliance, and the shares "
+                        "below are of observed starts[/]")
+    if result.thin:
+        console.print(f"[yellow]thin: {result.thin} observed starts rest on partial sources "
+                      "somewhere in their replay[/]")
+    if not result.coverage_declared:
+        console.print("[yellow]no source in this store declares its coverage: days without "
+                      "events count as quiet (docs/data.md, Coverage)[/]")
+    shares = Table(title="who breaks first (joint first breakers as A+B)")
+    for column in ("party", "starts", "share of all", "share of observed", "share of broken",
+                   "on first-breach day"):
         shares.add_column(column, justify="left" if column == "party" else "right")
     for row in result.shares.itertuples(index=False):
-        party = row.breaker != "none"
+        party = row.breaker not in ("none", whatif_lib.UNOBSERVED)
         shares.add_row(row.breaker, str(row.starts), f"{row.share:.1%}",
+                       f"{row.share_of_observed:.1%}" if row.breaker != whatif_lib.UNOBSERVED
+                       else "-",
                        f"{row.share_of_breached:.1%}" if party else "-",
-                       str(row.among_first) if party else "-")
+                       str(row.among_first) if party and "+" not in row.breaker else "-")
     console.print(shares)
     survival = Table(title="still holding after t days (Kaplan-Meier, 95% band)")
     for column in ("t (days)", "S(t)", "low", "high"):
@@ -206,9 +244,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _warn_past_record(store, given: dt.date | None, option: str) -> None:
-    """Say so when a user-given end of data lies past the store's last event: the days after it
-    count as days without a breach, which only holds if the record really covers them."""
-    last = store.date_range()[1]
+    """Say so when a user-given end of data lies past the last day the record covers: the days
+    after it are unobserved (or, in a store without coverage declarations, count as quiet)."""
+    last = store.record_end()
     if given is not None and last is not None and given > last:
-        err_console.print(f"note: {option} {given} is after the store's last event ({last}); "
-                          "the days between count as days without any breach")
+        if store.coverage():
+            err_console.print(f"note: {option} {given} is after the last day the record covers "
+                              f"({last}); the days between are unobserved")
+        else:
+            err_console.print(f"note: {option} {given} is after the store's last event ({last});"
+                              " the days between count as days without any breach")

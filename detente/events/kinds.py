@@ -34,8 +34,13 @@ class Kind(StrEnum):
     OTHER = "other"
 
 
-MISSILE_CLASSES = ("SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "SLV", "HGV", "cruise", "unknown")
-EXERCISE_STATUSES = ("held", "scaled_down", "postponed", "suspended")
+# ``ballistic``: a ballistic missile whose range class no source gives (CSIS "ballistic missile
+# launch"); ``unknown``: not even whether it was ballistic.
+MISSILE_CLASSES = ("SRBM", "MRBM", "IRBM", "ICBM", "SLBM", "SLV", "HGV", "ballistic", "cruise",
+                   "unknown")
+# computer_simulated: a command post exercise run as a simulation, without field training.
+EXERCISE_STATUSES = ("held", "scaled_down", "computer_simulated", "postponed", "suspended",
+                     "cancelled")
 OUTCOMES = ("success", "failure", "unknown")
 CONFIDENCES = ("high", "medium", "low")
 
@@ -66,6 +71,9 @@ COMMON_ATTRS: dict[str, AttrSpec] = {
     "quad_class": AttrSpec("int", doc="CAMEO quad class 1-4"),
     "mentions": AttrSpec("int", doc="number of mentions in coded news data"),
     "label": AttrSpec("str", doc="the source's own label for the event"),
+    "reference": AttrSpec("str", doc="document or list reference number (S/PRST/2006/41, "
+                          "KPi.034, 2397)"),
+    "proposed_by": AttrSpec("list", doc="actor codes of the states that proposed or drafted it"),
 }
 
 KIND_ATTRS: dict[Kind, dict[str, AttrSpec]] = {
@@ -78,6 +86,8 @@ KIND_ATTRS: dict[Kind, dict[str, AttrSpec]] = {
     },
     Kind.MISSILE_TEST: {
         "class": AttrSpec("str", MISSILE_CLASSES, "missile class"),
+        "class_source": AttrSpec("str", doc="the source `class` comes from when the event's own "
+                                 "source says unknown"),
         "missile": AttrSpec("str", doc="missile name"),
         "outcome": AttrSpec("str", OUTCOMES, "test outcome"),
         "apogee_km": AttrSpec("float", doc="apogee in km, when a single figure is known"),
@@ -91,16 +101,21 @@ KIND_ATTRS: dict[Kind, dict[str, AttrSpec]] = {
         "confirmed": AttrSpec("bool", doc="whether the source lists the test as confirmed"),
     },
     Kind.MILITARY_EXERCISE: {
-        "status": AttrSpec("str", EXERCISE_STATUSES, "held, scaled down, postponed or suspended"),
+        "status": AttrSpec("str", EXERCISE_STATUSES, "held, scaled down, computer-simulated, "
+                           "postponed, suspended or cancelled"),
         "name": AttrSpec("str", doc="exercise name"),
         "announced": AttrSpec("date", doc="day a suspension or postponement was announced"),
     },
     Kind.SANCTIONS_DESIGNATION: {
-        "issuer": AttrSpec("str", doc="designating authority: OFAC, UNSC, EU, ..."),
+        "issuer": AttrSpec("str", doc="designating authority: OFAC, State, FinCEN, BIS, UNSC, "
+                           "EU, ..."),
+        "action": AttrSpec("str", doc="designation, determination, special_measure, listing, "
+                           "relisting, listing_proposal"),
+        "authority": AttrSpec("str", doc="legal basis (EO 13382; INKSNA; ...)"),
         "individuals": AttrSpec("int", doc="individuals designated"),
         "entities": AttrSpec("int", doc="entities designated"),
         "vessels": AttrSpec("int", doc="vessels designated"),
-        "reference": AttrSpec("str", doc="list reference number (e.g. KPi.034)"),
+        "aircraft": AttrSpec("int", doc="aircraft designated"),
         "name": AttrSpec("str", doc="designated person or entity"),
         "entry_type": AttrSpec("str", ("individual", "entity", "vessel"), "designated party type"),
         "regime": AttrSpec("str", doc="sanctions regime or programme"),
@@ -109,15 +124,31 @@ KIND_ATTRS: dict[Kind, dict[str, AttrSpec]] = {
         "issuer": AttrSpec("str", doc="body adopting the resolution (UNSC)"),
         "resolution": AttrSpec("str", doc="resolution number"),
         "trigger": AttrSpec("str", doc="what the resolution responds to"),
+        "action": AttrSpec("str", ("resolution", "renewal"),
+                           "resolution (imposes or tightens measures) or renewal (of a mandate)"),
+        "vote": AttrSpec("str", doc="votes for-against-abstaining, e.g. 15-0-0"),
     },
-    Kind.SUMMIT: {},
-    Kind.TALKS: {"format": AttrSpec("str", doc="bilateral, six-party, ...")},
-    Kind.AGREEMENT: {},
-    Kind.ANNOUNCEMENT: {},
-    Kind.PROPOSAL: {},
+    Kind.SUMMIT: {"category": AttrSpec("str", doc="the curated timeline's category")},
+    Kind.TALKS: {"format": AttrSpec("str", doc="bilateral, six-party, ..."),
+                 "category": AttrSpec("str", doc="the curated timeline's category")},
+    Kind.AGREEMENT: {"category": AttrSpec("str", doc="the curated timeline's category")},
+    Kind.ANNOUNCEMENT: {
+        "category": AttrSpec("str", doc="what kind of step: loudspeaker_halt, "
+                             "test_moratorium, exercise_suspension, presidential_statement, ..."),
+        "status": AttrSpec("str", EXERCISE_STATUSES, "for an exercise suspension or "
+                           "postponement: the exercise's status"),
+        "name": AttrSpec("str", doc="the exercise or measure the announcement is about"),
+    },
+    Kind.PROPOSAL: {
+        "category": AttrSpec("str", doc="the curated timeline's category, or draft_vetoed / "
+                             "draft_failed for Security Council drafts"),
+        "vote": AttrSpec("str", doc="votes for-against-abstaining"),
+        "vetoed_by": AttrSpec("list", doc="actor codes of the permanent members that vetoed it"),
+    },
     Kind.PROVOCATION: {"category": AttrSpec("str", doc="the source's category")},
     Kind.OTHER: {"code_system": AttrSpec("str", ("CAMEO", "PLOVER"), "vocabulary of `code`"),
-                 "code": AttrSpec("str", doc="the unmapped event code")},
+                 "code": AttrSpec("str", doc="the unmapped event code"),
+                 "category": AttrSpec("str", doc="the curated timeline's category")},
 }
 
 # Each kind's nearest codes in the two interoperable vocabularies. CAMEO has no "weapons test"

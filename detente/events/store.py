@@ -32,6 +32,7 @@ from detente.errors import (
     StoreError,
     StoreLockedError,
 )
+from detente.events import coverage as coverage_model
 from detente.events import validation, writer
 from detente.events.event import Event, json_record
 from detente.events.query import EventFilter
@@ -39,6 +40,7 @@ from detente.events.query import EventFilter
 SCHEMA_VERSION = 1
 ENV_VAR = "DETENTE_DB"
 BUNDLED_EVENTS = Path(__file__).resolve().parent.parent / "data" / "events.parquet"
+BUNDLED_SOURCES = BUNDLED_EVENTS.with_name("sources.json")
 
 EVENT_COLUMNS = writer.EVENT_COLUMNS
 STAGED_COLUMNS = writer.STAGED_COLUMNS
@@ -75,6 +77,12 @@ MIGRATIONS: list[list[str]] = [
         # attrs as plain text: ingest validates and minifies it already, and a JSON column
         # would parse every value once more on insert (a third of the insert's time).
         """ALTER TABLE events ALTER COLUMN attrs SET DATA TYPE VARCHAR""",
+    ],
+    [
+        # What each source covers (detente/events/coverage.py): the record's blind spots.
+        """CREATE TABLE coverage (key VARCHAR PRIMARY KEY, source VARCHAR NOT NULL,
+            start DATE NOT NULL, "end" DATE NOT NULL, declaration JSON NOT NULL,
+            declared_at TIMESTAMP NOT NULL)""",
     ],
 ]
 
@@ -114,6 +122,7 @@ class Store:
         self.path = Path(path).expanduser() if path is not None else default_path()
         self.read_only = read_only
         self._pending_actors: dict[str, str | None] = {}
+        self._pending_coverage: list[coverage_model.Coverage] = []
         is_new = not self.path.exists()
         if is_new and read_only:
             # Read-only on a missing file cannot create it: create it once, then reopen.
@@ -196,6 +205,9 @@ class Store:
         """Load the bundled record (already merged across sources) into this store."""
         if not path.exists():
             raise StoreError(f"the bundled dataset {path} is missing; run scripts/build_dataset.py")
+        sources = path.with_name("sources.json")
+        if sources.exists():
+            self.declare_coverage(coverage_model.read_sources(sources), with_next_ingest=True)
         return self.ingest_relation(
             self.con.sql(f"SELECT * FROM read_parquet('{_sql_str(path)}')"),
             file=str(path), fmt="bundled", prebuilt=True)
@@ -219,10 +231,88 @@ class Store:
             self._write("INSERT OR REPLACE INTO actors VALUES (?, ?)", [code, name])
 
     def _begin_ingest(self) -> None:
-        """Open an ingest's transaction, with the actors declared for it."""
+        """Open an ingest's transaction, with the actors and coverage declared for it."""
         self.con.begin()
         for code, name in self._pending_actors.items():
             self.con.execute("INSERT OR REPLACE INTO actors VALUES (?, ?)", [code, name])
+        self._insert_coverage(self._pending_coverage)
+
+    # --- coverage -----------------------------------------------------------------------------
+
+    def declare_coverage(self, declarations: Sequence[coverage_model.Coverage], *,
+                         with_next_ingest: bool = False) -> int:
+        """Record what sources cover (``coverage.Coverage``); returns how many are new.
+
+        A declaration that the stored events contradict (an event of its source, kind and
+        actors dated outside its days, and outside every other declaration about it) is
+        refused, naming the event. ``with_next_ingest``: declare them in the transaction of the
+        next ingest that succeeds, checked against the events stored with it.
+        """
+        self._require_writable()
+        if with_next_ingest:
+            self._pending_coverage.extend(declarations)
+            return len(declarations)
+        self.con.begin()
+        try:
+            added = self._insert_coverage(declarations)
+            self._check_coverage({d.source for d in declarations})
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        return added
+
+    def _insert_coverage(self, declarations: Sequence[coverage_model.Coverage]) -> int:
+        added = 0
+        for d in declarations:
+            body = json.dumps(d.to_json_dict(), sort_keys=True)
+            found = self.con.execute("SELECT count(*) FROM coverage WHERE key = ?",
+                                     [d.key]).fetchall()[0][0]
+            if not found:
+                self.con.execute("INSERT INTO coverage VALUES (?, ?, ?, ?, ?, now())",
+                                 [d.key, d.source, d.start, d.end, body])
+                added += 1
+        return added
+
+    def _check_coverage(self, sources: set[str]) -> None:
+        """Refuse declarations of ``sources`` that their stored events contradict."""
+        declared = [d for d in self.coverage() if d.source in sources]
+        for source in sorted(sources):
+            mine = [d for d in declared if d.source == source]
+            scopes = [coverage_model.scope_sql(d) for d in mine]
+            if not scopes:
+                continue
+            inside = " OR ".join(f"({scope} AND e.date BETWEEN DATE '{d.start}' AND "
+                                 f"DATE '{d.end}')" for scope, d in zip(scopes, mine,
+                                                                         strict=True))
+            rows = self.con.execute(
+                f"""SELECT e.id, e.date, e.kind, e.actor, e.source_ref FROM events e
+                    WHERE (e.source = ? OR e.id IN (SELECT event_id FROM aliases
+                                                    WHERE source = ?))
+                      AND ({' OR '.join(scopes)}) AND NOT ({inside})
+                    ORDER BY e.date, e.id LIMIT 5""", [source, source]).fetchall()
+            if rows:
+                first = rows[0]
+                about = next((d for d in mine if first[2] in {k.value for k in d.kinds}),
+                             mine[0])
+                raise IngestError.single(
+                    f"the coverage declared for {source} ({about.scope_label()}, "
+                    f"{about.start} to {about.end}) leaves out its own event {first[4]!r} of "
+                    f"{first[1]} ({first[2]} by {first[3]}); {len(rows)}"
+                    f"{'+' if len(rows) == 5 else ''} such event(s): widen the declared dates",
+                    field="coverage", value=source)
+
+    def coverage(self) -> list[coverage_model.Coverage]:
+        """Every coverage declaration in the store, by source and start."""
+        rows = self.con.execute(
+            "SELECT declaration FROM coverage ORDER BY source, start, key").fetchall()
+        return [coverage_model.Coverage.model_validate(json.loads(r[0])) for r in rows]
+
+    def record_end(self) -> dt.date | None:
+        """The last day the record covers: the latest end of a coverage declaration, or (in a
+        store without declarations) the last day of its latest event."""
+        declared = self.con.execute('SELECT max("end") FROM coverage').fetchall()[0][0]
+        return declared if declared is not None else self.date_range()[1]
 
     def declared_actors(self) -> dict[str, str | None]:
         return dict(self.con.execute("SELECT code, name FROM actors ORDER BY code").fetchall())
@@ -331,11 +421,14 @@ class Store:
                      result.unchanged])
             note("committing", result.rows)
             writer.drop_staged(self.con)
+            if self._pending_coverage:
+                self._check_coverage({d.source for d in self._pending_coverage})
             self.con.commit()
         except BaseException:
             self.con.rollback()
             raise
         self._pending_actors.clear()
+        self._pending_coverage.clear()
         note("done", result.rows)
         return result
 

@@ -299,4 +299,18 @@ def _merge_keyed(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     con.execute("INSERT INTO aliases SELECT id, event_id, source, source_ref FROM links")
     con.execute("UPDATE fresh SET _aliased = true WHERE id IN (SELECT id FROM links)")
     con.execute("DROP TABLE links")
+    # 5. Summary rows of one group that itemise nothing are one salvo reported twice: the
+    #    group's stored event, else the first new row (by source position), stays.
+    con.execute(f"""CREATE TEMP TABLE same AS
+        SELECT f.id, coalesce(e.id, w.id) AS event_id, f.source, f.source_ref FROM fresh f
+        JOIN (SELECT match_key, arg_min(id, _loc) AS id FROM fresh
+              WHERE NOT _aliased AND {group} GROUP BY match_key) w ON w.match_key = f.match_key
+        LEFT JOIN (SELECT match_key, min(id) AS id FROM events WHERE {group}
+                   GROUP BY match_key) e ON e.match_key = f.match_key
+        WHERE NOT f._aliased AND {group.replace('match_key', 'f.match_key')}
+          AND (e.id IS NOT NULL OR f.id <> w.id)""")
+    merged += con.execute("SELECT count(*) FROM same").fetchall()[0][0]
+    con.execute("INSERT INTO aliases SELECT id, event_id, source, source_ref FROM same")
+    con.execute("UPDATE fresh SET _aliased = true WHERE id IN (SELECT id FROM same)")
+    con.execute("DROP TABLE same")
     return merged, linked

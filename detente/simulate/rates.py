@@ -2,10 +2,17 @@
 
 In order of precedence a party's rate comes from ``--rate PARTY=Q`` (per week), from the
 spec's ``temptation`` map (per week), or from the event store: over a reference period (by
-default the two years before the agreement's start), the share of periods with at least one
-recorded event that would breach one of the party's commitments (``Commitment.is_breach``),
-divided by the detection probability of those commitments (the record only holds what was
-seen), capped at 1. Each estimate keeps its counts so users can check it.
+default the two years before the agreement's start), the share of periods in which some
+recorded event that would breach one of the party's commitments was in force (the events
+``matcher.compile`` finds, so a multi-day exercise counts in every period it overlaps, as the
+monitor counts it in every window it overlaps), divided by the detection probability of those
+commitments (the record only holds what was seen), capped at 1. Each estimate keeps its counts
+so users can check it.
+
+The record must be able to see the commitments over the whole reference period: a period in
+which no source covers one of them (``detente.events.coverage``) is refused, naming the gap,
+because its quiet weeks would count as restraint; one seen only through partial sources gives
+the rate with a warning.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from detente import matcher
 from detente.agreements.spec import Agreement
 from detente.errors import ParameterError
-from detente.events.query import EventFilter
 from detente.simulate.model import check_probability, per_period, period_days, restraints
 
 REFERENCE_DAYS = 730
@@ -42,6 +49,8 @@ class Rate:
     weights: dict[str, float] = field(default_factory=dict)  # commitment -> share of breaches
     by_commitment: dict[str, int] = field(default_factory=dict)  # periods with events
     record_end: dt.date | None = None  # set when the period runs past the record's last event
+    warnings: tuple[str, ...] = ()     # thin (partial) sources under the estimate
+    coverage_declared: bool = True
 
     def describe(self) -> str:
         if self.source != "store":
@@ -51,12 +60,15 @@ class Rate:
             f", / detection {self.detection:.3g}")
         past = "" if self.record_end is None else (
             f"; the record ends {self.record_end}, and the days after it count as quiet")
+        if not self.coverage_declared:
+            past += "; no source declares its coverage, so quiet weeks count as restraint"
         return (f"{self.rate:.4f} per period: {self.periods_with_events} of {self.periods} "
                 f"periods with a breaching event in {self.start}..{self.end} "
                 f"({self.events} events{corr}{past})")
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out["warnings"] = list(self.warnings)
         for key in ("start", "end", "record_end"):
             out[key] = out[key].isoformat() if out[key] else None
         out["description"] = self.describe()
@@ -92,37 +104,52 @@ def estimate(agreement: Agreement, party: str, store, start: dt.date, end: dt.da
     if not commitments:
         raise ParameterError.single(f"has no restraint commitments in {agreement.id}",
                                     field="party", value=party)
-    last = store.date_range()[1]
+    last = store.record_end()
     if last is None or start > last:
         # Days past the record would all count as days without a breach.
         raise ParameterError.single(
-            f"starts after the record's last event ({last}); give --reference FROM:TO "
+            f"starts after the record's last day ({last}); give --reference FROM:TO "
             "within the record", field="reference", value=f"{start}:{end}")
     periods = math.floor(((end - start).days + 1) / days)
     if periods < 1:
         raise ParameterError.single(f"the reference period is shorter than one {period}",
                                     field="reference", value=f"{start}:{end}")
-    kinds = sorted({str(s.kind) for c in commitments for s in c.refrains_from})
+    compiled = matcher.compile(agreement)
+    rules = [r for r in compiled.acts() if r.party == party]
+    seen = compiled.observability(store, start, end)
+    warnings = []
+    for c in commitments:
+        blind = seen.first_gap(c.id, start, "none")
+        if blind is not None:
+            covered = [s for s in seen.by_commitment[c.id] if s.level != "none"]
+            hint = (f"; it is covered on {covered[0].start}..{covered[-1].end} in part"
+                    if covered else "")
+            raise ParameterError.single(
+                f"the record cannot see {c.id} ({seen.labels[c.id]}) from {blind.start} to "
+                f"{blind.end}: no source covers it then, so its quiet weeks would count as "
+                f"restraint{hint}; give --reference FROM:TO inside the covered period",
+                field="reference", value=f"{start}:{end}")
+        for span in seen.by_commitment[c.id]:
+            if span.level == "partial":
+                warnings.append(f"{c.id} rests on partial sources ({', '.join(span.sources)}) "
+                                f"from {span.start} to {span.end}")
+    # Every period an event is in force in counts (period k: days k*days .. (k+1)*days - 1).
+    frame = compiled.frame(store, start, end, rules)
+    first_day = matcher.day_number(start)
     hit: set[int] = set()
     per_commitment: dict[str, set[int]] = {c.id: set() for c in commitments}
     events = 0
-    if kinds:
-        # SQL narrows to the party's events of the right kinds; is_breach then applies the
-        # commitment's exact selector semantics.
-        flt = EventFilter(kind=tuple(kinds), involving=(party,), start=start, end=end)
-        for event in store.events(flt):
-            if not start <= event.date <= end:
-                continue
-            matched = [c.id for c in commitments if c.is_breach(event)]
-            if not matched:
-                continue
-            index = math.floor((event.date - start).days / days)
-            if index >= periods:
-                continue
-            events += 1
-            hit.add(index)
-            for cid in matched:
-                per_commitment[cid].add(index)
+    for row in frame.to_dict(orient="records"):
+        matched = [r.commitment.id for r in rules if row[r.column]]
+        lo = max(row["d"], first_day) - first_day
+        hi = min(row["l"], matcher.day_number(end)) - first_day
+        covered = set(range(math.floor(lo / days), min(math.floor(hi / days), periods - 1) + 1))
+        if not matched or not covered:
+            continue
+        events += 1
+        hit |= covered
+        for cid in matched:
+            per_commitment[cid] |= covered
     counts = {cid: len(v) for cid, v in per_commitment.items()}
     detections = {c.id: c.verification.detection for c in commitments}
     # True shares of breaches: recorded shares corrected for each commitment's detection.
@@ -137,7 +164,8 @@ def estimate(agreement: Agreement, party: str, store, start: dt.date, end: dt.da
     return Rate(party=party, rate=rate, source="store", start=start, end=end, periods=periods,
                 record_end=last if end > last else None,
                 periods_with_events=len(hit), events=events, recorded=recorded,
-                detection=detection, weights=weights, by_commitment=counts)
+                detection=detection, weights=weights, by_commitment=counts,
+                warnings=tuple(warnings), coverage_declared=seen.declared)
 
 
 def resolve(agreement: Agreement, period: str = "week", *, given: Mapping[str, float] | None

@@ -32,6 +32,7 @@ ADAPTER_MODULES: list[str] = [
     "un_list",
     "exercises",
     "us_sanctions",
+    "un_actions",
     "un_resolutions",
     "diplomacy",
     "gdelt",

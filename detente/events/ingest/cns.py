@@ -15,9 +15,11 @@ What this adapter normalises:
 * **Identity.** ``source_ref`` is the CNS row number ``F1``; ``match_key`` is
   ``missile_test|PRK|<day>|<n>``, ``n`` counting the day's missiles in ``F1`` order, which the
   per-missile JSON reproduces (see ``missile_json``), so each launch is one event.
-* **Errata.** One row dates a launch by the Korean day where the JSON (and the recorded UTC
-  launch time) give the UTC day; ``ERRATA`` corrects it, only while the row still reads the same,
-  and the correction is reported in the batch notes.
+* **Errata.** Dates are UTC days. A few rows date a launch by the Korean day although their own
+  UTC launch time falls on the day before; ``records.UTC_DAY_ERRATA`` (shared with the JSON
+  adapter, so both keep pairing) corrects them, only while a row still reads the same. One
+  row's description names the wrong month (``SUMMARY_ERRATA``). Corrections are reported in the
+  batch notes.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from detente.events.ingest.records import (
     missile_key,
     parse_km,
     read_text,
+    utc_day,
 )
 from detente.events.kinds import MISSILE_CLASSES
 
@@ -60,11 +63,10 @@ COLUMNS = ("F1", "Date", "Launch Time (UTC)", "Missile Name", "Missile Type", "F
            "Additional Information", "Source(s)")
 
 # (F1, Date as written) -> (date used, why). Applied only while the row reads exactly so.
-ERRATA: dict[tuple[str, str], tuple[dt.date, str]] = {
-    ("161", "5-Jan-22"): (
-        dt.date(2022, 1, 4),
-        "launched 23:10 UTC on 2022-01-04 (08:10 on 01-05 in Korea); the row gives the Korean "
-        "day, test.en.json and CSIS's time of day give the UTC day 2022-01-04"),
+# (F1, wrong text, right text) in ``Additional Information``.
+SUMMARY_ERRATA: dict[str, tuple[str, str, str]] = {
+    "241": ("On the morning of April 16 (local time)", "On the morning of March 16 (local time)",
+            "the Hwasong-17 launch of 2023-03-16 (Korean day) is described as on April 16"),
 }
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
@@ -171,9 +173,6 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, encoding: 
         except ValueError as exc:
             issues.add(str(exc), field="Date", value=raw_date, **where)
             continue
-        if errata and (f1, raw_date) in ERRATA:
-            day, why = ERRATA[(f1, raw_date)]
-            notes.append(f"F1={f1}: Date {raw_date!r} read as {day.isoformat()}: {why}")
         kind_text = r["Missile Type"].strip()
         klass = next((c for c in MISSILE_CLASSES if c.lower() == kind_text.lower()), None)
         if klass is None:
@@ -201,6 +200,15 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, encoding: 
             except ValueError:
                 issues.add("must be a number of degrees or Unknown", field=column,
                            value=r[column], **where)
+        if errata and precision == "day":
+            day, why = utc_day(day, time_utc)
+            if why:
+                notes.append(f"F1={f1}: Date {raw_date!r} read as {day.isoformat()}: {why}")
+        summary = _text(r["Additional Information"])
+        if errata and f1 in SUMMARY_ERRATA and summary and SUMMARY_ERRATA[f1][0] in summary:
+            wrong, right, why = SUMMARY_ERRATA[f1]
+            summary = summary.replace(wrong, right)
+            notes.append(f"F1={f1}: Additional Information {wrong!r} read as {right!r}: {why}")
         refs = citations(r["Source(s)"])
         attrs = {
             "class": klass,
@@ -225,7 +233,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, encoding: 
             "_loc": line, "date": day, "actor": "PRK", "kind": "missile_test", "attrs": attrs,
             "source": source, "source_ref": f"F1={f1}",
             "confidence": "high" if confirmed is not False and precision == "day" else "medium",
-            "summary": _text(r["Additional Information"]),
+            "summary": summary,
             "_day": day.isoformat() if precision == "day" else day.strftime("%Y-%m"),
             "_f1": int(f1),
         })

@@ -103,9 +103,9 @@ LABELS: dict[str, Label] = {
                                                        _MT, "ICBM", True),
     "submarine launched ballistic missile launch": Label(
         "submarine-launched ballistic missile launch", _MT, "SLBM", True),
-    "ballistic missile launch": Label("ballistic missile launch", _MT, "unknown", True),
-    "ballistic missile launch (type unknown)": Label("ballistic missile launch", _MT, "unknown",
-                                                     True),
+    "ballistic missile launch": Label("ballistic missile launch", _MT, "ballistic", True),
+    "ballistic missile launch (type unknown)": Label("ballistic missile launch", _MT,
+                                                     "ballistic", True),
     "satellite launch": Label("satellite launch", _MT, "SLV", True),
     "satellite launch (other provocation)": Label("satellite launch", _MT, "SLV", True),
     "multiple independently targetable rentry vehicle (mirv) test": Label(
@@ -130,7 +130,7 @@ LABELS: dict[str, Label] = {
 # filed as a missile provocation labelled "Nuclear Detonation Device".
 OVERRIDES: dict[tuple[str, str], Label] = {
     ("Missile Provocation", "nuclear detonation device"): Label(
-        "ballistic missile launch", _MT, "unknown", True),
+        "ballistic missile launch", _MT, "ballistic", True),
 }
 TYPOS = {"Lanuch": "Launch", "Enroachment": "Encroachment", "Assasination": "Assassination",
          "Rentry": "Reentry"}
@@ -339,6 +339,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, encoding: 
         else:
             rows[s.index]["match_key"] = f"{MISSILE_KEY_PREFIX}{s.chosen}|*"
     _source_refs(rows)
+    same = _same_events(rows)
     kinds: dict[str, int] = defaultdict(int)
     for row in rows:
         kinds[row["kind"]] += 1
@@ -348,8 +349,35 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, encoding: 
         + ", ".join(f"{n} {k}" for k, n in sorted(steps.items())),
         f"{overridden} missile rows re-classed by their description (cruise or SAM, not "
         "ballistic)",
+        *same,
     )
     return Batch(file=file, format=FORMAT, data=frame(rows), loc="line", notes=notes)
+
+
+# Rows that report one test under two dates: source_ref of each -> (first day, last day).
+SAME_EVENT: dict[str, tuple[dt.date, dt.date, str]] = {
+    "2021-09-11|Long-range Cruise Missile Launch": (
+        dt.date(2021, 9, 11), dt.date(2021, 9, 12),
+        "one long-range cruise missile test flown over two days (KCNA, Yonhap 2021-09-13)"),
+    "2021-09-12|Long-range Cruise Missile Launch": (
+        dt.date(2021, 9, 11), dt.date(2021, 9, 12),
+        "one long-range cruise missile test flown over two days (KCNA, Yonhap 2021-09-13)"),
+}
+
+
+def _same_events(rows: list[dict[str, Any]]) -> list[str]:
+    """Apply ``SAME_EVENT``: the rows of one test get its days and one key, so the store keeps
+    one event with both rows as its sources. Returns the notes."""
+    notes = []
+    for row in rows:
+        fix = SAME_EVENT.get(row["source_ref"])
+        if fix is None:
+            continue
+        first, last, why = fix
+        row["date"], row["end"] = first, last
+        row["match_key"] = f"csis|same-event|{first.isoformat()}|{row['_label']}"
+        notes.append(f"{row['source_ref']}: read as {first}..{last}, one event: {why}")
+    return notes
 
 
 def _source_refs(rows: list[dict[str, Any]]) -> None:

@@ -20,15 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from detente.events import ingest
+from detente import yamlio
+from detente.errors import IngestError, Problem, SpecError
+from detente.events import coverage, ingest
 from detente.events.store import Store
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
+REPO_DATA = Path(__file__).resolve().parent.parent.parent.parent / "data"
+COVERAGE_FILE = REPO_DATA / "coverage.yaml"
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file of the shared folder and the adapter that reads it."""
+    """One source file and the adapter that reads it: ``raw/...`` in the shared folder,
+    ``curated/...`` in the project's own ``data/`` folder."""
 
     path: str
     format: str
@@ -42,10 +47,11 @@ SOURCES: tuple[SourceFile, ...] = (
     SourceFile("raw/sanctions/consolidated.xml", "un-list"),
     SourceFile("curated/exercises.csv", "exercises"),
     SourceFile("curated/us_sanctions_actions.csv", "us-sanctions"),
-    SourceFile("curated/un_resolutions.csv", "un-resolutions"),
+    SourceFile("curated/un_actions.csv", "un-actions"),
     SourceFile("curated/diplomacy.csv", "diplomacy"),
 )
-CURATED_LICENCE = "none stated; hand-compiled from the public record (curated/README.md)"
+CURATED_LICENCE = ("CC0 1.0; compiled by the detente project from the public record, every row "
+                   "citing its source (data/README.md)")
 
 
 def _bullets(section: str) -> dict[str, str]:
@@ -83,7 +89,7 @@ def raw_provenance(text: str, file_name: str) -> dict[str, Any]:
 
 
 def curated_provenance(text: str, file_name: str) -> dict[str, Any]:
-    """What curated/README.md's table says of ``file_name``."""
+    """What data/README.md's table says of ``file_name``."""
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 3 and cells[0].strip("`") == file_name:
@@ -97,26 +103,101 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build(shared: Path, out_dir: Path = DATA_DIR, *, progress=None) -> dict[str, Any]:
-    """Build ``events.parquet`` and ``sources.json`` in ``out_dir`` from ``shared``.
+def read_coverage(path: Path = COVERAGE_FILE) -> dict[str, list[coverage.Coverage]]:
+    """The declarations of ``data/coverage.yaml`` by source; errors name the line and field."""
+    doc = yamlio.read(path, SpecError)
+    found = coverage.parse_declarations(yamlio.to_plain(doc.data), str(path), doc.line_of)
+    out: dict[str, list[coverage.Coverage]] = {}
+    for d in found:
+        out.setdefault(d.source, []).append(d)
+    return out
+
+
+def check_coverage(declared: list[coverage.Coverage], batch: ingest.Batch, file: str,
+                   coverage_file: Path) -> None:
+    """Refuse a declaration that the batch's own rows contradict (file, line, field named)."""
+    rows = batch.data.to_dict(orient="records")
+    for row in rows:
+        if isinstance(row.get("attrs"), str):
+            row["attrs"] = json.loads(row["attrs"])
+    bad = coverage.contradictions(declared, rows)
+    problems = [Problem(
+        f"outside the coverage declared for {d.source} in {coverage_file.name} "
+        f"({d.scope_label()}, {d.start} to {d.end}): widen the declaration or fix the row",
+        file=file, **{batch.loc if batch.loc in ("line", "row") else "row": int(row["_loc"])},
+        field="date", value=str(row["date"])[:10]) for row, d in bad]
+    IngestError.collect(f"{file}: {len(problems)} row(s) contradict the declared coverage",
+                        problems)
+
+
+def fill_classes(store: Store, csis: ingest.Batch) -> list[str]:
+    """Give per-missile events of class ``unknown`` the class their CSIS summary row states
+    (ballistic of unknown range, SRBM, satellite launch, cruise ...), when every CSIS row linked
+    to the event states the same single class; returns what changed, one entry per event."""
+    data = csis.data
+    stated: dict[str, str | None] = {}
+    for ref, kind, attrs in zip(data["source_ref"], data["kind"], data["attrs"], strict=True):
+        attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
+        # A label naming two weapons ("ICBM and short-range missile launches") says nothing
+        # about which missile of the salvo was which.
+        mixed = " and " in str(attrs.get("title") or "")
+        stated[ref] = "mixed" if mixed else (attrs.get("class") if kind == "missile_test"
+                                             else None)
+    rows = store.con.execute(
+        """SELECT e.id, e.date, e.attrs, list(a.source_ref ORDER BY a.source_ref)
+           FROM events e JOIN aliases a ON a.event_id = e.id
+           WHERE a.source = 'csis-provocations' AND e.kind = 'missile_test'
+             AND json_extract_string(e.attrs, '$.class') = 'unknown'
+           GROUP BY e.id, e.date, e.attrs ORDER BY e.date, e.id""").fetchall()
+    changed = []
+    for event_id, day, attrs_text, refs in rows:
+        # Rows that say nothing (unknown) do not count; rows that disagree block the fill.
+        classes = {stated.get(ref) for ref in refs} - {None, "unknown"}
+        if len(classes) != 1 or "mixed" in classes:
+            continue
+        klass = classes.pop()
+        attrs = json.loads(attrs_text)
+        attrs["class"] = klass
+        attrs["class_source"] = "csis-provocations"
+        store.con.execute("UPDATE events SET attrs = ? WHERE id = ?",
+                          [json.dumps(attrs, sort_keys=True, separators=(",", ":")), event_id])
+        changed.append(f"{day} {klass}")
+    return changed
+
+
+def build(shared: Path, out_dir: Path = DATA_DIR, *, progress=None,
+          data: Path = REPO_DATA) -> dict[str, Any]:
+    """Build ``events.parquet`` and ``sources.json`` in ``out_dir`` from the shared folder's
+    raw files and the project's ``data`` folder (curated tables and ``coverage.yaml``).
 
     Returns the provenance document written to ``sources.json``.
     """
     shared = Path(shared)
+    data = Path(data)
     out_dir = Path(out_dir)
+    coverage_file = data / "coverage.yaml"
+    declared = read_coverage(coverage_file)
     out_dir.mkdir(parents=True, exist_ok=True)
     provenance_md = (shared / "raw" / "PROVENANCE.md").read_text(encoding="utf-8")
-    curated_md = (shared / "curated" / "README.md").read_text(encoding="utf-8")
+    curated_md = (data / "README.md").read_text(encoding="utf-8")
     records: list[dict[str, Any]] = []
+    batches: dict[str, ingest.Batch] = {}
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "build.duckdb",
                                                       empty=True) as store:
         for item in SOURCES:
-            path = shared / item.path
+            path = (data if item.path.startswith("curated/") else shared) / item.path
             if progress:
                 progress(item.path)
             batch = ingest.read(path, store.con, item.format)
-            result = ingest.ingest_batch(store, batch)
             module = ingest.adapters()[item.format]
+            source_id = str(batch.data["source"].iloc[0]) if len(batch.data) else module.SOURCE
+            if source_id not in declared:
+                raise SpecError.single(f"no coverage declared for source {source_id} (read from "
+                                       f"{item.path}): every source declares what it covers",
+                                       file=str(coverage_file), field=source_id)
+            check_coverage(declared[source_id], batch, str(path), coverage_file)
+            result = ingest.ingest_batch(store, batch)
+            batches[source_id] = batch
             name = path.name
             prov = (curated_provenance(curated_md, name) if item.path.startswith("curated/")
                     else raw_provenance(provenance_md, name))
@@ -130,7 +211,19 @@ def build(shared: Path, out_dir: Path = DATA_DIR, *, progress=None) -> dict[str,
                 "first": dates.min().date().isoformat() if len(dates) else None,
                 "last": dates.max().date().isoformat() if len(dates) else None,
                 "notes": list(batch.notes),
+                "coverage": [d.to_json_dict() for d in declared[source_id]],
             })
+        if "csis-provocations" in batches:
+            filled = fill_classes(store, batches["csis-provocations"])
+            if filled:
+                record = next(r for r in records if r["source"] == "csis-provocations")
+                record["notes"].append(
+                    f"{len(filled)} per-missile events of class unknown take the class of the "
+                    "CSIS row that summarises them (attrs.class_source): " + "; ".join(filled))
+        unused = sorted(set(declared) - {r["source"] for r in records})
+        if unused:
+            raise SpecError.single("coverage declared for a source the build does not read",
+                                   file=str(coverage_file), field=unused[0])
         for record in records:
             record["events"] = store.con.execute(
                 """SELECT count(DISTINCT id) FROM (
@@ -144,8 +237,10 @@ def build(shared: Path, out_dir: Path = DATA_DIR, *, progress=None) -> dict[str,
         partial = out_dir / ".events.parquet.partial"
         store.export_parquet(partial)
         os.replace(partial, parquet)
+    ends = [d["end"] for r in records for d in r["coverage"]]
     document = {
         "dataset": "events.parquet",
+        "record_end": max(ends) if ends else None,
         "events": total,
         "events_by_kind": kinds,
         "built_from": "the shared data folder (raw/ and curated/), ingested in this order",

@@ -1,22 +1,26 @@
-"""Curated diplomatic timeline (``diplomacy.csv``).
+"""Curated diplomatic timeline and restraint steps (``diplomacy.csv``).
 
-Columns ``start, end, kind, parties, title, note, confidence``; ``parties`` is a ``;``-separated
-list of actor codes. Each row is one event of its ``kind`` (agreement, summit, talks,
-announcement, proposal; the table's ``event`` kind, for things like the Olympics, becomes
-``other`` with ``attrs.label = "event"``): actor the first party, target the second when there
-are exactly two, ``attrs.parties`` all of them, ``attrs.title`` the title. Talks get
-``attrs.format``: bilateral, six-party, or multilateral. ``source_ref`` is ``<start>|<title>``.
+Columns ``start, end, kind, parties, category, title, note, confidence, source, url`` (the
+curated rules of ``curated.py``: a source on every row, UTC days); ``parties`` is a
+``;``-separated list of actor codes, the actor first. Each row is one event of its ``kind``
+(agreement, summit, talks, announcement, proposal; the table's ``event`` kind, for things like
+the Olympics, becomes ``other`` with ``attrs.label = "event"``): actor the first party, target
+the second when there are exactly two, ``attrs.parties`` all of them, ``attrs.title`` the
+title, ``attrs.category`` what sort of step it is (``loudspeaker_halt``,
+``military_agreement_suspension``, ``detainee_release``, ... so that specs can select them).
+Talks get ``attrs.format``: bilateral, six-party, or multilateral. ``source_ref`` is
+``<start>|<title>``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from detente.events import actors
-from detente.events.ingest import Batch
+from detente.events.ingest import Batch, curated
 from detente.events.ingest.records import (
     Issues,
     csv_records,
@@ -28,10 +32,13 @@ from detente.events.ingest.records import (
 from detente.events.kinds import Kind
 
 FORMAT = "diplomacy"
-TITLE = "Diplomatic timeline of the Korean peninsula, 1994-2022 (curated)"
-DESCRIPTION = "curated diplomatic timeline (start,end,kind,parties,title,note,confidence)"
+TITLE = "Diplomatic timeline and restraint steps of the Korean peninsula, 1991-2026 (curated)"
+DESCRIPTION = ("curated diplomatic timeline (start,end,kind,parties,category,title,note,"
+               "confidence,source,url)")
 SOURCE = "curated-diplomacy"
-COLUMNS = ("start", "end", "kind", "parties", "title", "note", "confidence")
+COLUMNS = ("start", "end", "kind", "parties", "category", "title", "note", "confidence",
+           "source", "url")
+_CATEGORY = re.compile(r"^[a-z][a-z0-9_]*$")
 KINDS = {"event": "other"}
 SIX_PARTIES = frozenset({"USA", "PRK", "KOR", "CHN", "JPN", "RUS"})
 
@@ -66,19 +73,24 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
         if kind not in kinds:
             issues.add(f"unknown kind; expected one of {', '.join(sorted(kinds | set(KINDS)))}",
                        field="kind", value=r["kind"], **where)
-        parties = [p.strip().upper() for p in r["parties"].split(";") if p.strip()]
+        parties = curated.codes(r, "parties", issues, declared, **where)
         if not parties:
             issues.add("missing value (actor codes separated by ';')", field="parties", **where)
-        for code in parties:
-            if not actors.is_known(code, declared):
-                issues.add("unknown actor code (ISO 3166-1 alpha-3, UN, EU, IAEA, or declare "
-                           "it first)", field="parties", value=code, **where)
         title = " ".join(r["title"].split())
         if not title:
             issues.add("missing value", field="title", **where)
+        category = r["category"].strip()
+        if category and not _CATEGORY.match(category):
+            issues.add("expected lower_snake_case, e.g. loudspeaker_halt", field="category",
+                       value=category, **where)
+        if end is not None and start is not None and end < start:
+            issues.add(f"is before start {start}", field="end", value=r["end"], **where)
+        cites, url = curated.citations(r, issues, **where)
+        level = curated.confidence(r, issues, **where)
         if start is None or not parties or not title or kind not in kinds:
             continue
-        attrs: dict[str, Any] = {"title": title, "parties": parties}
+        attrs: dict[str, Any] = {"title": title, "parties": parties,
+                                 "category": category or None, "url": url, "citations": cites}
         if raw_kind in KINDS:
             attrs["label"] = raw_kind
         if kind == "talks":
@@ -88,8 +100,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
             "_loc": line, "date": start, "end": end, "actor": parties[0],
             "target": parties[1] if len(parties) == 2 else None, "kind": kind, "attrs": attrs,
             "source": source, "source_ref": f"{start.isoformat()}|{title}",
-            "confidence": r["confidence"].strip() or "high",
-            "summary": " ".join(r["note"].split()) or None,
+            "confidence": level, "summary": curated.text(r, "note"),
         })
     issues.raise_if_any()
     return Batch(file=file, format=FORMAT, data=frame(rows), loc="line",

@@ -12,9 +12,11 @@ to 2026. What this adapter normalises:
   record. The missile's ``type`` gives ``class``.
 * ``apogee``/``distance`` (numbers or strings, km) become ``apogee_km``/``distance_km`` when
   numeric, with the source's text kept; ``time`` "HH:MM (UTC)" becomes ``time_utc``.
-* Identity: ``source_ref`` is ``<date>#<n>`` and ``match_key`` ``missile_test|PRK|<date>|<n>``,
-  ``n`` counting the day's records in file order: the same keys the CNS adapter gives the same
-  launches, so the two sources merge into one event each.
+* Dates are UTC days: ``records.UTC_DAY_ERRATA`` corrects the records dated by the Korean day
+  although their UTC launch time falls on the day before (reported in the batch notes).
+* Identity: ``source_ref`` is ``<date as written>#<n>`` and ``match_key``
+  ``missile_test|PRK|<UTC day>|<n>``, ``n`` counting the day's records in file order: the same
+  keys the CNS adapter gives the same launches, so the two sources merge into one event each.
 
 Records are located by number (``row``) and by the line of their ``"date"`` key.
 """
@@ -40,6 +42,7 @@ from detente.events.ingest.records import (
     missile_key,
     parse_km,
     read_text,
+    utc_day,
 )
 from detente.events.kinds import MISSILE_CLASSES
 
@@ -127,6 +130,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *,
         date_lines = [None] * len(records)
     issues = Issues(file)
     rows: list[dict[str, Any]] = []
+    fixes: list[str] = []
     for index, (rec, line) in enumerate(zip(records, date_lines, strict=True), start=1):
         where = {"row": index, "line": line}
         if not isinstance(rec, dict):
@@ -197,23 +201,32 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *,
         if precision == "month":
             attrs["date_precision"] = "month"
         day_text = raw_date.strip()
+        if precision == "day":
+            day, why = utc_day(day, attrs["time_utc"])
+            if why:
+                fixes.append(f"record {index} ({day_text}): read as {day.isoformat()}: {why}")
         rows.append({
             "_loc": index, "date": day, "actor": "PRK", "kind": "missile_test", "attrs": attrs,
             "source": source, "confidence": "high" if precision == "day" else "medium",
             "summary": " ".join(str(rec.get("description") or "").split()) or None,
-            "_day": day_text,
+            "_ref_day": day_text,
+            "_day": day.isoformat() if precision == "day" else day_text,
         })
     issues.raise_if_any()
+    # source_ref counts records of the day as written (stable ids); match_key counts those of
+    # the UTC day, as the CNS adapter does, so that both sources pair.
+    by_ref_day: dict[str, int] = defaultdict(int)
     by_day: dict[str, int] = defaultdict(int)
     for row in rows:
+        by_ref_day[row["_ref_day"]] += 1
         by_day[row["_day"]] += 1
-        n = by_day[row["_day"]]
-        row["source_ref"] = f"{row['_day']}#{n}"
-        row["match_key"] = missile_key(row["_day"], n)
+        row["source_ref"] = f"{row['_ref_day']}#{by_ref_day[row['_ref_day']]}"
+        row["match_key"] = missile_key(row["_day"], by_day[row["_day"]])
     months = sum(1 for row in rows if row["attrs"].get("date_precision") == "month")
     notes = (f"{len(rows)} records, one missile each; {months} month-only dates read as the first "
              "of the month (date_precision=month)",
-             "bearing and glide-path details are not kept (no event attribute for them)")
+             "bearing and glide-path details are not kept (no event attribute for them)",
+             *fixes)
     return Batch(file=file, format=FORMAT, data=frame(rows), loc="row", notes=notes)
 
 

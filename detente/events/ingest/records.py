@@ -230,6 +230,31 @@ def first_url(items: Iterable[str]) -> str | None:
     return None
 
 
+# Launches the per-missile sources date by the Korean day although their own UTC launch time
+# falls on the day before (Korea is UTC+9): (date as read, HH:MM UTC) -> (UTC day, evidence).
+# Applied only while a row still reads the same, and reported in the batch notes.
+UTC_DAY_ERRATA: dict[tuple[dt.date, str], tuple[dt.date, str]] = {
+    (dt.date(2016, 4, 15), "20:33"): (
+        dt.date(2016, 4, 14),
+        "the Musudan launched at 20:33 UTC on 2016-04-14 (05:33 on 04-15 in Korea): the row "
+        "gives the Korean day"),
+    (dt.date(2017, 5, 14), "20:28"): (
+        dt.date(2017, 5, 13),
+        "the Hwasong-12 launched at 20:28 UTC on 2017-05-13 (05:28 on 05-14 in Korea): the row "
+        "gives the Korean day"),
+    (dt.date(2022, 1, 5), "23:10"): (
+        dt.date(2022, 1, 4),
+        "launched at 23:10 UTC on 2022-01-04 (08:10 on 01-05 in Korea): the row gives the "
+        "Korean day, the JSON and CSIS's time of day give the UTC day"),
+}
+
+
+def utc_day(day: dt.date, time_utc: str | None) -> tuple[dt.date, str | None]:
+    """``day`` corrected to the UTC day by ``UTC_DAY_ERRATA``, and why (None: unchanged)."""
+    fix = UTC_DAY_ERRATA.get((day, time_utc or ""))
+    return fix if fix is not None else (day, None)
+
+
 def missile_key(day: str, n: int) -> str:
     """The cross-source key of the ``n``-th missile (1-based) launched on ``day``.
 

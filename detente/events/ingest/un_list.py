@@ -5,6 +5,8 @@ The list covers every UN sanctions regime; entries with ``UN_LIST_TYPE`` ``DPRK`
 ``sanctions_designation`` each, dated by ``LISTED_ON``: actor ``UN``, target ``PRK``, issuer
 ``UNSC``, with ``reference``, ``name`` (the name parts joined) and ``entry_type``. Names and
 reference numbers carry stray padding in the source (" RI ", "KPi.034 "); it is stripped.
+``match_key`` ``sanctions_designation|UN|<day>|<reference>`` lets a listing action of the curated
+UN table (``un_actions``) summarise the day's entries instead of counting them again.
 
 The 1.6 MB file is streamed with ``xml.etree.ElementTree.iterparse``, each entry cleared once
 read. Entries are located by their position among the list's entries (``row``); a truncated or
@@ -114,5 +116,11 @@ def _entry(element: ET.Element, entry_type: str, index: int, issues: Issues,
                   "entry_type": entry_type, "regime": "DPRK (resolution 1718)",
                   "title": f"UN listing of {name}"},
         "source": source, "source_ref": reference, "confidence": "high",
-        "summary": comments or None,
+        "summary": comments or None, "match_key": listing_key(day, reference),
     }
+
+
+def listing_key(day: dt.date, reference: str = "*") -> str:
+    """The cross-source key of a UN listing: one entry, or (``*``) every entry of the day, which
+    a curated listing action summarises (``un_actions``)."""
+    return f"sanctions_designation|UN|{day.isoformat()}|{reference}"
