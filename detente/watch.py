@@ -13,6 +13,9 @@ recomputing them finds the same ids and nothing is recorded twice:
 
 * ``breach``: a commitment broken by its party, with the evidence event;
 * ``status``: the agreement's status from a day on (holding, breached by ..., collapsed);
+* ``blind``: a commitment the record cannot see from a day on (no source covers it: an
+  unobserved stretch, not compliance); ``--coverage FILE`` declares what the watched feed
+  covers, ``to: ongoing`` extending it to the day of each cycle;
 * ``window_open``: no provocation by any party for ``window_days`` days (once per window);
 * ``window_ended``: a provocation ended a quiet window of ``window_days`` days or more;
 * ``ingest_failed``: a source file was refused whole (broken, or still being written).
@@ -46,7 +49,7 @@ from detente.errors import IngestError, ParameterError
 from detente.events.ingest import coded
 from detente.events.store import Store
 
-ALERT_KINDS = ("breach", "status", "window_open", "window_ended", "ingest_failed")
+ALERT_KINDS = ("breach", "status", "blind", "window_open", "window_ended", "ingest_failed")
 MAX_BACKOFF_S = 300.0
 
 
@@ -82,6 +85,9 @@ class Alert:
                     f" ({what})")
         if self.kind == "status":
             return f"{self.agreement}: status {p['label']} from {p['date']}"
+        if self.kind == "blind":
+            return (f"{self.agreement}: the record cannot see {p['commitment']} "
+                    f"({p['party']}) from {p['date']}: no source covers {p['needs']}")
         if self.kind == "window_open":
             return (f"{self.agreement}: no provocation by {', '.join(p['actors'])} for "
                     f"{p['days']} days (since {p['start']})")
@@ -104,7 +110,13 @@ def breach_alerts(agreement: Agreement, report: Any) -> list[Alert]:
 
 def status_alerts(agreement: Agreement, report: Any) -> list[Alert]:
     out = []
+    previous = None
     for seg in report.timeline:
+        # Segments also split where the record's view changes: a status alert is a new status.
+        now = (seg.status, seg.breached_by, seg.responded)
+        if now == previous:
+            continue
+        previous = now
         out.append(Alert(alert_id(agreement.id, "status", seg.start, seg.status,
                                   ",".join(seg.breached_by), ",".join(seg.responded)),
                          "status", agreement.id,
@@ -112,6 +124,16 @@ def status_alerts(agreement: Agreement, report: Any) -> list[Alert]:
                           "label": seg.label, "breached_by": list(seg.breached_by),
                           "responded": list(seg.responded)}))
     return out
+
+
+def blind_alerts(agreement: Agreement, report: Any) -> list[Alert]:
+    """One alert per stretch in which a commitment cannot be seen (by its first day)."""
+    parties = {c.id: c.party for c in agreement.commitments}
+    labels = report.observability.labels if report.observability else {}
+    return [Alert(alert_id(agreement.id, "blind", cid, span.start), "blind", agreement.id,
+                  {"date": span.start.isoformat(), "until": span.end.isoformat(),
+                   "commitment": cid, "party": parties[cid], "needs": labels.get(cid, "")})
+            for cid, span in report.unobserved]
 
 
 def window_alerts(agreement: Agreement, found: Any, window_days: int) -> list[Alert]:
@@ -143,7 +165,8 @@ def evaluate(agreement: Agreement, store: Store, *, window_days: int = 90) -> li
         report = monitor.check(agreement, store)
     except ParameterError:
         return []  # an empty record, or one that ends before the agreement starts
-    alerts = breach_alerts(agreement, report) + status_alerts(agreement, report)
+    alerts = (breach_alerts(agreement, report) + status_alerts(agreement, report)
+              + blind_alerts(agreement, report))
     found = tension.windows(store, min_days=window_days, actors=agreement.parties,
                             start=agreement.start, end=report.last_day)
     return alerts + window_alerts(agreement, found, window_days)
@@ -248,7 +271,9 @@ class Watch:
 
     ``echo`` receives each alert's console line (default: print); ``fmt`` forces an adapter;
     ``settle`` is how long a file must stay unchanged in ``once`` mode; ``window_days`` is the
-    quiet-window length that raises ``window_open``/``window_ended`` alerts.
+    quiet-window length that raises ``window_open``/``window_ended`` alerts; ``coverage`` is a
+    YAML file declaring what the watched feed covers (``to: ongoing``: up to the UTC day of
+    each cycle).
     """
 
     agreement: Agreement
@@ -261,6 +286,7 @@ class Watch:
     window_days: int = 90
     settle: float = 2.0
     echo: Callable[[str], None] = print
+    coverage: Path | None = None
     _seen: dict[str, coded.FileState] = field(default_factory=dict, repr=False)
     _evaluated: bool = field(default=False, repr=False)
 
@@ -274,6 +300,15 @@ class Watch:
                                         value=self.window_days)
         self.id = f"{self.agreement.id}@{alert_id(self.source)[:10]}"
         self._log = AlertLog(Path(self.log)) if self.log else None
+        self._record_end: dt.date | None = None
+        if self.coverage is not None:
+            self._declarations()  # a broken file stops the watch before its first cycle
+
+    def _declarations(self) -> list:
+        from detente.events import coverage
+
+        today = dt.datetime.now(dt.UTC).date()
+        return coverage.read(self.coverage, today=today) if self.coverage else []
 
     # files ------------------------------------------------------------------------------------
     def files(self) -> list[Path]:
@@ -341,8 +376,12 @@ class Watch:
                 self.echo(f"ingested {done.describe()}")
                 ingested.append(done)
                 self._mark(store, path, state, done, None)
+            if self.coverage is not None:
+                store.declare_coverage(self._declarations(), extend=True)
+            grew = store.record_end() != self._record_end
+            self._record_end = store.record_end()
             alerts = failure_alerts
-            if ingested or failure_alerts or not self._evaluated:
+            if ingested or failure_alerts or grew or not self._evaluated:
                 alerts = evaluate(self.agreement, store, window_days=self.window_days) \
                     + failure_alerts
                 self._evaluated = True

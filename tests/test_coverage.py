@@ -331,3 +331,62 @@ def test_quiet_windows_stop_where_the_record_goes_blind(gapped) -> None:
     assert found.blind and found.blind[0].start == D(2020, 1, 1)
     last = found.windows[-1]
     assert last.end == D(2019, 12, 31) and last.ended_blind and not last.ongoing
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+def _run(*args):
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_data_coverage_shows_the_bundled_declarations_and_a_chart(tmp_path) -> None:
+    db = tmp_path / "b.duckdb"
+    done = _run("data", "coverage", "--json", "--db", db)
+    assert done.exit_code == 0, done.output
+    import json
+
+    data = json.loads(done.stdout)
+    ofac = [d for d in data["declarations"] if d["where"].get("issuer") == ["OFAC"]]
+    assert min(d["start"] for d in ofac) == "2003-01-01"
+    exercises = [d for d in data["declarations"] if "military_exercise" in d["kinds"]]
+    assert min(d["start"] for d in exercises) <= "1990-01-01"
+    rows = {(r["actor"], r["kind"]): r for r in data["grid"]}
+    usa = rows[("USA", "sanctions_designation issuer OFAC")]
+    assert dict(zip(usa["years"], usa["levels"], strict=True))[2017] == "complete"
+    chart = _run("data", "coverage", "--chart", "--db", db)
+    assert chart.exit_code == 0 and "█" in chart.output and "military_exercise" in chart.output
+
+
+def test_ingest_with_coverage_and_declare(tmp_path) -> None:
+    db = tmp_path / "u.duckdb"
+    events = tmp_path / "e.csv"
+    events.write_text("date,actor,kind,source,source_ref,class\n"
+                      "2018-05-01,PRK,missile_test,mine,1,ICBM\n")
+    good = tmp_path / "good.yaml"
+    good.write_text("mine:\n  - kinds: [missile_test]\n    actors: [PRK]\n"
+                    "    from: 2018-01-01\n    to: 2018-12-31\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mine:\n  - kinds: [missile_test]\n    actors: [PRK]\n"
+                   "    from: 2019-01-01\n    to: 2019-12-31\n")
+    args = ("events", "ingest", events, "--map", "attrs.class=class", "--db", db)
+    refused = _run("init", "--empty", "--db", db)
+    assert refused.exit_code == 0, refused.output
+    refused = _run(*args, "--coverage", bad)
+    assert refused.exit_code == 2 and "leaves out its own event" in refused.output
+    from detente.events.store import Store
+
+    with Store(db, read_only=True) as store:  # a refused file leaves nothing behind
+        assert store.count() == 0 and store.coverage() == []
+    assert _run(*args, "--coverage", good).exit_code == 0
+    with Store(db, read_only=True) as store:
+        assert store.count() == 1 and store.record_end() == D(2018, 12, 31)
+    more = tmp_path / "more.yaml"
+    more.write_text("other:\n  - kinds: [sanctions_designation]\n    actors: [USA]\n"
+                    "    from: 2018-01-01\n    to: 2019-06-30\n")
+    declared = _run("data", "declare", more, "--db", db)
+    assert declared.exit_code == 0 and "the record ends 2019-06-30" in declared.output
+    assert _run("data", "declare", "--db", db).exit_code == 2

@@ -336,3 +336,41 @@ def test_store_and_log_inside_the_source_are_not_inputs(tmp_path):
     result = w.cycle(once=True)
     assert [Path(i.file).name for i in result.ingested] == [FIRST.name] and not result.failed
     assert w.cycle(once=True).failed == ()
+
+
+def test_declared_feed_coverage_grows_with_each_cycle_and_blind_commitments_alert(setup):
+    import datetime as dt
+
+    spec_path, feed, store_path, log = setup
+    cov = feed.parent / "feed-coverage.yaml"
+    # The feed reports provocations by PRK completely, from 2017-07-01 and still going; nothing
+    # covers US sanctions, so the US commitment is blind all along.
+    cov.write_text("gdelt-feed:\n  - kinds: [provocation]\n    actors: [PRK]\n"
+                   "    from: 2017-07-01\n    to: ongoing\n    completeness: partial\n")
+    lines: list[str] = []
+    w = make_watch(setup, lines=lines, coverage=cov)
+    result = w.cycle(once=True)
+    blind = [a for a in result.new_alerts if a.kind == "blind"]
+    assert [(a.payload["commitment"], a.payload["date"]) for a in blind] == [
+        ("usa-no-sanctions", "2017-07-01")]
+    assert "no source covers sanctions_designation by USA" in blind[0].text
+    with Store(store_path, read_only=True) as store:
+        assert store.record_end() == dt.datetime.now(dt.UTC).date()
+        assert len(store.coverage()) == 1
+    # The next cycle extends the same declaration (no pile of rows) and repeats no alert.
+    again = w.cycle(once=True)
+    assert again.new_alerts == ()
+    with Store(store_path, read_only=True) as store:
+        assert len(store.coverage()) == 1
+
+
+def test_a_coverage_file_with_ongoing_outside_watch_is_refused(tmp_path):
+    from detente.errors import SpecError
+    from detente.events import coverage
+
+    path = tmp_path / "c.yaml"
+    path.write_text("feed:\n  - kinds: [provocation]\n    actors: [PRK]\n"
+                    "    from: 2017-07-01\n    to: ongoing\n")
+    with pytest.raises(SpecError, match="'ongoing' is for a feed watched") as info:
+        coverage.read(path)
+    assert info.value.problems[0].line == 5 and info.value.problems[0].field == "feed.0.to"

@@ -103,6 +103,39 @@ def kinds_command(as_json: JsonOption = False) -> None:
                       markup=False, highlight=False)
 
 
+@app.command("declare")
+def declare_command(
+    path: Annotated[Path | None, typer.Argument(
+        help="YAML file of declarations (layout of data/coverage.yaml).")] = None,
+    bundled: Annotated[bool, typer.Option(
+        "--bundled", help="Declare the bundled record's coverage (for a store created before "
+        "schema version 4).")] = False,
+    db: DbOption = None,
+) -> None:
+    """Record what a source covers, checked against its events already in the store.
+
+    A declaration says a source reports every event (complete) or some (partial) of some kinds,
+    by some actors, optionally restricted to attribute values, from one UTC day to another.
+
+    Example:
+
+        detente data declare my-feed-coverage.yaml
+    """
+    from detente.errors import ParameterError
+    from detente.events import coverage
+    from detente.events.store import BUNDLED_SOURCES, Store
+
+    if (path is None) == (not bundled):
+        raise ParameterError.single("give a YAML file or --bundled (one of them)", field="path",
+                                    value=str(path) if path else None)
+    found = coverage.read_sources(BUNDLED_SOURCES) if bundled else coverage.read(path)
+    with Store(db) as store:
+        added = store.declare_coverage(found)
+        end = store.record_end()
+    console.print(f"{added} new declaration(s) of {len(found)}; the record ends {end}",
+                  markup=False, highlight=False)
+
+
 @app.command("coverage")
 def coverage_command(
     chart: Annotated[bool, typer.Option(

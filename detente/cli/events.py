@@ -64,22 +64,34 @@ def ingest_command(
     ] = None,
     declare: Annotated[list[str] | None, typer.Option(
         "--declare-actor", help="Allow a non-ISO actor code: CODE or CODE=Name.")] = None,
+    coverage_file: Annotated[Path | None, typer.Option(
+        "--coverage", help="YAML file declaring what the files' sources cover (layout of "
+        "data/coverage.yaml); stored with the first file, checked against its rows.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Ingest event files; all rows of a file or none, and re-ingesting adds nothing.
 
+    Without --coverage the files' events still count as seen acts, but no day counts as
+    covered by them: declare what a source reports completely, or the record stays blind
+    where no other source covers it (docs/data.md, Coverage).
+
     Example:
 
         detente events ingest mydata.csv --map date=Day --map actor=Country
-        --map kind=Type --set source=mydata
+        --map kind=Type --set source=mydata --coverage mydata-coverage.yaml
     """
     options = {"mapping": _pairs(mapping, "--map"), "constants": _pairs(constants, "--set"),
                "date_format": date_format}
     if encoding:
         options["encoding"] = encoding
     results = []
+    from detente.events import coverage
+
+    declared = coverage.read(coverage_file) if coverage_file else []
     with Store(db) as store:
+        if declared:
+            store.declare_coverage(declared, with_next_ingest=True)
         for code, _, name in (d.partition("=") for d in declare or []):
             # Declared with the first file that goes in: a refused file leaves none behind.
             store.declare_actor(code.strip(), name.strip() or None, with_next_ingest=True)

@@ -213,6 +213,9 @@ def _print_result(result, out: Path | None) -> None:
     for code, r in result.rates.items():
         rates.add_row(code, f"{r['rate']:.4f}", r["description"])
     console.print(rates)
+    for code, r in result.rates.items():
+        for warning in r.get("warnings") or ():
+            console.print(f"[yellow]thin source under {code}'s rate: {warning}[/]")
     curve = result.survival()
     table = Table(title="still holding (95% band)")
     for column in ("after", "period", "S", "low", "high"):

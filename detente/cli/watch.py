@@ -43,6 +43,10 @@ def watch(
     ] = None,
     rejects: Annotated[Path | None, typer.Option(
         help="Directory for rejects files (default: next to each input).")] = None,
+    coverage_file: Annotated[Path | None, typer.Option(
+        "--coverage", help="YAML file declaring what the watched feed covers (layout of "
+        "data/coverage.yaml; to: ongoing extends it to the day of each poll). Without it, days "
+        "after the record's end are unobserved.")] = None,
     json_out: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -65,7 +69,7 @@ def watch(
         (err_console if json_out else console).print(line, markup=False, highlight=False)
 
     w = Watch(spec, source, store_path=db, log=log, webhook=hook, fmt=fmt, rejects=rejects,
-              window_days=window_days, settle=settle, echo=echo)
+              window_days=window_days, settle=settle, echo=echo, coverage=coverage_file)
     echo(f"watching {w.source} for {spec.id} (watch {w.id}); "
          + ("one cycle" if once else f"every {interval:g} s; Ctrl-C stops"))
     try:

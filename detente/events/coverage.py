@@ -236,10 +236,12 @@ def gaps(found: Iterable[Span], level: Level = "none") -> tuple[Span, ...]:
     return tuple(s for s in found if s.level == level)
 
 
-def parse_declarations(data: Any, file: str, line_of=None) -> list[Coverage]:
+def parse_declarations(data: Any, file: str, line_of=None, *,
+                       today: dt.date | None = None) -> list[Coverage]:
     """Declarations from plain data ``{source: [{kinds, actors, where, from, to,
     completeness, note}, ...]}`` (the layout of ``data/coverage.yaml``); errors name the file,
-    line and field."""
+    line and field. ``to: ongoing`` (a feed that is still reporting) means ``today``, and is
+    allowed only when ``today`` is given (``detente watch --coverage``)."""
     from pydantic import ValidationError
 
     from detente.errors import Problem, SpecError
@@ -270,10 +272,19 @@ def parse_declarations(data: Any, file: str, line_of=None) -> list[Coverage]:
                                         else None))
             if unknown:
                 continue
+            end = item.get("to")
+            if end == "ongoing":
+                if today is None:
+                    problems.append(Problem(
+                        "'ongoing' is for a feed watched by detente watch --coverage; give "
+                        "the last day the source covers", file=file, field=f"{source}.{i}.to",
+                        line=line_of((*path, "to")) if line_of else None, value=end))
+                    continue
+                end = today
             raw = {"source": str(source), "kinds": _listed(item.get("kinds")),
                    "actors": _listed(item.get("actors")),
                    "where": {k: _listed(v) for k, v in (item.get("where") or {}).items()},
-                   "start": item.get("from"), "end": item.get("to"),
+                   "start": item.get("from"), "end": end,
                    "completeness": item.get("completeness", "complete"),
                    "note": " ".join(str(item.get("note") or "").split())}
             try:
@@ -352,30 +363,42 @@ def grid(declarations: Sequence[Coverage]) -> list[dict[str, Any]]:
     """Actor x kind (x restricted attribute values) x year: the best level each year has on
     every one of its days (``complete`` only when the whole year is covered completely), for
     charts and ``detente data coverage --chart``."""
-    rows: dict[tuple[str, str], list[Coverage]] = {}
+    rows: dict[tuple[str, str, str], tuple[dict[str, tuple[str, ...]], list[Coverage]]] = {}
     for d in declarations:
         for kind in d.kinds:
             for actor in d.actors:
-                label = kind.value + "".join(f" {n} {'/'.join(v)}" for n, v in d.where.items())
-                rows.setdefault((actor, label), []).append(d)
+                where = "".join(f" {n} {'/'.join(v)}" for n, v in sorted(d.where.items()))
+                rows.setdefault((actor, kind.value, where), (dict(d.where), []))[1].append(d)
     out = []
-    for (actor, label), decls in sorted(rows.items()):
-        first = min(d.start for d in decls).year
-        last = max(d.end for d in decls).year
+    for (actor, kind, where_text), (where, decls) in sorted(rows.items()):
+        target = Target(kind, None if actor == ANY_ACTOR else actor,
+                        {n: list(v) for n, v in where.items()})
         years, levels = [], []
-        for year in range(first, last + 1):
-            a, b = dt.date(year, 1, 1), dt.date(year, 12, 31)
-            kind, _, rest = label.partition(" ")
-            where = dict(zip(rest.split()[::2], [v.split("/") for v in rest.split()[1::2]],
-                             strict=True))
-            found = spans(decls, [Target(kind, None if actor == ANY_ACTOR else actor, where)],
-                          a, b)
-            worst = "complete"
-            for s in found:
-                worst = lower(worst, s.level)
-            best = max((s.level for s in found), key=lambda lv: _RANK[lv], default="none")
+        for year in range(min(d.start for d in decls).year, max(d.end for d in decls).year + 1):
+            found = spans(decls, [target], dt.date(year, 1, 1), dt.date(year, 12, 31))
+            if all(s.level == "complete" for s in found):
+                level: Level = "complete"
+            elif any(s.level != "none" for s in found):
+                level = "partial"
+            else:
+                level = "none"
             years.append(year)
-            levels.append(worst if worst == "complete" else ("partial" if best != "none"
-                                                             else "none"))
-        out.append({"actor": actor, "kind": label, "years": years, "levels": levels})
+            levels.append(level)
+        out.append({"actor": actor, "kind": kind + where_text, "years": years,
+                    "levels": levels})
     return out
+
+
+def read(path: str | Path, *, today: dt.date | None = None) -> list[Coverage]:
+    """Declarations from a YAML file in the layout of ``data/coverage.yaml`` (source -> list of
+    {kinds, actors, where, from, to, completeness, note}); errors name the line and field."""
+    from detente import yamlio
+    from detente.errors import SpecError
+
+    doc = yamlio.read(path, SpecError)
+    return parse_declarations(yamlio.to_plain(doc.data), str(path), doc.line_of, today=today)
+
+
+def same_scope(a: Coverage, b: Coverage) -> bool:
+    """Whether two declarations differ at most in their last day."""
+    return a.model_copy(update={"end": b.end}) == b

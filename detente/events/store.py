@@ -240,13 +240,15 @@ class Store:
     # --- coverage -----------------------------------------------------------------------------
 
     def declare_coverage(self, declarations: Sequence[coverage_model.Coverage], *,
-                         with_next_ingest: bool = False) -> int:
+                         with_next_ingest: bool = False, extend: bool = False) -> int:
         """Record what sources cover (``coverage.Coverage``); returns how many are new.
 
         A declaration that the stored events contradict (an event of its source, kind and
         actors dated outside its days, and outside every other declaration about it) is
         refused, naming the event. ``with_next_ingest``: declare them in the transaction of the
-        next ingest that succeeds, checked against the events stored with it.
+        next ingest that succeeds, checked against the events stored with it. ``extend``: a
+        declaration replaces stored ones that differ from it only by ending earlier (a watched
+        feed's coverage grows day by day without piling up rows).
         """
         self._require_writable()
         if with_next_ingest:
@@ -254,6 +256,12 @@ class Store:
             return len(declarations)
         self.con.begin()
         try:
+            if extend:
+                stored = self.coverage()
+                for d in declarations:
+                    for old in stored:
+                        if old.end < d.end and coverage_model.same_scope(old, d):
+                            self.con.execute("DELETE FROM coverage WHERE key = ?", [old.key])
             added = self._insert_coverage(declarations)
             self._check_coverage({d.source for d in declarations})
             self.con.commit()

@@ -138,8 +138,10 @@ def _note(progress: Progress | None, stage: str) -> None:
 
 
 def record_info(store: Store) -> dict[str, Any]:
-    first, last = store.date_range()
-    return {"path": str(store.path), "events": store.count(), "first": first, "last": last}
+    """The record's size and span: ``last`` is the last day its sources cover."""
+    first = store.date_range()[0]
+    return {"path": str(store.path), "events": store.count(), "first": first,
+            "last": store.record_end(), "coverage_declared": bool(store.coverage())}
 
 
 def timeline_records(store: Store, agreements: Sequence[Agreement], limit: int

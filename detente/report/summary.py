@@ -91,12 +91,22 @@ def _verdict(report) -> list[str]:
                 f"replayed from {n:,} start dates between {w.start} and {w.end} (every "
                 f"{w.step_days} days), it was broken in {w.breached:,} of them and held a median "
                 f"of {days_text(hist[k])} before its first breach")
+            if w.unobserved:
+                parts.append(f"{w.unobserved:,} starts reach a stretch the record cannot see "
+                             "before any breach and count only as held until then")
+            if w.thin:
+                parts.append(f"{w.thin:,} observed starts rest on partial sources somewhere")
         if k in report.simulations:
             s = report.simulations[k]
             p12 = s.p_holding(12)
             parts.append(
                 f"in {s.runs:,} simulated runs (seed {s.seed}) it holds a median of "
                 f"{days_text(sims[k])}, and {pct(p12)} of runs still hold after 12 months")
+            thin = [f"{party} ({'; '.join(r['warnings'])})" for party, r in s.rates.items()
+                    if r.get("warnings")]
+            if thin:
+                parts.append("its temptation rates rest on partial sources for "
+                             + ", ".join(thin))
         if parts:
             out.append(f"{titles[k]} [{k}]: " + "; ".join(parts) + ".")
     return out
@@ -108,8 +118,8 @@ def _why(report) -> list[str]:
         reasons = []
         w = report.whatifs.get(k)
         if w is not None and w.breached:
-            shares = w.shares[w.shares["breaker"] != "none"].sort_values("starts",
-                                                                          ascending=False)
+            shares = w.shares[~w.shares["breaker"].isin(["none", "unobserved"])].sort_values(
+                "starts", ascending=False)
             top = shares.iloc[0]
             reasons.append(f"{top['breaker']} broke it first in {pct(top['share_of_breached'])} "
                            f"of the broken starts")
@@ -159,8 +169,13 @@ def _record(report) -> list[str]:
             held.append(f"{a.id} held ({c.start} to {c.last_day})")
         else:
             evidence = brief(first.event.to_json_dict()) if first.event else "a missed deadline"
-            broken.append(f"{a.id} was first broken by {first.party} on {first.date} "
-                          f"({evidence}; now {c.status_label})")
+            who = " and ".join(c.first_breakers) + (" jointly" if len(c.first_breakers) > 1
+                                                     else "")
+            doubt = (f"; {', '.join(c.uncertain_first)} could not be seen on some day before "
+                     "it, so an earlier breach there cannot be ruled out"
+                     if c.uncertain_first else "")
+            broken.append(f"{a.id} was first broken by {who} on {first.date} "
+                          f"({evidence}; now {c.status_label}{doubt})")
     text = (f"Against the record ({rec['events']:,} events from {rec['first']} to "
             f"{rec['last']}), {len(broken)} of {len(report.agreements)} agreements were broken")
     details = broken + held

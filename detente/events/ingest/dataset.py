@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from detente import yamlio
 from detente.errors import IngestError, Problem, SpecError
 from detente.events import coverage, ingest
 from detente.events.store import Store
@@ -105,10 +104,8 @@ def _sha256(path: Path) -> str:
 
 def read_coverage(path: Path = COVERAGE_FILE) -> dict[str, list[coverage.Coverage]]:
     """The declarations of ``data/coverage.yaml`` by source; errors name the line and field."""
-    doc = yamlio.read(path, SpecError)
-    found = coverage.parse_declarations(yamlio.to_plain(doc.data), str(path), doc.line_of)
     out: dict[str, list[coverage.Coverage]] = {}
-    for d in found:
+    for d in coverage.read(path):
         out.setdefault(d.source, []).append(d)
     return out
 
