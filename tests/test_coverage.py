@@ -333,7 +333,7 @@ def test_quiet_windows_stop_where_the_record_goes_blind(gapped) -> None:
     assert last.end == D(2019, 12, 31) and last.ended_blind and not last.ongoing
 
 
-# --- the command line ------------------------------------------------------------------------------
+# --- the command line -----------------------------------------
 
 def _run(*args):
     from typer.testing import CliRunner

@@ -341,7 +341,7 @@ def test_store_and_log_inside_the_source_are_not_inputs(tmp_path):
 def test_declared_feed_coverage_grows_with_each_cycle_and_blind_commitments_alert(setup):
     import datetime as dt
 
-    spec_path, feed, store_path, log = setup
+    _, feed, store_path, _ = setup
     cov = feed.parent / "feed-coverage.yaml"
     # The feed reports provocations by PRK completely, from 2017-07-01 and still going; nothing
     # covers US sanctions, so the US commitment is blind all along.
