@@ -115,8 +115,11 @@ class _Codes:
 class EventIndex:
     """An immutable snapshot of the store's events (see the module docstring)."""
 
-    def __init__(self, store: Store, signature: tuple):
+    def __init__(self, store: Store, signature: tuple, settled: bool = True):
         self.signature = signature
+        # Not settled: taken within a clock tick of the store's last write, so a write just
+        # after it might not change the signature; the snapshot is rebuilt once it settles.
+        self.settled = settled
         table = store.con.sql(
             f"SELECT {_COLUMNS} FROM events e ORDER BY e.date, e.id").to_arrow_table()
         self.table = table.combine_chunks()
@@ -306,33 +309,36 @@ class EventQueries:
         self._lock = threading.Lock()
         self._too_big_at: tuple | None = None
 
+    def _valid(self, index: EventIndex | None, signature: tuple) -> bool:
+        return index is not None and index.signature == signature and (
+            index.settled or not self.access.settled(signature))
+
     def fresh(self) -> EventIndex | None:
         """The snapshot if it is up to date (no rebuild, no store access), else None."""
         index = self._index
-        return index if index is not None and index.signature == self.access.signature() \
-            else None
+        return index if self._valid(index, self.access.signature()) else None
 
     def current(self) -> EventIndex | None:
         signature = self.access.signature()
         index = self._index
-        if index is not None and index.signature == signature:
+        if self._valid(index, signature):
             return index
         if self._too_big_at == signature:
             return None
         with self._lock:
             signature = self.access.signature()
-            if self._index is not None and self._index.signature == signature:
+            if self._valid(self._index, signature):
                 return self._index
             with self.access.read() as store:
                 # Taken again while open read-only: no other process can write now, so this
                 # is exactly the state the snapshot reads.
                 signature = self.access.signature()
-                if self._index is not None and self._index.signature == signature:
+                if self._valid(self._index, signature):
                     return self._index
                 if store.count() > self.max_events:
                     self._index, self._too_big_at = None, signature
                     return None
-                self._index = EventIndex(store, signature)
+                self._index = EventIndex(store, signature, self.access.settled(signature))
             return self._index
 
     def page(self, flt: EventFilter) -> tuple[int, list[dict[str, Any]]]:
