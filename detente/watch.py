@@ -34,6 +34,7 @@ import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -189,17 +190,35 @@ class AlertLog:
         return True
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are answers, not deliveries: urllib would follow a 301/302/303 to a POST with
+    a body-less GET, whose 2xx would then count as delivered."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # urllib then raises HTTPError with the 3xx status
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 @dataclass(frozen=True)
 class Webhook:
-    """POST alerts as JSON to ``url``: ``timeout`` seconds per try, ``retries`` quick retries
-    ``pause`` seconds apart (doubling); after that, the alert waits ``backoff`` x 2^(n-1)
-    seconds (at most 5 minutes) before its next try, n counting the failed deliveries."""
+    """POST alerts as JSON to ``url`` (http or https): ``timeout`` seconds per try, ``retries``
+    quick retries ``pause`` seconds apart (doubling); after that, the alert waits ``backoff``
+    x 2^(n-1) seconds (at most 5 minutes) before its next try, n counting the failed
+    deliveries. Only a 2xx answer to the POST itself delivers: a redirect is a failure."""
 
     url: str
     timeout: float = 5.0
     retries: int = 2
     pause: float = 0.5
     backoff: float = 2.0
+
+    def __post_init__(self) -> None:
+        parts = urllib.parse.urlsplit(self.url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ParameterError.single("expected an http:// or https:// URL with a host",
+                                        field="webhook", value=self.url)
 
     def post(self, record: dict[str, Any]) -> None:
         """Deliver or raise ``OSError`` describing the last failure."""
@@ -212,12 +231,15 @@ class Webhook:
                 "Content-Type": "application/json", "Idempotency-Key": record["id"],
                 "User-Agent": f"detente/{__version__}"})
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                with _OPENER.open(request, timeout=self.timeout) as response:
                     if 200 <= response.status < 300:
                         return
                     last = OSError(f"HTTP {response.status}")
             except urllib.error.HTTPError as exc:
-                last = OSError(f"HTTP {exc.code}")
+                moved = exc.headers.get("Location") if 300 <= exc.code < 400 else None
+                last = OSError(f"HTTP {exc.code}" + (
+                    f" redirect to {moved}: the webhook must answer the POST itself (give "
+                    "the URL it redirects to)" if moved else ""))
             except (urllib.error.URLError, OSError, TimeoutError) as exc:
                 last = OSError(str(getattr(exc, "reason", exc)))
         raise OSError(str(last))
