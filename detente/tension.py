@@ -346,6 +346,15 @@ class Windows:
         return json.dumps(self.to_json_dict())
 
 
+def _step(day: dt.date, by: dt.timedelta) -> dt.date | None:
+    """``day + by``, or None past the calendar's ends (a store written before ingest bounded
+    event dates may hold 0001-01-01 or 9999-12-31: no quiet day lies beyond them)."""
+    try:
+        return day + by
+    except OverflowError:
+        return None
+
+
 def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = None,
             dyad: Dyad | str | None = None, kinds: Sequence[str] | None = None,
             max_weight: float | None = None, start: dt.date | None = None,
@@ -387,9 +396,10 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     found: list[Window] = []
     previous: dt.date | None = None
     for day in [*days, None]:
-        quiet_start = span_start if previous is None else previous + ONE_DAY
-        quiet_end = span_end if day is None else day - ONE_DAY
-        if quiet_end >= quiet_start and (quiet_end - quiet_start).days + 1 >= min_days:
+        quiet_start = span_start if previous is None else _step(previous, ONE_DAY)
+        quiet_end = span_end if day is None else _step(day, -ONE_DAY)
+        if quiet_start is not None and quiet_end is not None and quiet_end >= quiet_start \
+                and (quiet_end - quiet_start).days + 1 >= min_days:
             found.append(Window(quiet_start, quiet_end,
                                 tuple(by_day[previous]) if previous else (),
                                 tuple(by_day[day]) if day else (), ongoing=day is None))

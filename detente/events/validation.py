@@ -22,7 +22,7 @@ from detente.events.kinds import CONFIDENCES, EXTENSION_PREFIX, Kind, attr_specs
 MAX_PER_CHECK = 20
 # NaN or Infinity where JSON has a number: after ':', ',' or '[', before ',', ']' or '}'.
 _NON_FINITE_TOKEN = r"[:,\[]\s*-?(NaN|Infinity)\s*[,\]}]"
-FIRST_DATE, LAST_DATE = "0001-01-01", "9999-12-31"
+FIRST_DATE, LAST_DATE = "1800-01-01", "2199-12-31"
 
 # json_type() names that satisfy each attribute type (NULL: unknown, always allowed).
 _ROW_TYPES = {

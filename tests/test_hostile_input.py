@@ -1,0 +1,105 @@
+"""Hostile and extreme input (issue 16): boundary dates, file names that look like patterns,
+deep nesting, YAML alias bombs, unbounded conditions, text that a spreadsheet would run.
+Each is refused with a located error, or handled, before it can wedge anything later."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from detente import monitor, tension, whatif
+from detente.agreements import presets
+from detente.errors import IngestError
+from detente.events.ingest import ingest_file
+from detente.events.store import Store
+from detente.events.validation import FIRST_DATE, LAST_DATE
+from detente.report.builder import ReportOptions, build
+
+HEADER = "date,end,actor,target,kind,source,source_ref,attrs\n"
+
+
+def _csv(path: Path, *rows: str) -> Path:
+    path.write_text(HEADER + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _test(day: str, ref: str, end: str = "") -> str:
+    return f'{day},{end},PRK,,missile_test,t,{ref},"{{""class"":""ICBM""}}"'
+
+
+# --- 3: boundary dates ---------------------------------------------------------------------------
+
+def test_event_dates_outside_the_documented_range_are_refused_by_row_and_field(empty_store,
+                                                                               tmp_path):
+    # 0001-01-01 and 9999-12-31 once went in, then overflowed the quiet-window finder (the
+    # watch exited every cycle), the report's timeline and the dashboard.
+    assert (FIRST_DATE, LAST_DATE) == ("1800-01-01", "2199-12-31")
+    before = empty_store.fingerprint()
+    src = _csv(tmp_path / "far.csv", _test("0001-01-01", "a"), _test("9999-12-31", "b"),
+               _test("1799-12-31", "c"), _test("2018-01-01", "d", end="2200-01-01"),
+               _test("1800-01-01", "e"), _test("2199-12-31", "f"))
+    with pytest.raises(IngestError) as info:
+        ingest_file(empty_store, src)
+    found = [(p.row, p.field, p.value) for p in info.value.problems]
+    assert found == [(1, "date", "0001-01-01"), (2, "date", "9999-12-31"),
+                     (3, "date", "1799-12-31"), (4, "end", "2200-01-01")]
+    assert "must be between 1800-01-01 and 2199-12-31" in info.value.problems[0].message
+    assert empty_store.fingerprint() == before
+
+
+def test_every_analysis_handles_events_on_the_first_and_last_allowed_days(empty_store,
+                                                                          tmp_path):
+    ingest_file(empty_store, _csv(tmp_path / "edge.csv", _test(FIRST_DATE, "a"),
+                                  _test(LAST_DATE, "b"), _test("2018-03-01", "c")))
+    pause = presets.load("post-olympic-pause")
+    report = monitor.check(pause, empty_store)
+    assert report.first_breach.date == dt.date(2018, 3, 1)
+    assert report.timeline[-1].end == dt.date.fromisoformat(LAST_DATE)
+    found = tension.windows(empty_store, min_days=30)
+    assert [(w.start, w.end) for w in found.windows] == [
+        (dt.date(1800, 1, 2), dt.date(2018, 2, 28)), (dt.date(2018, 3, 2),
+                                                      dt.date(2199, 12, 30))]
+    series = tension.tension(empty_store, "PRK-USA", weekly=True, smooth="8w")
+    assert series.frame["events"].sum() == 3
+    replay = whatif.whatif(pause, empty_store, dt.date(2199, 1, 1), dt.date(2199, 12, 31), 30)
+    assert len(replay.starts) == 13 and replay.breached == 13
+    options = ReportOptions(whatif_from=dt.date(2199, 1, 1), step_days=30, runs=200,
+                            scenario=None)
+    html = build([pause], empty_store, options).html()
+    assert "2199-12-31" in html and "1800-01-01" in html
+
+
+def test_quiet_windows_tolerate_a_store_written_before_dates_were_bounded(empty_store):
+    # An older detente accepted the calendar's ends: windows never start before or after them.
+    empty_store.con.execute(
+        """INSERT INTO events (id, date, actor, kind, attrs, source, source_ref, confidence)
+           VALUES ('a', DATE '0001-01-01', 'PRK', 'missile_test', '{}', 't', 'a', 'high'),
+                  ('b', DATE '9999-12-31', 'PRK', 'missile_test', '{}', 't', 'b', 'high')""")
+    found = tension.windows(empty_store, min_days=1)
+    assert [(w.start, w.end, w.ongoing) for w in found.windows] == [
+        (dt.date(1, 1, 2), dt.date(9999, 12, 30), False)]
+    assert json.loads(found.to_json())["provocations"] == 2
+
+
+def test_a_feed_file_with_a_far_date_is_refused_and_the_real_breach_beside_it_alerts(tmp_path):
+    from detente.agreements import spec as spec_lib
+    from detente.watch import Watch
+    from tests.test_watch import FIRST, SPEC
+
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / FIRST.name).write_bytes(FIRST.read_bytes())  # holds a USA breach on 2017-07-05
+    _csv(feed / "far.csv", _test("2017-07-10", "x"), _test("9999-12-31", "y"))
+    (tmp_path / "pact.yaml").write_text(SPEC)
+    Store(tmp_path / "events.duckdb", empty=True).close()
+    w = Watch(spec_lib.load(tmp_path / "pact.yaml"), feed, store_path=tmp_path / "events.duckdb",
+              window_days=3, settle=0.0, echo=lambda _: None)
+    result = w.cycle(once=True)
+    assert [f for f, _ in result.failed] == [str(feed / "far.csv")]
+    new = {a.kind: a for a in result.new_alerts}
+    assert new["breach"].payload["party"] == "USA"
+    assert "row 2: field 'date'" in new["ingest_failed"].payload["error"]
+    assert w.cycle(once=True).new_alerts == ()  # and the next cycle runs, repeating nothing
