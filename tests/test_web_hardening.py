@@ -6,11 +6,31 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from detente.events.store import Store
 from detente.web.access import StoreAccess
+from detente.web.app import create_app
+from detente.web.settings import Settings
+
+TOKEN = "hardening-token-1"
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("web") / "events.duckdb"
+    Store(path).close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def client(bundled):
+    with TestClient(create_app(Settings(db=bundled, sync_runs=2000, max_runs=5000))) as c:
+        yield c
 
 # Another process: on each line of input, tries to open the store for writing and write.
 WRITER = """
@@ -55,3 +75,23 @@ def test_the_store_signature_keeps_the_lock_of_an_open_reader(store_path, other_
         assert access.signature() == before
     assert other_writer() == "wrote"
     assert access.signature() != before  # that process's write (a checkpoint) is seen
+
+
+def test_a_simulation_without_a_seed_answers_with_a_seed_of_63_bits(client):
+    # A fresh seed over 64 bits broke the JSON encoder: 500, and a seedless job 500 on every
+    # poll.
+    body = {"agreement": "post-olympic-pause", "runs": 300, "horizon": "2y"}
+    answer = client.post("/api/simulate", json=body)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["result"]
+    assert 0 <= result["seed"] < 2 ** 63
+    again = client.post("/api/simulate", json={**body, "seed": result["seed"]}).json()
+    assert again["result"]["survival"] == result["survival"]  # the seed shown reproduces it
+    job = client.post("/api/simulate", json={**body, "background": True})
+    assert job.status_code == 202, job.text
+    deadline = time.monotonic() + 30
+    while (poll := client.get(job.json()["url"])).json()["status"] in ("queued", "running"):
+        assert poll.status_code == 200 and time.monotonic() < deadline
+        time.sleep(0.05)
+    assert poll.status_code == 200 and poll.json()["status"] == "done", poll.text
+    assert 0 <= poll.json()["result"]["seed"] < 2 ** 63
