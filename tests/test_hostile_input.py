@@ -5,9 +5,11 @@ Each is refused with a located error, or handled, before it can wedge anything l
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from detente import monitor, tension, whatif
@@ -103,3 +105,47 @@ def test_a_feed_file_with_a_far_date_is_refused_and_the_real_breach_beside_it_al
     assert new["breach"].payload["party"] == "USA"
     assert "row 2: field 'date'" in new["ingest_failed"].payload["error"]
     assert w.cycle(once=True).new_alerts == ()  # and the next cycle runs, repeating nothing
+
+
+# --- 5: file names are names, not patterns -------------------------------------------------------
+
+def _write_one(path: Path, ref: str) -> None:
+    row = {"date": "2017-07-04", "actor": "PRK", "kind": "missile_test", "source": "t",
+           "source_ref": ref, "attrs": json.dumps({"class": "ICBM"})}
+    if path.name.endswith(".parquet"):
+        pd.DataFrame([row]).to_parquet(path)
+    elif path.name.endswith(".json"):
+        path.write_text(json.dumps([row]), encoding="utf-8")
+    else:
+        text = ",".join(row) + "\n" + ",".join(
+            '"' + v.replace('"', '""') + '"' for v in row.values()) + "\n"
+        if path.name.endswith(".gz"):
+            path.write_bytes(gzip.compress(text.encode()))
+        else:
+            path.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet", ".csv.gz"])
+def test_file_names_reach_the_readers_literally(empty_store, tmp_path, monkeypatch, suffix):
+    # DuckDB's readers glob: 'ev?.csv' read ev1 and ev2, and 'ev[12].csv' never itself.
+    monkeypatch.chdir(tmp_path)  # relative names: DuckDB also expanded a leading '~'
+    names = ["ev1", "ev2", "ev?", "ev[12]", "ev*", "~ev", "ev]"]
+    for name in names:
+        _write_one(tmp_path / (name + suffix), name)
+    for name in names:
+        result = ingest_file(empty_store, name + suffix)
+        assert (result.rows, result.added) == (1, 1), name
+    stored = sorted(empty_store.query()["source_ref"])
+    assert stored == sorted(names)
+
+
+def test_a_coded_export_is_read_by_its_literal_name(empty_store, tmp_path):
+    from detente.events.ingest import coded
+    from tests.test_watch import FIRST, second_file
+
+    second_file(tmp_path).rename(tmp_path / "20170720.exportX.CSV")  # what the pattern matches
+    odd = tmp_path / "2017072[0].export?.CSV"
+    odd.write_bytes(FIRST.read_bytes())
+    done = coded.ingest(empty_store, odd, "gdelt")
+    assert (done.result.rows, done.summary.skipped) == (12, 1)  # FIRST's 13 lines, no others
+    assert "680000201" not in set(empty_store.query()["source_ref"])

@@ -197,7 +197,7 @@ class Store:
         if not path.exists():
             raise StoreError(f"the bundled dataset {path} is missing; run scripts/build_dataset.py")
         return self.ingest_relation(
-            self.con.sql(f"SELECT * FROM read_parquet('{_sql_str(path)}')"),
+            self.con.sql(f"SELECT * FROM read_parquet({file_sql(path)})"),
             file=str(path), fmt="bundled", prebuilt=True)
 
     # --- ingest -------------------------------------------------------------------------------
@@ -455,6 +455,17 @@ def _as_filter(flt: EventFilter | None, filters: dict[str, Any]) -> EventFilter:
 
 def _sql_str(path: Path | str) -> str:
     return str(path).replace("'", "''")
+
+
+_GLOB_CHARS = re.compile(r"([*?\[\]])")
+
+
+def file_sql(path: Path | str) -> str:
+    """``path`` as the SQL string literal that makes DuckDB's file readers open exactly that
+    file: they take ``*``, ``?`` and ``[...]`` as glob patterns (each is bracketed, ``[*]``,
+    to stand for itself) and expand a leading ``~`` (the path is made absolute)."""
+    literal = _GLOB_CHARS.sub(r"[\1]", str(Path(path).absolute()))
+    return "'" + _sql_str(literal) + "'"
 
 
 _PUBLIC_SELECT = (", ".join(f'e."{c}"' for c in EVENT_COLUMNS) + """,
