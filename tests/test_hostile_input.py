@@ -17,7 +17,7 @@ from detente.agreements import presets
 from detente.errors import IngestError
 from detente.events.ingest import ingest_file
 from detente.events.store import Store
-from detente.events.validation import FIRST_DATE, LAST_DATE
+from detente.events.validation import FIRST_DATE, LAST_DATE, MAX_ATTR_DEPTH, nesting_depth
 from detente.report.builder import ReportOptions, build
 
 HEADER = "date,end,actor,target,kind,source,source_ref,attrs\n"
@@ -149,3 +149,53 @@ def test_a_coded_export_is_read_by_its_literal_name(empty_store, tmp_path):
     done = coded.ingest(empty_store, odd, "gdelt")
     assert (done.result.rows, done.summary.skipped) == (12, 1)  # FIRST's 13 lines, no others
     assert "680000201" not in set(empty_store.query()["source_ref"])
+
+
+# --- 6: deeply nested attributes -----------------------------------------------------------------
+
+def _nested(levels: int) -> str:
+    return '{"a":' * (levels - 1) + "[1]" + "}" * (levels - 1) if levels else "1"
+
+
+def test_attributes_nested_past_the_limit_are_refused_by_row_and_field(empty_store, tmp_path):
+    # 1,100 levels went in, then `events list --format json`, the report and the API's event
+    # pages failed with RecursionError.
+    assert MAX_ATTR_DEPTH == 32
+    rows = [{"date": "2017-07-04", "actor": "PRK", "kind": "missile_test", "source": "t",
+             "source_ref": f"r{i}", "attrs": f'{{"x_note":{_nested(n)}}}'}
+            for i, n in enumerate([1100, MAX_ATTR_DEPTH, MAX_ATTR_DEPTH + 1, 3])]
+    # and a string full of brackets is only text
+    rows.append({**rows[-1], "source_ref": "r4", "attrs": json.dumps({"x_note": "[" * 90})})
+    src = tmp_path / "deep.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(IngestError) as info:
+        ingest_file(empty_store, src)
+    assert [(p.row, p.field) for p in info.value.problems] == [(1, "attrs.x_note"),
+                                                              (3, "attrs.x_note")]
+    assert "1,100 levels deep; at most 32" in info.value.problems[0].message
+    src.write_text("".join(json.dumps(r) + "\n" for i, r in enumerate(rows) if i not in (0, 2)),
+                   encoding="utf-8")
+    assert ingest_file(empty_store, src).added == 3
+    kept = {r["source_ref"]: r["attrs"]["x_note"] for r in empty_store.records()}
+    assert nesting_depth(json.dumps(kept["r1"])) == MAX_ATTR_DEPTH
+
+
+def test_attributes_nested_past_the_limit_are_refused_by_the_api(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from detente.web.app import create_app
+    from detente.web.settings import Settings
+
+    Store(tmp_path / "events.duckdb", empty=True).close()
+    event = {"date": "2017-07-04", "actor": "PRK", "kind": "missile_test", "source": "t",
+             "source_ref": "deep"}
+    body = json.dumps({"events": [{**event, "attrs": {"x_": 0}}]}).replace(
+        '{"x_": 0}', '{"x_deep": ' + _nested(600) + "}")
+    app = create_app(Settings(db=tmp_path / "events.duckdb", token="hardening-token"))
+    with TestClient(app) as client:
+        answer = client.post("/api/events", content=body, headers={
+            "Authorization": "Bearer hardening-token", "Content-Type": "application/json"})
+        assert answer.status_code == 422, answer.text
+        (problem,) = answer.json()["problems"]
+        assert (problem["row"], problem["field"]) == (1, "attrs.x_deep")
+        assert client.get("/api/events").status_code == 200
