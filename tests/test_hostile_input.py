@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ import pytest
 
 from detente import monitor, tension, whatif
 from detente.agreements import presets
-from detente.errors import IngestError
+from detente.errors import IngestError, InputError
 from detente.events.ingest import ingest_file
 from detente.events.store import Store
 from detente.events.validation import FIRST_DATE, LAST_DATE, MAX_ATTR_DEPTH, nesting_depth
@@ -199,3 +200,43 @@ def test_attributes_nested_past_the_limit_are_refused_by_the_api(tmp_path):
         (problem,) = answer.json()["problems"]
         assert (problem["row"], problem["field"]) == (1, "attrs.x_deep")
         assert client.get("/api/events").status_code == 200
+
+
+# --- 7: YAML alias bombs -------------------------------------------------------------------------
+
+LAUGHS = "\n".join(["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)]
+    ) + "\nid: *i\n"
+
+
+@pytest.mark.parametrize("text, words", [
+    (LAUGHS, "expand to more than"),                     # a billion laughs: 9^9 strings
+    ("a: &a [*a]\n", "refers to a list or mapping that contains it"),
+    ("id: " + "[" * 5000 + "]" * 5000 + "\n", "nest more than"),
+])
+def test_yaml_that_would_expand_or_recurse_is_refused_at_once(tmp_path, text, words):
+    from detente.agreements import spec as spec_lib
+    from detente.dialogue import scenario as scenario_lib
+    from detente.errors import ScenarioError, SpecError
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text, encoding="utf-8")
+    from detente import yamlio
+
+    # specs, scenarios, and what proposals are read with
+    for load, error in ((spec_lib.load, SpecError), (scenario_lib.read, ScenarioError),
+                        (yamlio.read, InputError)):
+        started = time.perf_counter()
+        with pytest.raises(error) as info:
+            load(path)
+        assert time.perf_counter() - started < 1.0
+        assert words in str(info.value) and str(path) in str(info.value)
+
+
+def test_yaml_aliases_within_the_limits_still_work():
+    from detente import yamlio
+
+    doc = yamlio.parse("base: &b {detection: 0.9}\nuse: [*b, *b]\nmerged: {<<: *b, x: 1}\n",
+                       "ok.yaml")
+    plain = yamlio.to_plain(doc.data)
+    assert plain["use"] == [{"detection": 0.9}] * 2 and plain["merged"]["x"] == 1
