@@ -4,11 +4,17 @@ too much."""
 
 from __future__ import annotations
 
+import json
+import os
+import resource
+import selectors
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -95,3 +101,116 @@ def test_a_simulation_without_a_seed_answers_with_a_seed_of_63_bits(client):
         time.sleep(0.05)
     assert poll.status_code == 200 and poll.json()["status"] == "done", poll.text
     assert 0 <= poll.json()["result"]["seed"] < 2 ** 63
+
+
+# --- 8: slow clients ----------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _low_file_limit() -> None:  # in the server's process: 20,000 idle sockets, scaled down
+    resource.setrlimit(resource.RLIMIT_NOFILE, (FILE_LIMIT, FILE_LIMIT))
+
+
+FILE_LIMIT = 256
+
+
+@pytest.fixture
+def slow_server(bundled):
+    procs = []
+
+    def start(*options: str, **settings) -> str:
+        port = _free_port()
+        env = {**os.environ, "DETENTE_WEB_SETTINGS": json.dumps(settings)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "detente", "serve", "--db", str(bundled), "--port", str(port),
+             *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            preexec_fn=_low_file_limit, env=env)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/api/health", timeout=2).raise_for_status()
+                return url
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"server did not start: {proc.stdout.read()}")
+                time.sleep(0.1)
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _half_open(url: str, n: int) -> list[socket.socket]:
+    """``n`` connections that send part of a request's headers and then nothing."""
+    port = int(url.rsplit(":", 1)[1])
+    held = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+        held.append(s)
+    return held
+
+
+def _closed_by_server(held: list[socket.socket], wait: float) -> int:
+    """How many of ``held`` the server closed (EOF, after a 503 or not) within ``wait`` s."""
+    with selectors.DefaultSelector() as selector:
+        for s in held:
+            selector.register(s, selectors.EVENT_READ)
+        deadline, closed = time.monotonic() + wait, set()
+        while len(closed) < len(held) and (left := deadline - time.monotonic()) > 0:
+            for key, _ in selector.select(left):
+                try:
+                    data = key.fileobj.recv(4096)
+                except OSError:
+                    data = b""
+                if not data or data.startswith(b"HTTP/1.1 503"):
+                    closed.add(key.fileobj)
+                    selector.unregister(key.fileobj)
+        return len(closed)
+
+
+def test_half_open_connections_cannot_starve_real_clients(slow_server):
+    url = slow_server()
+    held = _half_open(url, 2 * FILE_LIMIT)  # more than the server has file descriptors
+    try:
+        for _ in range(5):  # a new connection each time
+            assert httpx.get(f"{url}/api/health", timeout=5).status_code == 200
+        assert _closed_by_server(held, 0.5) >= len(held) - FILE_LIMIT  # evicted
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_clients_that_never_finish_their_headers_or_body_are_disconnected(slow_server):
+    url = slow_server("--header-timeout", "1", "--keep-alive", "30", body_timeout_seconds=1)
+    port = int(url.rsplit(":", 1)[1])
+    held = _half_open(url, 20)
+    # A kept-alive connection whose next request stalls in its headers (the keep-alive timer
+    # stops at its first byte) ...
+    kept = socket.create_connection(("127.0.0.1", port), timeout=5)
+    kept.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert kept.recv(65536).startswith(b"HTTP/1.1 200")
+    kept.sendall(b"GET /api/health HTTP/1.1\r\n")
+    # ... and a body that never arrives whole.
+    body = socket.create_connection(("127.0.0.1", port), timeout=5)
+    body.sendall(b"POST /api/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: 100\r\n\r\n{")
+    started = time.monotonic()
+    try:
+        assert _closed_by_server([*held, kept], 3.0) == len(held) + 1
+        assert 0.9 < time.monotonic() - started < 2.0
+        assert body.recv(65536).startswith(b"HTTP/1.1 408")
+    finally:
+        for s in (*held, kept, body):
+            s.close()

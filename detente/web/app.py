@@ -6,6 +6,7 @@ Errors are JSON with a message under /api/ (``{"message", "type", "problems"}``,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from detente import __version__
 from detente.errors import DetenteError, InputError
+from detente.web import connections
 from detente.web.access import StoreAccess
 from detente.web.index import EventQueries
 from detente.web.jobs import JobQueue
@@ -28,10 +30,11 @@ log = logging.getLogger("detente.web")
 
 class BodyLimit:
     """Refuses request bodies over ``limit`` bytes with 413, whether or not they announce a
-    Content-Length (a chunked body is counted as it arrives)."""
+    Content-Length (a chunked body is counted as it arrives), and bodies that take longer
+    than ``timeout`` seconds to arrive with 408 (a slow client holds no worker for long)."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, timeout: float = 30.0):
+        self.app, self.limit, self.timeout = app, limit, timeout
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -44,8 +47,15 @@ class BodyLimit:
             return
         chunks, size = [], 0
         if scope["method"] in ("POST", "PUT", "PATCH"):
+            deadline = asyncio.get_running_loop().time() + self.timeout
             while True:
-                message = await receive()
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    await self._refuse(scope, send, 408, "RequestTimeout", "the request body "
+                                       f"did not arrive within {self.timeout:g} s")
+                    return
                 if message["type"] == "http.disconnect":
                     return
                 chunk = message.get("body", b"")
@@ -70,9 +80,11 @@ class BodyLimit:
             return
         await self.app(scope, receive, send)
 
-    async def _refuse(self, scope, send) -> None:
-        response = error_response(scope.get("path", ""), 413, "LimitError",
-                                  f"the request body is over the limit of {self.limit:,} bytes")
+    async def _refuse(self, scope, send, status: int = 413, kind: str = "LimitError",
+                      message: str | None = None) -> None:
+        message = message or f"the request body is over the limit of {self.limit:,} bytes"
+        response = error_response(scope.get("path", ""), status, kind, message,
+                                  headers={"Connection": "close"})
         await response(scope, None, send)
 
 
@@ -137,6 +149,7 @@ def install_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API and dashboard for ``settings`` (default: ``Settings.from_env()``)."""
     settings = settings or Settings.from_env()
+    connections.configure(settings.header_timeout_seconds, settings.max_connections)
     access = StoreAccess(settings.db, settings.store_wait_seconds)
     queries = EventQueries(access, settings.index_max_events)
     jobs = JobQueue(settings.max_jobs, settings.kept_jobs, settings.jobs_dir)
@@ -169,5 +182,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from detente.web.fastpath import EventsFastPath
 
         app.add_middleware(EventsFastPath)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       timeout=settings.body_timeout_seconds)
     return app

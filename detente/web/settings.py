@@ -27,7 +27,8 @@ class Settings:
     ``sync_runs``, as a background job above), jobs queued at once. ``jobs_dir`` holds the
     background jobs (shared by every worker process; None: a temporary folder of this app).
     ``store_wait_seconds`` bounds how long a request waits for another process to let go of
-    the store before answering 503."""
+    the store before answering 503. Slow clients are bounded by the header, keep-alive and
+    body timeouts and ``max_connections`` per worker (docs/web.md)."""
 
     db: Path = field(default_factory=default_path)
     token: str | None = None
@@ -47,6 +48,10 @@ class Settings:
     index_max_events: int = 5_000_000
     index_idle_seconds: float = 0.0  # 0: keep the in-memory event index while the server runs
     events_fast_path: bool = True  # plain GET /api/events answered before FastAPI (fastpath.py)
+    header_timeout_seconds: float = 10.0  # to finish a request's headers (connections.py)
+    keep_alive_seconds: float = 5.0       # an idle keep-alive connection is closed after this
+    body_timeout_seconds: float = 30.0    # to send a request's whole body
+    max_connections: int = 1000           # open connections per worker process
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "db", Path(self.db).expanduser())
@@ -54,7 +59,7 @@ class Settings:
             object.__setattr__(self, "jobs_dir", Path(self.jobs_dir).expanduser())
         for name in ("max_body_bytes", "max_page", "default_page", "max_runs", "sync_runs",
                      "max_jobs", "kept_jobs", "max_whatif_starts", "max_ingest_events",
-                     "dashboard_runs"):
+                     "dashboard_runs", "max_connections"):
             if getattr(self, name) < 1:
                 raise ParameterError.single("must be positive", field=name,
                                             value=getattr(self, name))
@@ -62,6 +67,11 @@ class Settings:
             raise ParameterError.single("must be between 0 and 3600 seconds",
                                         field="store_wait_seconds",
                                         value=self.store_wait_seconds)
+        for name in ("header_timeout_seconds", "keep_alive_seconds", "body_timeout_seconds"):
+            value = getattr(self, name)
+            if not 0 < value <= 3600:  # also false for NaN
+                raise ParameterError.single("must be between 0 and 3600 seconds", field=name,
+                                            value=value)
         if self.token is not None and len(self.token) < 8:
             raise ParameterError.single("the token must have at least 8 characters",
                                         field=TOKEN_ENV, value="(hidden)")
