@@ -214,3 +214,41 @@ def test_clients_that_never_finish_their_headers_or_body_are_disconnected(slow_s
     finally:
         for s in (*held, kept, body):
             s.close()
+
+
+# --- 9: the cost of one event query ------------------------------------------------------------
+
+def test_where_conditions_and_filter_values_are_bounded(client):
+    # 4,500 conditions in one unauthenticated GET cost 4.7 s of CPU.
+    many = "&".join(f"where=a{i % 10}={i}" for i in range(4500))
+    started = time.process_time()
+    answer = client.get(f"/api/events?{many}")
+    assert time.process_time() - started < 1.0
+    assert answer.status_code == 413 and "at most 20" in answer.json()["message"]
+    twenty = "&".join(f"where=a{i}={i}" for i in range(20))
+    assert client.get(f"/api/events?{twenty}").status_code == 200
+    assert client.get(f"/api/events?{twenty}&where=a=1").status_code == 413
+    values = ",".join(str(i) for i in range(101))
+    answer = client.get(f"/api/events?where=class={values}")
+    assert answer.status_code == 413 and "at most 100" in answer.json()["message"]
+    actors = "&".join(f"actor=A{i:03d}" for i in range(101))
+    assert client.get(f"/api/events?{actors}").status_code == 413
+    assert client.get(f"/events?where={';'.join(['a=1'] * 21)}").status_code == 413
+
+
+def test_an_event_query_that_runs_too_long_is_stopped(tmp_path):
+    db = tmp_path / "big.duckdb"
+    with Store(db, empty=True) as store:  # 300,000 rows written directly: a slow SQL scan
+        store.con.execute("""INSERT INTO events (id, date, actor, kind, attrs, source,
+            source_ref, confidence, summary) SELECT 'e' || i, DATE '2000-01-01' + (i % 9000)::INT,
+            'PRK', 'missile_test', '{"x_a": "' || i || '"}', 't', 'r' || i, 'high',
+            'event number ' || i FROM range(300000) t(i)""")
+    conditions = "&".join(f"where=x_{i}!=" + ",".join(map(str, range(5))) for i in range(20))
+    app = create_app(Settings(db=db, max_query_seconds=0.05))
+    with TestClient(app) as c:
+        started = time.perf_counter()
+        answer = c.get(f"/api/events?text=zzz&{conditions}")
+        assert time.perf_counter() - started < 2.0
+        assert answer.status_code == 413, answer.text
+        assert "took more than 0.05 s" in answer.json()["message"]
+        assert c.get("/api/events?limit=1").status_code == 200  # the store is still usable

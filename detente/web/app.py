@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     connections.configure(settings.header_timeout_seconds, settings.max_connections)
     access = StoreAccess(settings.db, settings.store_wait_seconds)
-    queries = EventQueries(access, settings.index_max_events)
+    queries = EventQueries(access, settings.index_max_events, settings.max_query_seconds)
     jobs = JobQueue(settings.max_jobs, settings.kept_jobs, settings.jobs_dir)
 
     @contextlib.asynccontextmanager

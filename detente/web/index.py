@@ -24,11 +24,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detente.errors import LimitError
 from detente.events.event import json_record
 from detente.events.query import EventFilter
 from detente.events.store import EVENT_COLUMNS, Store
@@ -48,20 +50,30 @@ def _day(value) -> np.int32:
     return np.int32((np.datetime64(value, "D") - EPOCH).astype(np.int64))
 
 
-def sql_page(store: Store, flt: EventFilter) -> tuple[int, list[dict[str, Any]]]:
+def sql_page(store: Store, flt: EventFilter,
+             timeout: float | None = None) -> tuple[int, list[dict[str, Any]]]:
     """(total matching, the page) straight from DuckDB: the page is cut before the sources
-    (``also``) are gathered, so only its own rows pay for them."""
+    (``also``) are gathered, so only its own rows pay for them. Stopped after ``timeout``
+    seconds (``LimitError``): attribute conditions and text scan every event."""
     where, params = flt.sql()
     limit = f"LIMIT {int(flt.limit)}" if flt.limit is not None else ""
     offset = f"OFFSET {int(flt.offset)}" if flt.offset else ""
     sql = (f"WITH p AS (SELECT {_COLUMNS} FROM events e {where} ORDER BY e.date, e.id "
            f"{limit} {offset}) SELECT p.*, {_ALSO} FROM p ORDER BY p.date, p.id")
     cursor = store.con.cursor()
+    timer = threading.Timer(timeout, cursor.interrupt) if timeout else None
     try:
+        if timer is not None:
+            timer.start()
         rows = cursor.sql(sql, params=params).to_arrow_table().to_pylist()
         total = cursor.execute(f"SELECT count(*) FROM events e {where}",
                                params).fetchall()[0][0]
+    except duckdb.InterruptException:
+        raise LimitError(f"the query took more than {timeout:g} s; narrow it (fewer `where` "
+                         "conditions or no `text`; an actor, kind or date range)") from None
     finally:
+        if timer is not None:
+            timer.cancel()
         cursor.close()
     return int(total), [json_record(r) for r in rows]
 
@@ -302,9 +314,10 @@ class EventQueries:
     """Answers event queries from the current snapshot, rebuilding it when the store changed;
     falls back to SQL for filters the index does not cover or stores too big to index."""
 
-    def __init__(self, access: StoreAccess, max_events: int):
+    def __init__(self, access: StoreAccess, max_events: int, query_seconds: float | None = None):
         self.access = access
         self.max_events = max_events
+        self.query_seconds = query_seconds
         self._index: EventIndex | None = None
         self._lock = threading.Lock()
         self._too_big_at: tuple | None = None
@@ -347,7 +360,7 @@ class EventQueries:
             if index is not None:
                 return index.query(flt)
         with self.access.read() as store:
-            return sql_page(store, flt)
+            return sql_page(store, flt, self.query_seconds)
 
     def get(self, event_id: str) -> dict[str, Any] | None:
         with self.access.read() as store:

@@ -52,6 +52,9 @@ class Settings:
     keep_alive_seconds: float = 5.0       # an idle keep-alive connection is closed after this
     body_timeout_seconds: float = 30.0    # to send a request's whole body
     max_connections: int = 1000           # open connections per worker process
+    max_conditions: int = 20              # `where` conditions in one event query
+    max_filter_values: int = 100          # values in one event query's filters, all together
+    max_query_seconds: float = 5.0        # an event query answered by SQL is stopped after
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "db", Path(self.db).expanduser())
@@ -59,7 +62,8 @@ class Settings:
             object.__setattr__(self, "jobs_dir", Path(self.jobs_dir).expanduser())
         for name in ("max_body_bytes", "max_page", "default_page", "max_runs", "sync_runs",
                      "max_jobs", "kept_jobs", "max_whatif_starts", "max_ingest_events",
-                     "dashboard_runs", "max_connections"):
+                     "dashboard_runs", "max_connections", "max_conditions",
+                     "max_filter_values"):
             if getattr(self, name) < 1:
                 raise ParameterError.single("must be positive", field=name,
                                             value=getattr(self, name))
@@ -67,7 +71,8 @@ class Settings:
             raise ParameterError.single("must be between 0 and 3600 seconds",
                                         field="store_wait_seconds",
                                         value=self.store_wait_seconds)
-        for name in ("header_timeout_seconds", "keep_alive_seconds", "body_timeout_seconds"):
+        for name in ("header_timeout_seconds", "keep_alive_seconds", "body_timeout_seconds",
+                     "max_query_seconds"):
             value = getattr(self, name)
             if not 0 < value <= 3600:  # also false for NaN
                 raise ParameterError.single("must be between 0 and 3600 seconds", field=name,
