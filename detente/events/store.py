@@ -27,7 +27,6 @@ import platformdirs
 
 from detente.errors import (
     IngestError,
-    ParameterError,
     SchemaVersionError,
     StoreError,
     StoreLockedError,
@@ -438,12 +437,17 @@ class Store:
         return ";".join(parts)
 
     def export_parquet(self, path: str | Path) -> int:
-        """Write every event (with ``also``) to a Parquet file, sorted by date and id."""
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise ParameterError.single("no such folder", field="path", value=str(path.parent))
-        rel = self.relation()
-        rel.write_parquet(str(path), compression="zstd")
+        """Write every event (with ``also``) to a Parquet file, sorted by date and id, whole
+        or not at all (``detente.output``)."""
+        from detente import output
+
+        def write(tmp: Path) -> None:
+            try:
+                self.relation().write_parquet(str(tmp), compression="zstd")
+            except duckdb.IOException as exc:  # a full disk, a refused folder
+                raise output.failure(path, exc) from None
+
+        output.write_atomically(path, write)
         return self.count()
 
 
