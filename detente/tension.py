@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -119,9 +120,9 @@ def parse_halflife(text: str | float | None) -> float | None:
             raise ParameterError.single("expected a half-life such as 10d or 4w", field="smooth",
                                         value=text)
         days = float(match[1]) * (7 if match[2] == "w" else 1)
-    if days <= 0:
-        raise ParameterError.single("the half-life must be positive", field="smooth",
-                                    value=text)
+    if not days > 0 or math.isinf(days):  # also NaN
+        raise ParameterError.single("the half-life must be a positive number of days",
+                                    field="smooth", value=text)
     return days
 
 
@@ -367,6 +368,9 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     """
     if min_days < 1:
         raise ParameterError.single("must be at least 1", field="min_days", value=min_days)
+    if max_weight is not None and not math.isfinite(max_weight):  # nan reached SQL as a name
+        raise ParameterError.single("must be a finite number", field="max_weight",
+                                    value=str(max_weight))
     kinds = tuple(kinds) if kinds else tuple(str(k) for k in PROVOCATION_KINDS)
     unknown = [k for k in kinds if k not in {x.value for x in Kind}]
     if unknown:
