@@ -129,6 +129,10 @@ def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
                f"regexp_matches(attrs, '{_NON_FINITE_TOKEN}') ELSE false END", "attrs",
                "not a finite number; JSON has no NaN or Infinity", "attrs", members=True),
     ]
+    # NUL ends a string in C and in many tools reading CSV; JSON input can carry it (\u0000).
+    checks += [_Check(f"contains({c}, chr(0))", c, "holds a NUL character (U+0000), which text "
+                      "fields keep out", c) for c in ("source", "source_ref", "summary",
+                                                      "match_key")]
     checks += [_Check(f"{c} IS NOT NULL AND {c} NOT IN (SELECT code FROM known_actors)", c,
                       "unknown actor code (ISO 3166-1 alpha-3, UN, EU, IAEA, or declare it first)",
                       c) for c in ("actor", "target")]

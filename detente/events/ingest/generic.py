@@ -35,8 +35,9 @@ from typing import Any
 import duckdb
 
 from detente.errors import IngestError, Problem
+from detente.events.event import FORMULA_SQL
 from detente.events.ingest import Batch, records
-from detente.events.ingest.guard import FileState
+from detente.events.ingest.guard import FileState, open_text_head
 from detente.events.ingest.records import diagnose_csv, diagnose_json, frame
 from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS
 from detente.events.store import file_sql
@@ -206,7 +207,10 @@ def _json_source(path: Path, con: duckdb.DuckDBPyConnection, encoding: str, code
         raise IngestError.single("JSON files are read as UTF-8 (RFC 8259); --encoding applies "
                                  "to CSV files", file=file, field="encoding", value=encoding)
     lines = _suffix(path) != ".json"
-    fmt = "newline_delimited" if lines else "auto"
+    # DuckDB's guess at the layout reads a list after a UTF-8 byte order mark as one value
+    # per line, and then calls the file a list rather than objects: a list is said outright.
+    head = open_text_head(path, 4096).removeprefix(codecs.BOM_UTF8).lstrip()
+    fmt = "newline_delimited" if lines else "array" if head.startswith(b"[") else "auto"
     raw = f"_generic_json_{uuid.uuid4().hex[:12]}"
     try:
         con.execute(f"CREATE TEMP TABLE {raw} AS SELECT json FROM "
@@ -347,6 +351,10 @@ def _batch(path: Path, con: duckdb.DuckDBPyConnection, source: _Source, mapping:
     def column_text(column: str) -> str:
         if types.get(column) == "JSON":  # a JSON string's text, other values as JSON
             return f"({_q(column)} ->> '$')"
+        if exported and source.delimiter is not None:
+            # A CSV export defuses cells a spreadsheet would run (``event.defused``): undo it.
+            return (f"(CASE WHEN regexp_matches({_q(column)}, {_s(FORMULA_SQL)}) "
+                    f"THEN substr({_q(column)}, 2) ELSE {_q(column)} END)")
         return f"CAST({_q(column)} AS VARCHAR)"
 
     def text_of(field: str) -> str:
