@@ -4,23 +4,30 @@ Each is refused with a located error, or handled, before it can wedge anything l
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
+import io
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from detente import monitor, tension, whatif
 from detente.agreements import presets
-from detente.errors import IngestError, InputError
+from detente.cli import app
+from detente.errors import IngestError, InputError, ParameterError
 from detente.events.ingest import ingest_file
 from detente.events.store import Store
 from detente.events.validation import FIRST_DATE, LAST_DATE, MAX_ATTR_DEPTH, nesting_depth
 from detente.report.builder import ReportOptions, build
 
+runner = CliRunner()
 HEADER = "date,end,actor,target,kind,source,source_ref,attrs\n"
 
 
@@ -240,3 +247,80 @@ def test_yaml_aliases_within_the_limits_still_work():
                        "ok.yaml")
     plain = yamlio.to_plain(doc.data)
     assert plain["use"] == [{"detection": 0.9}] * 2 and plain["merged"]["x"] == 1
+
+
+# --- 10: errors that name their cause, and no more ----------------------------------------------
+
+def _cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "detente", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_unwritable_outputs_are_errors_naming_the_file_not_tracebacks(tmp_path):
+    # /proc refuses new files even to root; a folder is not a file name.
+    result = _cli("simulate", "post-olympic-pause", "--runs", "50", "--out", "/proc/version",
+                  "--db", tmp_path / "s.duckdb")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot write /proc/version" in result.stderr
+    result = _cli("report", "post-olympic-pause", "-o", tmp_path, "--db", tmp_path / "s.duckdb")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "is a folder" in result.stderr
+    result = _cli("events", "export", "/proc/events.parquet", "--db", tmp_path / "s.duckdb")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot write /proc/events.parquet" in result.stderr
+
+
+def test_a_quiet_window_weight_must_be_a_number(empty_store):
+    with pytest.raises(ParameterError) as info:
+        tension.windows(empty_store, max_weight=float("nan"))
+    assert info.value.problems[0].field == "max_weight"
+    empty_store.close()
+    result = runner.invoke(app, ["windows", "--max-weight", "nan", "--db",
+                                 str(empty_store.path)])
+    assert result.exit_code == 2 and "max_weight" in result.output
+
+
+FORMULAS = ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\tx", "'=already", "'"]
+
+
+def test_csv_exports_defuse_formulas_and_round_trip(empty_store, tmp_path):
+    rows = [{"date": "2017-07-04", "actor": "PRK", "kind": "missile_test", "source": "t",
+             "source_ref": text, "summary": text} for text in FORMULAS]
+    src = tmp_path / "formulas.json"
+    src.write_text(json.dumps(rows), encoding="utf-8")
+    ingest_file(empty_store, src)
+    empty_store.close()
+    result = runner.invoke(app, ["events", "list", "--format", "csv", "--db",
+                                 str(empty_store.path)])
+    assert result.exit_code == 0, result.output
+    exported = list(csv.DictReader(io.StringIO(result.stdout)))
+    # OWASP: a cell a spreadsheet would run starts with a quote (one more on a quoted one).
+    cells = sorted(r["summary"] for r in exported)
+    assert cells == sorted(["'" + t if t[0] in "=+-@\t" or t.startswith("'=") else t
+                            for t in FORMULAS])
+    assert not any(c[0] in "=+-@\t\r" for r in exported for c in r.values() if c)
+    back = tmp_path / "export.csv"
+    back.write_text(result.stdout, encoding="utf-8")
+    with Store(tmp_path / "again.duckdb", empty=True) as again:
+        ingest_file(again, back)
+        assert sorted(again.query()["summary"]) == sorted(FORMULAS)
+        with Store(empty_store.path, read_only=True) as first:
+            assert again.fingerprint().split(";")[0] == first.fingerprint().split(";")[0]
+
+
+def test_nul_characters_are_kept_out_of_text_fields(empty_store, tmp_path):
+    src = tmp_path / "nul.json"
+    src.write_text(json.dumps([{"date": "2017-07-04", "actor": "PRK", "kind": "missile_test",
+                                "source": "t", "source_ref": "a", "summary": "x\u0000y"}]),
+                   encoding="utf-8")
+    with pytest.raises(IngestError) as info:
+        ingest_file(empty_store, src)
+    assert [(p.row, p.field) for p in info.value.problems] == [(1, "summary")]
+
+
+def test_a_json_file_with_a_byte_order_mark_is_read(empty_store, tmp_path):
+    src = tmp_path / "bom.json"
+    src.write_bytes(b"\xef\xbb\xbf" + json.dumps([{
+        "date": "2017-07-04", "actor": "PRK", "kind": "missile_test", "source": "t",
+        "source_ref": "a"}]).encode())
+    assert ingest_file(empty_store, src).added == 1

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from detente.errors import ParameterError
 from detente.events.store import Store
 from detente.web.access import StoreAccess
 from detente.web.app import create_app
@@ -252,3 +253,45 @@ def test_an_event_query_that_runs_too_long_is_stopped(tmp_path):
         assert answer.status_code == 413, answer.text
         assert "took more than 0.05 s" in answer.json()["message"]
         assert c.get("/api/events?limit=1").status_code == 200  # the store is still usable
+
+
+# --- 10: what an error tells a client ----------------------------------------------------------
+
+HOLD = """
+import sys, time
+from detente.events.store import Store
+store = Store(sys.argv[1])
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+def test_store_in_use_tells_clients_to_retry_without_paths_or_processes(tmp_path):
+    db = tmp_path / "held.duckdb"
+    Store(db, empty=True).close()
+    app = create_app(Settings(db=db, store_wait_seconds=0, events_fast_path=False))
+    with TestClient(app) as c:
+        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], text=True,
+                                  stdout=subprocess.PIPE)
+        try:
+            assert holder.stdout.readline().strip() == "holding"
+            for path in ("/api/health", "/api/events?where=class=ICBM", "/events?where=x=1"):
+                answer = c.get(path)
+                assert answer.status_code == 503, (path, answer.text)
+                assert answer.headers["retry-after"] == "1"
+                for secret in (str(db), str(tmp_path), "PID", str(holder.pid), "sys.argv"):
+                    assert secret not in answer.text, (path, secret)
+            assert "in use by another process" in c.get("/api/health").json()["message"]
+        finally:
+            holder.kill()
+            holder.wait()
+
+
+@pytest.mark.parametrize("token", ["pässwörd-1234", "with space 1234", "tab\there-1234"])
+def test_a_token_a_client_cannot_send_is_refused_at_start(token, monkeypatch):
+    # HTTP headers carry Latin-1 at most: such a token was accepted, then matched nothing.
+    monkeypatch.setenv("DETENTE_TOKEN", token)
+    with pytest.raises(ParameterError) as info:
+        Settings.from_env()
+    assert info.value.problems[0].field == "DETENTE_TOKEN"
+    assert token not in str(info.value)

@@ -18,7 +18,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from detente import __version__
-from detente.errors import DetenteError, InputError
+from detente.errors import (
+    DetenteError,
+    InputError,
+    SchemaVersionError,
+    StoreError,
+    StoreLockedError,
+)
 from detente.web import connections
 from detente.web.access import StoreAccess
 from detente.web.index import EventQueries
@@ -110,12 +116,26 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+_STORE_MESSAGES = {
+    StoreLockedError: "the event store is in use by another process (DuckDB allows one writer "
+                      "at a time); retry shortly",
+    SchemaVersionError: "the event store was written by a newer detente than this server's",
+    StoreError: "the event store cannot be used; the server's log says why",
+}
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DetenteError)
     async def _domain(request: Request, exc: DetenteError) -> Response:
         problems = [p.as_dict() for p in exc.problems] if isinstance(exc, InputError) else []
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
         message = exc.summary if isinstance(exc, InputError) else str(exc)
+        if isinstance(exc, StoreError):
+            # The full message names the store's path and the process holding it (its PID
+            # and command line): for the operator's log, not for any client.
+            log.warning("%s: %s", request.url.path, exc)
+            message = _STORE_MESSAGES.get(type(exc), _STORE_MESSAGES[StoreError])
+            headers = {"Retry-After": "1"} if isinstance(exc, StoreLockedError) else None
         return error_response(request.url.path, exc.http_status, type(exc).__name__, message,
                               problems, headers)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from detente.events.store import default_path
 
 TOKEN_ENV = "DETENTE_TOKEN"
 SETTINGS_ENV = "DETENTE_WEB_SETTINGS"
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ class Settings:
                                             value=value)
         if self.token is not None and len(self.token) < 8:
             raise ParameterError.single("the token must have at least 8 characters",
+                                        field=TOKEN_ENV, value="(hidden)")
+        if self.token is not None and not _TOKEN_CHARS.fullmatch(self.token):
+            # A client sends it in an HTTP header, which carries nothing else.
+            raise ParameterError.single("the token must be printable ASCII without spaces",
                                         field=TOKEN_ENV, value="(hidden)")
 
     @classmethod
