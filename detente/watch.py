@@ -45,7 +45,7 @@ from detente import __version__
 from detente.agreements.spec import Agreement
 from detente.errors import IngestError, ParameterError
 from detente.events.ingest import coded
-from detente.events.store import Store
+from detente.events.store import Store, rollback
 
 ALERT_KINDS = ("breach", "status", "window_open", "window_ended", "ingest_failed")
 MAX_BACKOFF_S = 300.0
@@ -417,7 +417,7 @@ class Watch:
                     [a.id, self.id, a.agreement, a.kind, json.dumps(a.payload, default=str)])
             store.con.commit()
         except BaseException:
-            store.con.rollback()
+            rollback(store.con)
             raise
         return new
 

@@ -12,6 +12,7 @@ Ingest runs in one transaction (all rows or none). Identity works at two levels:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -188,7 +189,7 @@ class Store:
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(len(MIGRATIONS))])
             self.con.commit()
         except BaseException:
-            self.con.rollback()
+            rollback(self.con)
             raise
 
     def load_bundled(self, path: Path = BUNDLED_EVENTS) -> IngestResult:
@@ -263,6 +264,22 @@ class Store:
                         loc: str = "row", progress: Progress | None = None,
                         prebuilt: bool = False, in_place: bool = False,
                         unchanged: Callable[[], bool] | None = None) -> IngestResult:
+        """Ingest a DuckDB relation with the normalised columns, in one transaction (see
+        ``_ingest_relation``). A write the disk refuses (full, or over a file-size limit)
+        is a ``StoreError`` naming the store and the cause; the store is unchanged."""
+        try:
+            return self._ingest_relation(relation, file=file, fmt=fmt, loc=loc,
+                                         progress=progress, prebuilt=prebuilt,
+                                         in_place=in_place, unchanged=unchanged)
+        except (duckdb.IOException, duckdb.TransactionException) as exc:  # also a failed COMMIT
+            cause = re.sub(r"^(IO Error|TransactionContext Error): (Failed to commit: )?", "",
+                           str(exc).split("\n", 1)[0])
+            raise StoreError(f"cannot write the event store {self.path} ({cause}); nothing "
+                             f"was ingested from {file}") from None
+
+    def _ingest_relation(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
+                         loc: str, progress: Progress | None, prebuilt: bool, in_place: bool,
+                         unchanged: Callable[[], bool] | None) -> IngestResult:
         """Ingest a DuckDB relation with the normalised columns, in one transaction.
 
         Raises ``IngestError`` listing every problem (file, row or line, field) and leaves the
@@ -287,13 +304,13 @@ class Store:
                         "the file changed while it was being ingested; nothing was ingested; "
                         "retry when it is complete", file=file)
             except BaseException:
-                self.con.rollback()
+                rollback(self.con)
                 writer.drop_staged(self.con)
                 raise
             if done is not None:
                 result, span = done
                 return self._finish(fmt, result, span, note, loc)
-            self.con.rollback()  # the full path below names the problem, or merges match keys
+            rollback(self.con)  # the full path below names the problem, or merges match keys
             writer.drop_staged(self.con)
         self._begin_ingest()
         try:
@@ -305,7 +322,7 @@ class Store:
             note("merging", total)
             result = writer.merge(self.con, file, total, prebuilt=prebuilt)
         except BaseException:
-            self.con.rollback()
+            rollback(self.con)
             raise
         return self._finish(fmt, result, None, note, loc)
 
@@ -332,7 +349,7 @@ class Store:
             writer.drop_staged(self.con)
             self.con.commit()
         except BaseException:
-            self.con.rollback()
+            rollback(self.con)
             raise
         self._pending_actors.clear()
         note("done", result.rows)
@@ -449,6 +466,13 @@ class Store:
 
         output.write_atomically(path, write)
         return self.count()
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if there still is one: a COMMIT that failed (a full
+    disk) has ended it already, and DuckDB's refusal to roll back would hide that cause."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.rollback()
 
 
 def _as_filter(flt: EventFilter | None, filters: dict[str, Any]) -> EventFilter:
