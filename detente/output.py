@@ -58,6 +58,9 @@ def failure(path: str | Path, exc: Exception) -> OutputError:
     (a full disk, a file-size limit, a refused folder), else the first line of a writer's
     own error (DuckDB's)."""
     errno = getattr(exc, "errno", None)
+    if not errno:  # DuckDB puts the system's error number in its message, if at all
+        found = re.search(r'"errno":\s*"?(\d+)', str(exc))
+        errno = int(found[1]) if found else None
     cause = os.strerror(errno) if errno else str(exc).split("\n", 1)[0]
     kept = f"; the earlier {Path(path).name} is unchanged" if Path(path).is_file() else ""
     return OutputError(f"cannot write {path}: {cause}; nothing was written{kept}")
