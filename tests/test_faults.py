@@ -6,15 +6,25 @@ names its cause."""
 from __future__ import annotations
 
 import json
+import os
+import resource
+import signal
+import subprocess
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 
 from detente.agreements import spec as spec_lib
 from detente.errors import ParameterError
 from detente.events.store import Store
 from detente.watch import Watch, Webhook, alerts_of
+from tests.test_store import missile
 from tests.test_watch import FIRST, SPEC
 
 
@@ -89,3 +99,173 @@ def test_a_webhook_must_be_an_http_url(url):
     with pytest.raises(ParameterError) as info:
         Webhook(url)
     assert info.value.problems[0].field == "webhook"
+
+
+# --- kill -9 during an ingest --------------------------------------------------------------------
+
+def _big_parquet(path: Path, rows: int) -> None:
+    duckdb.sql(f"""COPY (SELECT DATE '2000-01-01' + CAST(i % 9000 AS INTEGER) AS date,
+                          NULL::DATE AS "end", 'PRK' AS actor, NULL AS target,
+                          'missile_test' AS kind, '{{"class":"SRBM"}}' AS attrs,
+                          'bulk' AS source, 'r' || i AS source_ref, 'high' AS confidence,
+                          NULL AS summary
+                   FROM range({rows}) t(i)) TO '{path}' (FORMAT parquet)""")
+
+
+def test_killing_an_ingest_midway_leaves_the_store_exactly_as_it_was(tmp_path, store_path):
+    with Store(store_path, empty=True) as store:
+        store.ingest_events([missile("keep", "2017-07-04")])
+        before = store.fingerprint()
+    big = tmp_path / "big.parquet"
+    _big_parquet(big, 3_000_000)
+    env = {**os.environ, "DETENTE_DB": str(store_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "detente", "events", "ingest", str(big),
+                             "--set", "source=bulk"], stderr=subprocess.PIPE, text=True, env=env)
+    # Stage lines go to stderr when it is not a terminal; kill once rows are being merged.
+    deadline = time.monotonic() + 120
+    for line in proc.stderr:
+        if "merging" in line or time.monotonic() > deadline:
+            break
+    assert "merging" in line, "the ingest never reached its merge stage"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    with Store(store_path) as store:
+        assert store.fingerprint() == before
+        # Still usable for writing.
+        assert store.ingest_events([missile("after", "2017-07-05")]).added == 1
+
+
+# --- kill -9 (and SIGTERM) while an output is written ---------------------------------------------
+
+# A fault point: the run stops once its output is complete under the temporary name, just
+# before the rename; a kill there shows whether the output is ever written under its own name.
+HELD_RENAME = """
+import os, sys, time
+real = os.replace
+def held(src, dst):
+    if str(src).endswith(".tmp"):
+        print("RENAMING", src, flush=True)
+        time.sleep(60)
+    return real(src, dst)
+os.replace = held
+from detente.cli import main
+sys.argv = ["detente", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("faults") / "events.duckdb"
+    Store(path).close()
+    return path
+
+
+def _writers(db: Path, out: Path) -> dict[str, list[str]]:
+    return {
+        "report": ["report", "post-olympic-pause", "-o", str(out), "--runs", "0",
+                   "--scenario", "none", "--from", "2024-01-01", "--db", str(db)],
+        "sweep": ["sweep", "post-olympic-pause", "--grid", "detection@PRK=0.5:1.0:0.25",
+                  "--runs", "100", "--horizon", "1y", "--out", str(out), "--db", str(db)],
+        "export": ["events", "export", str(out), "--db", str(db)],
+        "simulate": ["simulate", "post-olympic-pause", "--runs", "100", "--horizon", "1y",
+                     "--out", str(out), "--db", str(db)],
+    }
+
+
+def _leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.glob(f".{out.name}.*.tmp"))
+
+
+@pytest.mark.parametrize("writer, sig", [("report", signal.SIGKILL), ("sweep", signal.SIGKILL),
+                                         ("export", signal.SIGKILL), ("export", signal.SIGTERM)])
+def test_a_killed_write_leaves_the_earlier_file_whole(bundled, tmp_path, writer, sig):
+    out = tmp_path / ("out.html" if writer == "report" else "out.parquet")
+    out.write_bytes(b"earlier")
+    proc = subprocess.Popen([sys.executable, "-c", HELD_RENAME, *_writers(bundled, out)[writer]],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("RENAMING"):
+                break
+        else:
+            pytest.fail(f"{writer} never got to its rename: {proc.stderr.read()}")
+        proc.send_signal(sig)
+        proc.wait(30)
+    finally:
+        proc.kill()
+    assert out.read_bytes() == b"earlier"
+    if sig == signal.SIGTERM:  # clean-up ran: exit 143, no temporary file
+        assert proc.returncode == 143 and _leftovers(out) == []
+        assert "Traceback" not in proc.stderr.read()
+        return
+    assert _leftovers(out) == [f".{out.name}.{proc.pid}.tmp"]  # kill -9: no code ran
+    if writer == "export":  # the next write of that name removes the orphan
+        done = subprocess.run([sys.executable, "-m", "detente", *_writers(bundled, out)[writer]],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert _leftovers(out) == [] and len(pd.read_parquet(out)) > 900
+
+
+# --- a full disk (a small file-size limit) ------------------------------------------------------
+
+def _limited(limit: int):
+    def apply() -> None:  # in the child: writes past `limit` bytes fail with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.parametrize("rows, limit", [(3_000, 20_000), (200_000, 900_000)])
+def test_a_full_disk_refuses_an_ingest_with_its_cause_and_changes_nothing(tmp_path, rows,
+                                                                          limit):
+    # 3,000 rows fail at COMMIT (the write-ahead log); 200,000 while DuckDB writes them to the
+    # store file. After a failed COMMIT, detente once reported "cannot rollback - no
+    # transaction is active" instead.
+    db = tmp_path / "events.duckdb"
+    with Store(db, empty=True) as store:
+        store.ingest_events([missile("keep", "2017-07-04")])
+        before = store.fingerprint()
+    src = tmp_path / "many.parquet"
+    _big_parquet(src, rows)
+    done = subprocess.run([sys.executable, "-m", "detente", "events", "ingest", str(src),
+                           "--db", str(db)], capture_output=True, text=True, timeout=120,
+                          preexec_fn=_limited(limit))
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr and "rollback" not in done.stderr
+    assert f"cannot write the event store {db}" in done.stderr
+    assert "File too large" in done.stderr and "nothing was ingested" in done.stderr
+    with Store(db) as store:
+        assert store.fingerprint() == before
+        assert store.ingest_events([missile("after", "2017-07-05")]).added == 1
+
+
+FULL_DISK_OUTPUTS = """
+import json, resource, sys
+from typer.testing import CliRunner
+from detente.cli import app
+commands = json.loads(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512))
+found = {}
+for name, args in commands.items():
+    result = CliRunner().invoke(app, args)
+    found[name] = [result.exit_code, result.output, type(result.exception).__name__]
+print(json.dumps(found))
+"""
+
+
+def test_a_full_disk_fails_every_output_with_its_cause_and_keeps_the_earlier_file(bundled,
+                                                                                  tmp_path):
+    commands, outs = {}, {}
+    for name in ("report", "sweep", "export", "simulate"):
+        outs[name] = out = tmp_path / f"{name}.{'html' if name == 'report' else 'parquet'}"
+        out.write_bytes(b"earlier")
+        commands[name] = _writers(bundled, out)[name]
+    done = subprocess.run([sys.executable, "-c", FULL_DISK_OUTPUTS, json.dumps(commands)],
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    for name, (code, output, exception) in json.loads(done.stdout).items():
+        out = outs[name]
+        assert (code, exception) == (1, "SystemExit"), (name, output)
+        assert f"cannot write {out}: File too large; nothing was written" in output, name
+        assert out.read_bytes() == b"earlier" and _leftovers(out) == [], name
