@@ -9,6 +9,7 @@ import json
 import os
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
+import httpx
 import pandas as pd
 import pytest
 
@@ -269,3 +271,115 @@ def test_a_full_disk_fails_every_output_with_its_cause_and_keeps_the_earlier_fil
         assert (code, exception) == (1, "SystemExit"), (name, output)
         assert f"cannot write {out}: File too large; nothing was written" in output, name
         assert out.read_bytes() == b"earlier" and _leftovers(out) == [], name
+
+
+# --- two writers while a server is under load --------------------------------------------------
+
+TOKEN = "faults-token-1"
+# Another writing process: tries to write one event over and over, and says how it went.
+OTHER_WRITER = """
+import sys, time
+from detente.errors import StoreLockedError
+from detente.events.store import Store
+from tests.test_store import missile
+deadline, wrote, locked = time.monotonic() + float(sys.argv[2]), 0, 0
+while time.monotonic() < deadline:
+    try:
+        with Store(sys.argv[1]) as store:
+            wrote += store.ingest_events([missile(f"other-{wrote}", "2019-01-01")]).added
+    except StoreLockedError:
+        locked += 1
+    time.sleep(0.01)
+print(wrote, locked)
+"""
+
+
+def _serve(db: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "detente", "serve", "--db", str(db),
+                             "--port", str(port), "--workers", str(workers), "--store-wait", "5"],
+                            env={**os.environ, "DETENTE_TOKEN": TOKEN}, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url, seen, deadline = f"http://127.0.0.1:{port}", set(), time.monotonic() + 60
+    while len(seen) < workers:
+        try:
+            seen.add(httpx.get(f"{url}/api/health", timeout=5).json()["worker"])
+        except httpx.HTTPError:
+            time.sleep(0.1)
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the server did not start: {proc.stdout.read()}")
+    return proc, url
+
+
+def test_two_writers_under_server_load_keep_the_one_writer_rule(tmp_path):
+    # With the store file opened and closed outside DuckDB, a worker lost its lock while
+    # reading: another process wrote meanwhile, and readers got 500 "Could not read enough
+    # bytes" and dropped connections.
+    db = tmp_path / "events.duckdb"
+    with Store(db, empty=True) as store:
+        store.ingest_events([missile(f"m{i}", f"2017-07-{i + 1:02d}") for i in range(20)])
+        before = store.count()
+    server, url = _serve(db, workers=2)
+    stop, problems, answers, api_added = threading.Event(), [], [0], [0]
+
+    def reader(k: int) -> None:
+        paths = ["/api/events?actor=PRK&limit=20", "/api/health",
+                 "/api/events?where=class=SRBM&limit=5"]
+        with httpx.Client(base_url=url, timeout=30) as client:
+            while not stop.is_set():
+                try:
+                    r = client.get(paths[(answers[0] + k) % len(paths)])
+                except httpx.HTTPError as exc:  # a dropped connection
+                    problems.append(repr(exc))
+                    continue
+                answers[0] += 1
+                if r.status_code != 200:
+                    problems.append(f"{r.status_code} {r.text[:200]}")
+
+    def api_writer() -> None:
+        with httpx.Client(base_url=url, timeout=30,
+                          headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            n = 0
+            while not stop.is_set():
+                event = {"date": "2019-01-02", "actor": "PRK", "kind": "missile_test",
+                         "attrs": {"class": "SRBM"}, "source": "api", "source_ref": f"api-{n}"}
+                r = client.post("/api/events", json={"events": [event]})
+                n += 1
+                if r.status_code == 200:
+                    api_added[0] += r.json()["added"]
+                elif r.status_code != 503:  # 503: the other writer held the store too long
+                    problems.append(f"write {r.status_code} {r.text[:200]}")
+                time.sleep(0.05)
+
+    src = tmp_path / "cli.json"
+    src.write_text(json.dumps([{"date": "2019-01-03", "actor": "PRK", "kind": "missile_test",
+                                "source": "cli", "source_ref": "cli-1"}]))
+    other = subprocess.Popen([sys.executable, "-c", OTHER_WRITER, str(db), "2.5"], text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             cwd=Path(__file__).resolve().parent.parent)
+    cli = subprocess.Popen([sys.executable, "-m", "detente", "events", "ingest", str(src),
+                            "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    threads = [threading.Thread(target=reader, args=(k,)) for k in range(6)]
+    threads.append(threading.Thread(target=api_writer))
+    for t in threads:
+        t.start()
+    try:
+        out, err = other.communicate(timeout=60)
+        cli_err = cli.communicate(timeout=60)[1]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+        server.terminate()
+        server.wait(30)
+    assert other.returncode == 0, err
+    other_added = int(out.split()[0])
+    assert cli.returncode in (0, 3) and "Traceback" not in cli_err, cli_err
+    cli_added = 1 if cli.returncode == 0 else 0
+    assert problems == [] and answers[0] > 100, (problems[:5], answers)
+    with Store(db) as store:  # and the store holds exactly what every writer was told
+        assert store.count() == before + api_added[0] + other_added + cli_added
+        assert store.count(source="api") == api_added[0] > 0
