@@ -11,6 +11,7 @@ import selectors
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -295,3 +296,37 @@ def test_a_token_a_client_cannot_send_is_refused_at_start(token, monkeypatch):
         Settings.from_env()
     assert info.value.problems[0].field == "DETENTE_TOKEN"
     assert token not in str(info.value)
+
+
+# --- reads mixed with writes -------------------------------------------------------------------
+
+def test_reads_during_a_rebuild_are_answered_from_the_previous_snapshot(tmp_path):
+    from detente.web.index import EventQueries
+    from tests.test_store import missile
+
+    db = tmp_path / "events.duckdb"
+    with Store(db, empty=True) as store:
+        store.ingest_events([missile("a", "2017-07-04")])
+    queries = EventQueries(StoreAccess(db), 10 ** 6)
+    before = queries.current()
+    with Store(db) as store:  # another process's write
+        store.ingest_events([missile("b", "2017-07-05")])
+    time.sleep(0.06)  # past a clock tick of the file system: the new signature is settled
+    rebuilding, done = threading.Event(), threading.Event()
+
+    def another_request_rebuilding() -> None:
+        with queries._lock:
+            rebuilding.set()
+            done.wait(5)
+
+    other = threading.Thread(target=another_request_rebuilding)
+    other.start()
+    try:
+        rebuilding.wait(5)
+        started = time.monotonic()
+        assert queries.current() is before and before.size == 1
+        assert time.monotonic() - started < 0.5  # not queued behind the rebuild
+    finally:
+        done.set()
+        other.join()
+    assert queries.current().size == 2  # the next request finds it rebuilt, or rebuilds it
