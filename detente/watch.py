@@ -17,13 +17,15 @@ recomputing them finds the same ids and nothing is recorded twice:
 * ``window_ended``: a provocation ended a quiet window of ``window_days`` days or more;
 * ``ingest_failed``: a source file was refused whole (broken, or still being written).
 
-**Delivery** is at-least-once and idempotent per channel. Alerts are recorded in the store
-(table ``alerts``) in the same transaction, before any is delivered; each channel's delivery is
-marked in the store after it succeeds. The JSON-lines log is checked for an alert's id before
-appending, so a crash between the write and the mark never duplicates a line (a torn last line
-is dropped on restart). The webhook gets a POST of the alert as JSON with an
-``Idempotency-Key`` header, a timeout and quick retries; when it still fails, the failure is
-recorded and retried on later cycles with exponential back-off, never dropped.
+**Delivery.** Alerts are recorded in the store (table ``alerts``) in the same transaction,
+before any is delivered; each channel's delivery is marked in the store after it succeeds, so
+no recorded alert is lost. The JSON-lines log gets each alert exactly once: it is checked for
+an alert's id before appending, so a crash between the write and the mark never duplicates a
+line (a torn last line is dropped on restart). The webhook gets each alert at least once: a
+POST of the alert as JSON with an ``Idempotency-Key`` header (a crash between its answer and
+the mark sends it again, with the same key), a timeout and quick retries; only a 2xx answer to
+the POST itself delivers (a redirect is a failure); a failure is recorded and retried on later
+cycles with exponential back-off, never dropped. The console may repeat a line after a crash.
 """
 
 from __future__ import annotations
