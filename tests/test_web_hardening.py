@@ -330,3 +330,15 @@ def test_reads_during_a_rebuild_are_answered_from_the_previous_snapshot(tmp_path
         done.set()
         other.join()
     assert queries.current().size == 2  # the next request finds it rebuilt, or rebuilds it
+
+
+def test_the_store_file_itself_is_never_read_as_an_input(store_path, other_writer):
+    from detente.errors import IngestError
+    from detente.events.ingest import coded, ingest_file
+
+    with Store(store_path, empty=True) as store:
+        for ingest in (ingest_file, coded.ingest):
+            with pytest.raises(IngestError) as info:
+                ingest(store, store_path)
+            assert "is the event store itself" in str(info.value)
+        assert other_writer() == "locked"  # and this process still holds its lock

@@ -526,6 +526,7 @@ def ingest(store: Store, path: str | Path, fmt: str | None = None, *,
     path = Path(path)
     if not path.exists():
         raise IngestError.single("file not found", file=str(path))
+    ingest_lib.refuse_the_store(store, path)
     fmt = fmt or ingest_lib.detect(path)
     registry = ingest_lib.adapters()
     if fmt not in registry:
