@@ -27,7 +27,7 @@ from detente.errors import ParameterError
 from detente.events.store import Store
 from detente.watch import Watch, Webhook, alerts_of
 from tests.test_store import missile
-from tests.test_watch import FIRST, SPEC
+from tests.test_watch import watch_setup
 
 
 class RedirectingHook:
@@ -72,16 +72,11 @@ class RedirectingHook:
 
 @pytest.mark.parametrize("status", [302, 308])
 def test_a_redirecting_webhook_is_a_failed_delivery_not_a_lost_alert(tmp_path, status):
-    feed = tmp_path / "feed"
-    feed.mkdir()
-    (feed / FIRST.name).write_bytes(FIRST.read_bytes())
-    (tmp_path / "pact.yaml").write_text(SPEC)
-    store_path = tmp_path / "events.duckdb"
-    Store(store_path, empty=True).close()
+    spec_path, feed, store_path, _ = watch_setup(tmp_path)
     hook = RedirectingHook(status)
     lines: list[str] = []
     try:
-        w = Watch(spec_lib.load(tmp_path / "pact.yaml"), feed, store_path=store_path,
+        w = Watch(spec_lib.load(spec_path), feed, store_path=store_path,
                   webhook=Webhook(hook.url, timeout=2, retries=0, backoff=60),
                   window_days=3, settle=0.0, echo=lines.append)
         result = w.cycle(once=True)
@@ -155,13 +150,6 @@ from detente.cli import main
 sys.argv = ["detente", *sys.argv[1:]]
 main()
 """
-
-
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("faults") / "events.duckdb"
-    Store(path).close()
-    return path
 
 
 def _writers(db: Path, out: Path) -> dict[str, list[str]]:

@@ -95,16 +95,12 @@ def test_quiet_windows_tolerate_a_store_written_before_dates_were_bounded(empty_
 def test_a_feed_file_with_a_far_date_is_refused_and_the_real_breach_beside_it_alerts(tmp_path):
     from detente.agreements import spec as spec_lib
     from detente.watch import Watch
-    from tests.test_watch import FIRST, SPEC
+    from tests.test_watch import watch_setup
 
-    feed = tmp_path / "feed"
-    feed.mkdir()
-    (feed / FIRST.name).write_bytes(FIRST.read_bytes())  # holds a USA breach on 2017-07-05
+    spec_path, feed, store_path, _ = watch_setup(tmp_path)  # a USA breach on 2017-07-05
     _csv(feed / "far.csv", _test("2017-07-10", "x"), _test("9999-12-31", "y"))
-    (tmp_path / "pact.yaml").write_text(SPEC)
-    Store(tmp_path / "events.duckdb", empty=True).close()
-    w = Watch(spec_lib.load(tmp_path / "pact.yaml"), feed, store_path=tmp_path / "events.duckdb",
-              window_days=3, settle=0.0, echo=lambda _: None)
+    w = Watch(spec_lib.load(spec_path), feed, store_path=store_path, window_days=3, settle=0.0,
+              echo=lambda _: None)
     result = w.cycle(once=True)
     assert [f for f, _ in result.failed] == [str(feed / "far.csv")]
     new = {a.kind: a for a in result.new_alerts}

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,13 +25,6 @@ from detente.web.app import create_app
 from detente.web.settings import Settings
 
 TOKEN = "hardening-token-1"
-
-
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("web") / "events.duckdb"
-    Store(path).close()
-    return path
 
 
 @pytest.fixture(scope="module")
