@@ -96,8 +96,10 @@ def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
         _Check(f"""\"{c}\" IS NULL AND nullif(trim(_raw_{c}), '') IS NOT NULL""", f"_raw_{c}",
                "not a valid date (expected YYYY-MM-DD or the --date-format given)", c)
         for c in ("date", "end")]
-    # DuckDB reads years past 9999 and before 1 (BC); nothing downstream (Python, JSON
-    # readers) can hold them.
+    # DuckDB reads years past 9999 and before 1 (BC), and the calendar's own ends overflowed
+    # the analyses (a quiet window steps a day past its last provocation); within
+    # FIRST_DATE..LAST_DATE every analysis works, pandas' nanosecond timestamps included
+    # (docs/events.md says why this range).
     checks += [
         _Check(f"\"{c}\" NOT BETWEEN DATE '{FIRST_DATE}' AND DATE '{LAST_DATE}'",
                f'CAST("{c}" AS VARCHAR)',
