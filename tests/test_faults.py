@@ -1,7 +1,8 @@
-"""Fault injection (issue 16): real processes killed with SIGKILL in mid-work, a disk that
-fills (a file-size limit), two writers while a server is under load, and a webhook that
-redirects. After each, nothing is lost, nothing half-written is left behind, and the error
-names its cause."""
+"""Fault injection (issue 16): real processes killed with SIGKILL (or SIGTERM) in mid-work, a
+disk that fills (a file-size limit), two writers while a server is under load, and a webhook
+that redirects. After each, nothing is lost, no half-written file stands under an output's
+name (a temporary file orphaned by SIGKILL goes with the next write), and the error names its
+cause."""
 
 from __future__ import annotations
 
