@@ -18,10 +18,17 @@ most of it the client's own queueing).
 
 Baseline, in this process on the same store and queries: the library answering the same
 filters one at a time without HTTP (``Store.records``). Goal (issue 6): p99 under 100 ms. The
-last line is ``p99_ms: N``.
+last line is ``p99_ms: N`` (read-only).
+
+Mixed reads and writes (issue 16): the same clients and queries once more, while one more
+client ingests ``--write-events`` new events through ``POST /api/events`` (with the operator's
+token) ``--writes-per-s`` times a second; the reads' percentiles are printed beside the
+read-only ones (``mixed_read_p99_ms``), with the writes' own latency. ``--writes-per-s 0``
+skips it.
 
     .venv/bin/python benchmarks/bench_web.py [--rows 1000000] [--clients 50]
         [--requests 20000] [--seconds 60] [--workers 2] [--ramp-ms 10]
+        [--writes-per-s 2] [--write-events 10]
         [--db STORE (reuse a store instead of generating one)]
 """
 
@@ -42,6 +49,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from detente.events import ingest
@@ -99,6 +107,11 @@ class Connection:
         return (f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                 "Accept: application/json\r\n\r\n").encode()
 
+    def post(self, path: str, body: bytes, token: str) -> bytes:
+        return (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
     async def get(self, request: bytes) -> bytes:
         """Send ``request`` and return the body of its 200 answer."""
         if self.writer is None:
@@ -155,13 +168,39 @@ class Connection:
         self.reader = self.writer = None
 
 
+@dataclass
+class Writes:
+    """The writing client of the mixed scenario: ``batches`` of events to POST, one every
+    ``1 / per_s`` seconds while the readers run; ``latencies`` are filled in."""
+
+    batches: list[bytes]
+    per_s: float
+    token: str
+    latencies: list[float] = field(default_factory=list)
+
+
+def write_batches(n: int, size: int, seed: int) -> list[bytes]:
+    """``n`` bodies of ``size`` new events each (unique source keys, seeded dates)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        events = [{"date": f"{rng.randrange(1990, 2024)}-0{rng.randrange(1, 10)}-1{j % 10}",
+                   "actor": rng.choice(ACTORS), "kind": rng.choice(KINDS), "attrs": {},
+                   "source": "bench-writes", "source_ref": f"w{seed}-{i}-{j}"}
+                  for j in range(size)]
+        out.append(json.dumps({"events": events, "file": "bench-writes"}).encode())
+    return out
+
+
 async def load(host: str, port: int, mix: list[dict], clients: int, seconds: float,
-               warmup: int = 0, ramp: float = 0.0) -> tuple[list[float], float, dict[int, int]]:
+               warmup: int = 0, ramp: float = 0.0,
+               writes: Writes | None = None) -> tuple[list[float], float, dict[int, int]]:
     """Closed loop: client k opens its connection after ``k * ramp`` seconds and sends
     ``warmup`` queries, not counted; once every client has, each sends the next query of the
     shared mix whenever its previous one is answered, until the mix is used up or ``seconds``
-    have passed. Answers the latencies, the wall time of the measured part and how many
-    connections each server process got (from ``/api/health``)."""
+    have passed (and ``writes``, if given, are sent meanwhile). Answers the latencies, the
+    wall time of the measured part and how many connections each server process got (from
+    ``/api/health``)."""
     connections = [Connection(host, port) for _ in range(clients)]
     requests = [connections[0].request("/api/events?" + urllib.parse.urlencode(q))
                 for q in mix]
@@ -190,12 +229,31 @@ async def load(host: str, port: int, mix: list[dict], clients: int, seconds: flo
                 await conn.get(request)
                 latencies.append(time.perf_counter() - start)
 
-        await asyncio.gather(*(client(c) for c in connections))
+        readers = asyncio.gather(*(client(c) for c in connections))
+        if writes is not None:
+            connections.append(Connection(host, port))
+            writer = asyncio.ensure_future(write_loop(connections[-1], writes, readers))
+        await readers
         wall = time.perf_counter() - began
+        if writes is not None:
+            await writer
     finally:
         for conn in connections:
             conn.close()
     return latencies, wall, workers
+
+
+async def write_loop(conn: Connection, writes: Writes, readers: asyncio.Future) -> None:
+    """POST the batches on schedule until the readers are done (or the batches run out)."""
+    for body in writes.batches:
+        if readers.done():
+            return
+        start = time.perf_counter()
+        await conn.get(conn.post("/api/events", body, writes.token))
+        writes.latencies.append(time.perf_counter() - start)
+        pause = 1 / writes.per_s - (time.perf_counter() - start)
+        if pause > 0:
+            await asyncio.wait([readers], timeout=pause)
 
 
 def run_loop(coro):
@@ -246,8 +304,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ramp-ms", type=float, default=10.0,
                         help="pause between clients' connections (0: all at once)")
-    parser.add_argument("--db", type=Path, help="use this store (read only) instead of "
-                        "generating --rows events")
+    parser.add_argument("--writes-per-s", type=float, default=2.0,
+                        help="writes per second in the mixed scenario (0: skip it)")
+    parser.add_argument("--write-events", type=int, default=10,
+                        help="events per write in the mixed scenario")
+    parser.add_argument("--db", type=Path, help="use this store instead of generating --rows "
+                        "events (the mixed scenario adds events to it)")
     args = parser.parse_args()
     with ExitStack() as stack:
         if args.db is None:
@@ -278,7 +340,8 @@ def main() -> None:
               f"p99 {percentile(lib, 99) * 1000:.1f} ms")
 
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if k != "DETENTE_TOKEN"}
+        token = "bench-web-token"
+        env = {**os.environ, "DETENTE_TOKEN": token}
         command = [sys.executable, "-m", "detente", "serve", "--db", str(db), "--port",
                    str(port), "--workers", str(args.workers)]
         print("server: detente " + " ".join(command[3:]))
@@ -291,6 +354,15 @@ def main() -> None:
             latencies, wall, workers = run_loop(load(
                 "127.0.0.1", port, mix, args.clients, args.seconds, warmup=8,
                 ramp=args.ramp_ms / 1000))
+            mixed = None
+            if args.writes_per_s > 0:
+                writes = Writes(write_batches(int(args.seconds * args.writes_per_s) + 1,
+                                              args.write_events, args.seed), args.writes_per_s,
+                                token)
+                mixed_latencies, mixed_wall, _ = run_loop(load(
+                    "127.0.0.1", port, queries(args.requests, args.seed + 1), args.clients,
+                    args.seconds, warmup=8, ramp=args.ramp_ms / 1000, writes=writes))
+                mixed = (mixed_latencies, mixed_wall, writes)
         finally:
             server.terminate()
             server.wait(20)
@@ -303,6 +375,19 @@ def main() -> None:
     print(f"connections per server process: {split}")
     print(f"latency: p50 {p50:.1f} ms, p90 {percentile(ms, 90):.1f} ms, p99 {p99:.1f} ms, "
           f"max {max(ms):.1f} ms (goal: p99 < 100 ms)")
+    if mixed is not None:
+        mixed_ms = [x * 1000 for x in mixed[0]]
+        write_ms = [x * 1000 for x in mixed[2].latencies]
+        print(f"mixed: {len(mixed_ms):,} reads in {mixed[1]:.1f} s while {len(write_ms)} writes "
+              f"of {args.write_events} events went in ({len(write_ms) / mixed[1]:.2f}/s; "
+              f"{args.writes_per_s:g}/s asked, one at a time)")
+        print(f"mixed reads: p50 {percentile(mixed_ms, 50):.1f} ms, p90 "
+              f"{percentile(mixed_ms, 90):.1f} ms, p99 {percentile(mixed_ms, 99):.1f} ms, max "
+              f"{max(mixed_ms):.1f} ms (read-only p99 {p99:.1f} ms)")
+        if write_ms:
+            print(f"mixed writes: p50 {percentile(write_ms, 50):.1f} ms, max "
+                  f"{max(write_ms):.1f} ms")
+        print(f"mixed_read_p99_ms: {percentile(mixed_ms, 99):.1f}")
     print(f"ratio_p50_library_vs_api: {lib_p50 / p50:.2f}")
     print(f"p99_ms: {p99:.1f}")
 

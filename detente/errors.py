@@ -137,6 +137,10 @@ class SchemaVersionError(StoreError):
     """The store was written by a newer detente than this one."""
 
 
+class OutputError(DetenteError):
+    """An output file cannot be written; nothing was written under its name."""
+
+
 class AuthError(DetenteError):
     """A write was attempted without the operator's token."""
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -126,9 +127,9 @@ def parse_halflife(text: str | float | None) -> float | None:
             raise ParameterError.single("expected a half-life such as 10d or 4w", field="smooth",
                                         value=text)
         days = float(match[1]) * (7 if match[2] == "w" else 1)
-    if days <= 0:
-        raise ParameterError.single("the half-life must be positive", field="smooth",
-                                    value=text)
+    if not days > 0 or math.isinf(days):  # also NaN
+        raise ParameterError.single("the half-life must be a positive number of days",
+                                    field="smooth", value=text)
     return days
 
 
@@ -360,6 +361,15 @@ class Windows:
         return json.dumps(self.to_json_dict())
 
 
+def _step(day: dt.date, by: dt.timedelta) -> dt.date | None:
+    """``day + by``, or None past the calendar's ends (a store written before ingest bounded
+    event dates may hold 0001-01-01 or 9999-12-31: no quiet day lies beyond them)."""
+    try:
+        return day + by
+    except OverflowError:
+        return None
+
+
 def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = None,
             dyad: Dyad | str | None = None, kinds: Sequence[str] | None = None,
             max_weight: float | None = None, start: dt.date | None = None,
@@ -372,6 +382,9 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     """
     if min_days < 1:
         raise ParameterError.single("must be at least 1", field="min_days", value=min_days)
+    if max_weight is not None and not math.isfinite(max_weight):  # nan reached SQL as a name
+        raise ParameterError.single("must be a finite number", field="max_weight",
+                                    value=str(max_weight))
     kinds = tuple(kinds) if kinds else tuple(str(k) for k in PROVOCATION_KINDS)
     unknown = [k for k in kinds if k not in {x.value for x in Kind}]
     if unknown:
@@ -408,9 +421,10 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     found: list[Window] = []
     previous: tuple[dt.date, dt.date, tuple[Provocation, ...] | None] | None = None
     for item in [*breaks, None]:
-        quiet_start = span_start if previous is None else previous[1] + ONE_DAY
-        quiet_end = span_end if item is None else item[0] - ONE_DAY
-        if quiet_end >= quiet_start and (quiet_end - quiet_start).days + 1 >= min_days:
+        quiet_start = span_start if previous is None else _step(previous[1], ONE_DAY)
+        quiet_end = span_end if item is None else _step(item[0], -ONE_DAY)
+        if quiet_start is not None and quiet_end is not None and quiet_end >= quiet_start \
+                and (quiet_end - quiet_start).days + 1 >= min_days:
             found.append(Window(
                 quiet_start, quiet_end,
                 (previous[2] or ()) if previous else (), (item[2] or ()) if item else (),

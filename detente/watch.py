@@ -20,13 +20,15 @@ recomputing them finds the same ids and nothing is recorded twice:
 * ``window_ended``: a provocation ended a quiet window of ``window_days`` days or more;
 * ``ingest_failed``: a source file was refused whole (broken, or still being written).
 
-**Delivery** is at-least-once and idempotent per channel. Alerts are recorded in the store
-(table ``alerts``) in the same transaction, before any is delivered; each channel's delivery is
-marked in the store after it succeeds. The JSON-lines log is checked for an alert's id before
-appending, so a crash between the write and the mark never duplicates a line (a torn last line
-is dropped on restart). The webhook gets a POST of the alert as JSON with an
-``Idempotency-Key`` header, a timeout and quick retries; when it still fails, the failure is
-recorded and retried on later cycles with exponential back-off, never dropped.
+**Delivery.** Alerts are recorded in the store (table ``alerts``) in the same transaction,
+before any is delivered; each channel's delivery is marked in the store after it succeeds, so
+no recorded alert is lost. The JSON-lines log gets each alert exactly once: it is checked for
+an alert's id before appending, so a crash between the write and the mark never duplicates a
+line (a torn last line is dropped on restart). The webhook gets each alert at least once: a
+POST of the alert as JSON with an ``Idempotency-Key`` header (a crash between its answer and
+the mark sends it again, with the same key), a timeout and quick retries; only a 2xx answer to
+the POST itself delivers (a redirect is a failure); a failure is recorded and retried on later
+cycles with exponential back-off, never dropped. The console may repeat a line after a crash.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import json
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,7 +50,7 @@ from detente import __version__
 from detente.agreements.spec import Agreement
 from detente.errors import IngestError, ParameterError
 from detente.events.ingest import coded
-from detente.events.store import Store
+from detente.events.store import Store, rollback
 
 ALERT_KINDS = ("breach", "status", "blind", "window_open", "window_ended", "ingest_failed")
 MAX_BACKOFF_S = 300.0
@@ -212,17 +215,35 @@ class AlertLog:
         return True
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are answers, not deliveries: urllib would follow a 301/302/303 to a POST with
+    a body-less GET, whose 2xx would then count as delivered."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # urllib then raises HTTPError with the 3xx status
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 @dataclass(frozen=True)
 class Webhook:
-    """POST alerts as JSON to ``url``: ``timeout`` seconds per try, ``retries`` quick retries
-    ``pause`` seconds apart (doubling); after that, the alert waits ``backoff`` x 2^(n-1)
-    seconds (at most 5 minutes) before its next try, n counting the failed deliveries."""
+    """POST alerts as JSON to ``url`` (http or https): ``timeout`` seconds per try, ``retries``
+    quick retries ``pause`` seconds apart (doubling); after that, the alert waits ``backoff``
+    x 2^(n-1) seconds (at most 5 minutes) before its next try, n counting the failed
+    deliveries. Only a 2xx answer to the POST itself delivers: a redirect is a failure."""
 
     url: str
     timeout: float = 5.0
     retries: int = 2
     pause: float = 0.5
     backoff: float = 2.0
+
+    def __post_init__(self) -> None:
+        parts = urllib.parse.urlsplit(self.url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ParameterError.single("expected an http:// or https:// URL with a host",
+                                        field="webhook", value=self.url)
 
     def post(self, record: dict[str, Any]) -> None:
         """Deliver or raise ``OSError`` describing the last failure."""
@@ -235,12 +256,15 @@ class Webhook:
                 "Content-Type": "application/json", "Idempotency-Key": record["id"],
                 "User-Agent": f"detente/{__version__}"})
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                with _OPENER.open(request, timeout=self.timeout) as response:
                     if 200 <= response.status < 300:
                         return
                     last = OSError(f"HTTP {response.status}")
             except urllib.error.HTTPError as exc:
-                last = OSError(f"HTTP {exc.code}")
+                moved = exc.headers.get("Location") if 300 <= exc.code < 400 else None
+                last = OSError(f"HTTP {exc.code}" + (
+                    f" redirect to {moved}: the webhook must answer the POST itself (give "
+                    "the URL it redirects to)" if moved else ""))
             except (urllib.error.URLError, OSError, TimeoutError) as exc:
                 last = OSError(str(getattr(exc, "reason", exc)))
         raise OSError(str(last))
@@ -434,7 +458,7 @@ class Watch:
                     [a.id, self.id, a.agreement, a.kind, json.dumps(a.payload, default=str)])
             store.con.commit()
         except BaseException:
-            store.con.rollback()
+            rollback(store.con)
             raise
         return new
 

@@ -23,6 +23,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode
+from ruamel.yaml.scanner import RoundTripScanner
 
 from detente.errors import InputError, Problem
 
@@ -53,8 +55,74 @@ class Located:
         return line
 
 
+# Bounds on a document's node graph, checked before anything is built from it (an alias bomb,
+# "billion laughs", is a few lines whose aliases expand to 10^9 nodes; `&a [*a]` contains
+# itself). A hand-written spec or scenario has a few hundred nodes.
+MAX_NODES = 100_000  # after aliases are expanded
+MAX_DEPTH = 100      # lists and mappings inside each other
+
+
+class _GraphError(Exception):
+    def __init__(self, message: str, mark: Any):
+        super().__init__(message)
+        self.line = mark.line + 1 if mark is not None else None
+
+
+_TOO_DEEP = f"lists and mappings nest more than {MAX_DEPTH} levels deep"
+
+
+class _Scanner(RoundTripScanner):
+    """Stops at ``MAX_DEPTH`` levels, before the parser (slow, quadratic in the depth) and the
+    composer (recursive) meet a deeper document."""
+
+    def _deeper(self) -> None:
+        if len(self.flow_context) + len(self.indents) >= MAX_DEPTH:
+            raise _GraphError(_TOO_DEEP, self.reader.get_mark())
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        self._deeper()
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+    def add_indent(self, column: int) -> bool:
+        if self.indent < column:
+            self._deeper()
+        return super().add_indent(column)
+
+
+def _expanded_size(node: Any, depth: int, sizes: dict[int, int], open_: set[int]) -> int:
+    """Nodes under ``node`` with every alias expanded (each shared node counted once per
+    use, computed once); recursion stops at ``MAX_DEPTH``."""
+    if isinstance(node, ScalarNode):
+        return 1
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        raise _GraphError("an alias refers to a list or mapping that contains it",
+                          node.start_mark)
+    if depth >= MAX_DEPTH:
+        raise _GraphError(_TOO_DEEP, node.start_mark)
+    open_.add(key)
+    children = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) \
+        else node.value
+    total = 1
+    for child in children:
+        total += _expanded_size(child, depth + 1, sizes, open_)
+        if total > MAX_NODES:
+            raise _GraphError(f"its aliases expand to more than {MAX_NODES:,} values",
+                              node.start_mark)
+    open_.discard(key)
+    sizes[key] = total
+    return total
+
+
 class _Constructor(RoundTripConstructor):
-    """The round-trip constructor, with timestamps kept as plain text."""
+    """The round-trip constructor, with timestamps kept as plain text, building nothing from
+    a document past ``MAX_NODES`` or ``MAX_DEPTH``."""
+
+    def construct_document(self, node: Any) -> Any:
+        _expanded_size(node, 0, {}, set())
+        return super().construct_document(node)
 
 
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp",
@@ -64,6 +132,7 @@ _Constructor.add_constructor("tag:yaml.org,2002:timestamp",
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _Constructor
+    yaml.Scanner = _Scanner
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -92,6 +161,8 @@ def parse(text: str, file: str, error: type[InputError] = InputError) -> Located
     """Parse YAML text; a syntax error becomes ``error`` with the file and line."""
     try:
         data = _yaml().load(text)
+    except _GraphError as exc:
+        raise error(f"{file}: refused", [Problem(str(exc), file=file, line=exc.line)]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -30,6 +30,16 @@ def empty_store(store_path: Path):
         yield store
 
 
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of a store made for the module: a new store starts with the bundled record."""
+    from detente.events.store import Store
+
+    path = tmp_path_factory.mktemp("bundled") / "events.duckdb"
+    Store(path).close()
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _isolated_default_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
     """No test may touch the user's real store: DETENTE_DB points into a temp dir."""

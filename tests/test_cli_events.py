@@ -182,15 +182,15 @@ def test_cli_ingests_each_real_source_file_into_the_bundled_store_as_nothing_new
         assert summary["added"] == 0 and summary["unchanged"] == summary["rows"] > 0
 
 
-def test_dates_outside_years_1_to_9999_are_refused(loaded, tmp_path):
-    # DuckDB reads them; Python, JSON readers and the monitor cannot hold them.
+def test_dates_outside_years_1800_to_2199_are_refused(loaded, tmp_path):
+    # DuckDB reads years past 9999 too; Python, JSON readers and the analyses cannot hold them.
     before = Store(loaded, read_only=True).fingerprint()
     src = tmp_path / "years.csv"
     src.write_text("Day,Who,What,Class,Key,End\n12345-01-01,PRK,missile_test,,y1,\n"
                    "2017-01-01,PRK,missile_test,,y2,99999-01-01\n", encoding="utf-8")
     result = run("events", "ingest", src, *MAP, "--map", "end=End", "--db", loaded)
     assert result.exit_code == 2
-    assert "row 1: field 'date': must be between 0001-01-01 and 9999-12-31" in result.output
+    assert "row 1: field 'date': must be between 1800-01-01 and 2199-12-31" in result.output
     assert "row 2: field 'end': must be between" in result.output
     assert Store(loaded, read_only=True).fingerprint() == before
 

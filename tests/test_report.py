@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -22,13 +21,6 @@ from tests.strategies import make_event
 
 runner = CliRunner()
 COMPARED = ("freeze-for-freeze", "post-olympic-pause")
-
-
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("report") / "events.duckdb"
-    Store(path).close()  # a new store starts with the bundled record
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -107,8 +107,8 @@ def hook():
     h.close()
 
 
-@pytest.fixture
-def setup(tmp_path):
+def watch_setup(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    """(spec, feed folder holding FIRST, empty store, log path) in ``tmp_path``."""
     feed = tmp_path / "feed"
     feed.mkdir()
     (feed / FIRST.name).write_bytes(FIRST.read_bytes())
@@ -117,6 +117,11 @@ def setup(tmp_path):
     store_path = tmp_path / "events.duckdb"
     Store(store_path, empty=True).close()
     return spec_path, feed, store_path, tmp_path / "alerts.jsonl"
+
+
+@pytest.fixture
+def setup(tmp_path):
+    return watch_setup(tmp_path)
 
 
 def make_watch(setup, hook=None, lines=None, **kw) -> Watch:

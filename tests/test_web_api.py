@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,13 +17,6 @@ from detente.web.app import create_app
 from detente.web.settings import Settings
 
 TOKEN = "operator-secret-1"
-
-
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("web") / "events.duckdb"
-    Store(path).close()
-    return path
 
 
 @pytest.fixture(scope="module")

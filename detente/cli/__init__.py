@@ -7,6 +7,7 @@ Each command group lives in its own module and is registered in ``_GROUPS`` (sub
 from __future__ import annotations
 
 import importlib
+import signal
 
 import typer
 
@@ -63,6 +64,14 @@ for _module in _COMMANDS:
     importlib.import_module(f"detente.cli.{_module}").register(app)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    # Python's default for SIGTERM ends the process on the spot; as SystemExit, a command
+    # stopped by `kill` or a service manager still runs its clean-up (temporary files of an
+    # output being written, an open transaction), like Ctrl-C does.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console entry point."""
+    signal.signal(signal.SIGTERM, _terminated)
     app()

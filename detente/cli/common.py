@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from detente.errors import DetenteError, InputError, ParameterError
+from detente.errors import DetenteError, InputError
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -74,12 +74,9 @@ class DefaultCommandGroup(TyperGroup):
 
 def output_file(path: Path, option: str) -> Path:
     """``path`` if a file can be written there; checked before a long run, not after it."""
-    if path.is_dir():
-        raise ParameterError.single("is a folder; give a file name", field=option,
-                                    value=str(path))
-    if not path.parent.is_dir():
-        raise ParameterError.single("no such folder", field=option, value=str(path.parent))
-    return path
+    from detente.output import check_target
+
+    return check_target(path, option)
 
 
 def emit_json(data: Any) -> None:

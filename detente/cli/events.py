@@ -22,7 +22,7 @@ from detente.cli.common import (
 )
 from detente.errors import DetenteError, NotFoundError, ParameterError
 from detente.events import ingest as ingest_lib
-from detente.events.event import JSON_FIELDS
+from detente.events.event import JSON_FIELDS, defused
 from detente.events.query import EventFilter, as_date
 from detente.events.store import IngestResult, Store
 
@@ -171,7 +171,8 @@ def _write_csv(store: Store, flt: EventFilter) -> None:
     writer.writeheader()  # also when nothing matches, so the file is still a table
     for record in store.records(flt):
         writer.writerow({k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list)
-                             else v) for k, v in record.items()})
+                             else defused(v) if isinstance(v, str) else v)
+                         for k, v in record.items()})
 
 
 def _brief_attrs(attrs: dict) -> str:

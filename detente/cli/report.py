@@ -182,6 +182,17 @@ def serve(
     store_wait: Annotated[float, typer.Option(
         "--store-wait", help="Seconds a request waits for another process to let go of the "
                              "store before answering 503.", min=0, max=3600)] = 10.0,
+    header_timeout: Annotated[float, typer.Option(
+        "--header-timeout", help="Seconds a client has to send a request's headers (a new "
+                                 "connection, or the next request on a kept-alive one).",
+        min=0.1, max=3600)] = 10.0,
+    keep_alive: Annotated[float, typer.Option(
+        "--keep-alive", help="Seconds an idle kept-alive connection stays open.", min=0.1,
+        max=3600)] = 5.0,
+    max_connections: Annotated[int, typer.Option(
+        "--max-connections", help="Open connections per worker (lowered to what the file "
+                                  "limit allows); a new one over it closes the oldest still "
+                                  "sending its headers.", min=1)] = 1000,
 ) -> None:
     """Serve the JSON API under /api/ and the dashboard (FastAPI + uvicorn).
 
@@ -193,7 +204,8 @@ def serve(
     from detente.web.server import run
 
     run(host=host, port=port, db=db, max_runs=max_runs, workers=workers, jobs_dir=jobs_dir,
-        store_wait_seconds=store_wait)
+        store_wait_seconds=store_wait, header_timeout_seconds=header_timeout,
+        keep_alive_seconds=keep_alive, max_connections=max_connections)
 
 
 def register(app: typer.Typer) -> None:

@@ -190,14 +190,9 @@ def run(
 
 
 def _write_parquet(frame, path: Path) -> None:
-    import os
+    from detente.output import write_atomically
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False), "--out")
 
 
 def _print_result(result, out: Path | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -99,6 +100,20 @@ class Event(BaseModel):
             data["attrs"] = {}
         data["also"] = tuple(SourceRef(**r) for r in (data.get("also") or ()))
         return cls.model_validate(data)
+
+
+# A cell a spreadsheet would run as a formula (OWASP, "CSV injection"), or one that already
+# looks defused (quotes, then such a character), so that ``defused`` is reversed exactly.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+# A defused cell, in SQL (reading a CSV export back: ``detente.events.ingest.generic``).
+FORMULA_SQL = r"^'+[=+\-@\t\r]"
+
+
+def defused(text: str) -> str:
+    """``text`` for a CSV cell: with a leading single quote if a spreadsheet would run it
+    (it starts with =, +, -, @, a tab or a carriage return) or if it already starts with
+    quotes followed by one of those; reading the export back removes exactly one."""
+    return "'" + text if _FORMULA.match(text) else text
 
 
 JSON_FIELDS = ("id", "date", "end", "actor", "target", "kind", "attrs", "source", "source_ref",

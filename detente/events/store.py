@@ -12,6 +12,7 @@ Ingest runs in one transaction (all rows or none). Identity works at two levels:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -27,7 +28,6 @@ import platformdirs
 
 from detente.errors import (
     IngestError,
-    ParameterError,
     SchemaVersionError,
     StoreError,
     StoreLockedError,
@@ -198,7 +198,7 @@ class Store:
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(len(MIGRATIONS))])
             self.con.commit()
         except BaseException:
-            self.con.rollback()
+            rollback(self.con)
             raise
 
     def load_bundled(self, path: Path = BUNDLED_EVENTS) -> IngestResult:
@@ -209,7 +209,7 @@ class Store:
         if sources.exists():
             self.declare_coverage(coverage_model.read_sources(sources), with_next_ingest=True)
         return self.ingest_relation(
-            self.con.sql(f"SELECT * FROM read_parquet('{_sql_str(path)}')"),
+            self.con.sql(f"SELECT * FROM read_parquet({file_sql(path)})"),
             file=str(path), fmt="bundled", prebuilt=True)
 
     # --- ingest -------------------------------------------------------------------------------
@@ -362,6 +362,22 @@ class Store:
                         loc: str = "row", progress: Progress | None = None,
                         prebuilt: bool = False, in_place: bool = False,
                         unchanged: Callable[[], bool] | None = None) -> IngestResult:
+        """Ingest a DuckDB relation with the normalised columns, in one transaction (see
+        ``_ingest_relation``). A write the disk refuses (full, or over a file-size limit)
+        is a ``StoreError`` naming the store and the cause; the store is unchanged."""
+        try:
+            return self._ingest_relation(relation, file=file, fmt=fmt, loc=loc,
+                                         progress=progress, prebuilt=prebuilt,
+                                         in_place=in_place, unchanged=unchanged)
+        except (duckdb.IOException, duckdb.TransactionException) as exc:  # also a failed COMMIT
+            cause = re.sub(r"^(IO Error|TransactionContext Error): (Failed to commit: )?", "",
+                           str(exc).split("\n", 1)[0])
+            raise StoreError(f"cannot write the event store {self.path} ({cause}); nothing "
+                             f"was ingested from {file}") from None
+
+    def _ingest_relation(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
+                         loc: str, progress: Progress | None, prebuilt: bool, in_place: bool,
+                         unchanged: Callable[[], bool] | None) -> IngestResult:
         """Ingest a DuckDB relation with the normalised columns, in one transaction.
 
         Raises ``IngestError`` listing every problem (file, row or line, field) and leaves the
@@ -386,13 +402,13 @@ class Store:
                         "the file changed while it was being ingested; nothing was ingested; "
                         "retry when it is complete", file=file)
             except BaseException:
-                self.con.rollback()
+                rollback(self.con)
                 writer.drop_staged(self.con)
                 raise
             if done is not None:
                 result, span = done
                 return self._finish(fmt, result, span, note, loc)
-            self.con.rollback()  # the full path below names the problem, or merges match keys
+            rollback(self.con)  # the full path below names the problem, or merges match keys
             writer.drop_staged(self.con)
         self._begin_ingest()
         try:
@@ -404,7 +420,7 @@ class Store:
             note("merging", total)
             result = writer.merge(self.con, file, total, prebuilt=prebuilt)
         except BaseException:
-            self.con.rollback()
+            rollback(self.con)
             raise
         return self._finish(fmt, result, None, note, loc)
 
@@ -433,7 +449,7 @@ class Store:
                 self._check_coverage({d.source for d in self._pending_coverage})
             self.con.commit()
         except BaseException:
-            self.con.rollback()
+            rollback(self.con)
             raise
         self._pending_actors.clear()
         self._pending_coverage.clear()
@@ -539,13 +555,25 @@ class Store:
         return ";".join(parts)
 
     def export_parquet(self, path: str | Path) -> int:
-        """Write every event (with ``also``) to a Parquet file, sorted by date and id."""
-        path = Path(path)
-        if not path.parent.is_dir():
-            raise ParameterError.single("no such folder", field="path", value=str(path.parent))
-        rel = self.relation()
-        rel.write_parquet(str(path), compression="zstd")
+        """Write every event (with ``also``) to a Parquet file, sorted by date and id, whole
+        or not at all (``detente.output``)."""
+        from detente import output
+
+        def write(tmp: Path) -> None:
+            try:
+                self.relation().write_parquet(str(tmp), compression="zstd")
+            except duckdb.IOException as exc:  # a full disk, a refused folder
+                raise output.failure(path, exc) from None
+
+        output.write_atomically(path, write)
         return self.count()
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if there still is one: a COMMIT that failed (a full
+    disk) has ended it already, and DuckDB's refusal to roll back would hide that cause."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.rollback()
 
 
 def _as_filter(flt: EventFilter | None, filters: dict[str, Any]) -> EventFilter:
@@ -556,6 +584,17 @@ def _as_filter(flt: EventFilter | None, filters: dict[str, Any]) -> EventFilter:
 
 def _sql_str(path: Path | str) -> str:
     return str(path).replace("'", "''")
+
+
+_GLOB_CHARS = re.compile(r"([*?\[\]])")
+
+
+def file_sql(path: Path | str) -> str:
+    """``path`` as the SQL string literal that makes DuckDB's file readers open exactly that
+    file: they take ``*``, ``?`` and ``[...]`` as glob patterns (each is bracketed, ``[*]``,
+    to stand for itself) and expand a leading ``~`` (the path is made absolute)."""
+    literal = _GLOB_CHARS.sub(r"[\1]", str(Path(path).absolute()))
+    return "'" + _sql_str(literal) + "'"
 
 
 _PUBLIC_SELECT = (", ".join(f'e."{c}"' for c in EVENT_COLUMNS) + """,

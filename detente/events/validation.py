@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +21,13 @@ from detente.events.event import ID_LENGTH
 from detente.events.kinds import CONFIDENCES, EXTENSION_PREFIX, Kind, attr_specs
 
 MAX_PER_CHECK = 20
+# How deep lists and objects may nest in an attribute's value (``[1]`` is one level): far
+# beyond any real record, and far below what Python's json (about 1,000 levels) and the API's
+# orjson (255) can read or write back.
+MAX_ATTR_DEPTH = 32
 # NaN or Infinity where JSON has a number: after ':', ',' or '[', before ',', ']' or '}'.
 _NON_FINITE_TOKEN = r"[:,\[]\s*-?(NaN|Infinity)\s*[,\]}]"
-FIRST_DATE, LAST_DATE = "0001-01-01", "9999-12-31"
+FIRST_DATE, LAST_DATE = "1800-01-01", "2199-12-31"
 
 # json_type() names that satisfy each attribute type (NULL: unknown, always allowed).
 _ROW_TYPES = {
@@ -91,8 +96,10 @@ def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
         _Check(f"""\"{c}\" IS NULL AND nullif(trim(_raw_{c}), '') IS NOT NULL""", f"_raw_{c}",
                "not a valid date (expected YYYY-MM-DD or the --date-format given)", c)
         for c in ("date", "end")]
-    # DuckDB reads years past 9999 and before 1 (BC); nothing downstream (Python, JSON
-    # readers) can hold them.
+    # DuckDB reads years past 9999 and before 1 (BC), and the calendar's own ends overflowed
+    # the analyses (a quiet window steps a day past its last provocation); within
+    # FIRST_DATE..LAST_DATE every analysis works, pandas' nanosecond timestamps included
+    # (docs/events.md says why this range).
     checks += [
         _Check(f"\"{c}\" NOT BETWEEN DATE '{FIRST_DATE}' AND DATE '{LAST_DATE}'",
                f'CAST("{c}" AS VARCHAR)',
@@ -124,6 +131,10 @@ def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
                f"regexp_matches(attrs, '{_NON_FINITE_TOKEN}') ELSE false END", "attrs",
                "not a finite number; JSON has no NaN or Infinity", "attrs", members=True),
     ]
+    # NUL ends a string in C and in many tools reading CSV; JSON input can carry it (\u0000).
+    checks += [_Check(f"contains({c}, chr(0))", c, "holds a NUL character (U+0000), which text "
+                      "fields keep out", c) for c in ("source", "source_ref", "summary",
+                                                      "match_key")]
     checks += [_Check(f"{c} IS NOT NULL AND {c} NOT IN (SELECT code FROM known_actors)", c,
                       "unknown actor code (ISO 3166-1 alpha-3, UN, EU, IAEA, or declare it first)",
                       c) for c in ("actor", "target")]
@@ -208,6 +219,8 @@ def _check_attr_shapes(c: _Collector) -> None:
         if kind in known_kinds:  # unknown kinds are reported already
             present.setdefault(kind, set()).update(keys or ())
     checked: dict[str, list[str]] = {}
+    _check_depth(c, sorted({key for keys in present.values() for key in keys
+                            if key.startswith(EXTENSION_PREFIX)}))
     for kind, keys in sorted(present.items()):
         specs = attr_specs(kind)
         for key in sorted(keys):
@@ -278,6 +291,44 @@ def _check_attr_shapes(c: _Collector) -> None:
                     [_path(key), kind, _path(key), _path(key), *spec.choices])
 
 
+def _check_depth(c: _Collector, keys: list[str]) -> None:
+    """Extension attributes (``x_...``, the only ones that may hold lists of lists or objects)
+    nested deeper than ``MAX_ATTR_DEPTH``. SQL keeps the values with that many opening
+    brackets (a necessary condition); Python measures those exactly."""
+    if not keys:
+        return
+    rows = c.con.execute(
+        f"""SELECT _loc, k, v FROM (
+                SELECT _loc, unnest(?) AS k, unnest(json_extract(attrs, ?))::VARCHAR AS v
+                FROM staged WHERE kind IS NOT NULL)
+            WHERE strlen(v) > {2 * MAX_ATTR_DEPTH} AND strlen(v)
+                  - strlen(replace(replace(v, '[', ''), '{{', '')) > {MAX_ATTR_DEPTH}
+            ORDER BY _loc""", [keys, [_path(k) for k in keys]]).fetchall()
+    found = 0
+    for loc, key, text in rows:
+        depth = nesting_depth(text)
+        if depth > MAX_ATTR_DEPTH:
+            c._add(loc, f"lists and objects nest {depth:,} levels deep; at most "
+                        f"{MAX_ATTR_DEPTH} are allowed", f"attrs.{key}", None)
+            found += 1
+            if found >= MAX_PER_CHECK:
+                break
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep lists and objects nest in the JSON ``text`` (``1`` is 0, ``[[1]]`` is 2),
+    counted without recursion (Python's parser gives up near 1,000 levels)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _path(key: str) -> str:
     return '$."' + key.replace('"', '\\"') + '"'
 
@@ -296,7 +347,7 @@ def non_finite_members(text: str) -> list[tuple[str, str]]:
     object)."""
     try:
         value = json.loads(text, parse_constant=_NonFinite)
-    except ValueError:
+    except (ValueError, RecursionError):  # too deep: reported by the depth rule
         return []
     if not isinstance(value, dict):
         return []

@@ -107,18 +107,13 @@ class AnalysisReport:
         return report_html(self)
 
     def write(self, path: str | Path) -> Path:
-        """Write ``html()`` to ``path`` (atomically) and return the path."""
-        import os
+        """Write ``html()`` to ``path`` (whole or not at all, creating its folder; see
+        ``detente.output``) and return the path."""
+        from detente.output import write_atomically
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(self.html(), encoding="utf-8")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        html = self.html()
+        return write_atomically(path, lambda tmp: tmp.write_text(html, encoding="utf-8"),
+                                "out", parents=True)
 
     def summary(self) -> list[str]:
         """The generated summary, one paragraph per item (plain text)."""

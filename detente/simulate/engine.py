@@ -21,6 +21,7 @@ Observations are public; party ``j`` reacts to those of every party whose breach
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -78,6 +79,10 @@ def as_seed(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
                              or seed < 0):
         raise ParameterError.single("must be a non-negative integer", field="seed", value=seed)
+    if seed is None:
+        # Fresh entropy, kept to 63 bits: the seed is shown to users and written in JSON,
+        # whose readers (and the API's encoder) hold at most a signed 64-bit integer.
+        seed = secrets.randbits(63)
     return np.random.SeedSequence(seed)
 
 

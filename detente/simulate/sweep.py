@@ -218,15 +218,11 @@ class SweepResult:
     info: Mapping[str, Any] = field(default_factory=dict)
 
     def to_parquet(self, path: str | Path) -> Path:
-        """Write the table (atomically: a temporary file renamed into place)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            self.frame.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        """Write the table, whole or not at all (``detente.output``)."""
+        from detente.output import write_atomically
+
+        return write_atomically(path, lambda tmp: self.frame.to_parquet(tmp, index=False),
+                                "out")
 
 
 def plan(model: Model, strategies: Sequence[Strategy], grids: Sequence[Grid], *, runs: int,

@@ -25,10 +25,14 @@ from pathlib import Path
 from detente.errors import StoreLockedError
 from detente.events.store import Store
 
-# DuckDB keeps two database headers (at 4 KiB and 8 KiB) and rewrites one, with a new
-# checksum and iteration counter, at every checkpoint: their bytes change with every write
-# that reaches the file, even one landing in the same tick of a coarse file-system clock.
-_HEADERS = ((4096, 16), (8192, 16))
+# A write by another process shows in the inode, size, modification or change time of the store
+# file or its write-ahead log. File systems stamp times in ticks (a few milliseconds on Linux,
+# up to 2 s on some): a write landing in the same tick as the previous one, at the same sizes,
+# would leave all of them alike. So a signature whose newest stamp is younger than RACY_NS is
+# not trusted for long (``settled``). Stamps with no digits below the millisecond come from a
+# coarse file system.
+RACY_NS = 50_000_000
+COARSE_RACY_NS = 2_000_000_000
 
 
 class ReadWriteLock:
@@ -126,22 +130,29 @@ class StoreAccess:
 
     def signature(self) -> tuple:
         """Changes whenever the store's contents may have changed: this process's writes, or
-        another process's (the file, its database headers or its write-ahead log change).
-        Taken while the store is open read-only, it describes exactly what that connection
-        reads, since no other process can write then."""
+        another process's (the file or its write-ahead log changes). Taken while the store is
+        open read-only, it describes exactly what that connection reads, since no other process
+        can write then.
+
+        Only ``stat``: opening the file here, even read-only, and closing it would release
+        every POSIX lock this process holds on it, DuckDB's included, and let another process
+        open the store for writing while this one reads it."""
         parts: list = [self.generation]
         for candidate in (self.path, self.path.with_name(self.path.name + ".wal")):
             try:
                 st = os.stat(candidate)
-                parts.append((st.st_ino, st.st_mtime_ns, st.st_size))
             except FileNotFoundError:
                 parts.append(None)
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
-        except FileNotFoundError:
-            return tuple(parts)
-        try:
-            parts.extend(os.pread(fd, size, offset) for offset, size in _HEADERS)
-        finally:
-            os.close(fd)
+            else:
+                parts.append((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
         return tuple(parts)
+
+    @staticmethod
+    def settled(signature: tuple) -> bool:
+        """Whether any later write is sure to change ``signature``: its newest time stamp is
+        older than a tick of the file system's clock (see ``RACY_NS``)."""
+        stamps = [t for part in signature[1:] if part for t in part[2:]]
+        if not stamps:
+            return True
+        racy = COARSE_RACY_NS if all(t % 1_000_000 == 0 for t in stamps) else RACY_NS
+        return time.time_ns() - max(stamps) >= racy

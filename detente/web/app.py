@@ -6,6 +6,7 @@ Errors are JSON with a message under /api/ (``{"message", "type", "problems"}``,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -17,7 +18,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from detente import __version__
-from detente.errors import DetenteError, InputError
+from detente.errors import (
+    DetenteError,
+    InputError,
+    SchemaVersionError,
+    StoreError,
+    StoreLockedError,
+)
+from detente.web import connections
 from detente.web.access import StoreAccess
 from detente.web.index import EventQueries
 from detente.web.jobs import JobQueue
@@ -28,10 +36,11 @@ log = logging.getLogger("detente.web")
 
 class BodyLimit:
     """Refuses request bodies over ``limit`` bytes with 413, whether or not they announce a
-    Content-Length (a chunked body is counted as it arrives)."""
+    Content-Length (a chunked body is counted as it arrives), and bodies that take longer
+    than ``timeout`` seconds to arrive with 408 (a slow client holds no worker for long)."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, timeout: float = 30.0):
+        self.app, self.limit, self.timeout = app, limit, timeout
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -44,8 +53,15 @@ class BodyLimit:
             return
         chunks, size = [], 0
         if scope["method"] in ("POST", "PUT", "PATCH"):
+            deadline = asyncio.get_running_loop().time() + self.timeout
             while True:
-                message = await receive()
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    await self._refuse(scope, send, 408, "RequestTimeout", "the request body "
+                                       f"did not arrive within {self.timeout:g} s")
+                    return
                 if message["type"] == "http.disconnect":
                     return
                 chunk = message.get("body", b"")
@@ -70,9 +86,11 @@ class BodyLimit:
             return
         await self.app(scope, receive, send)
 
-    async def _refuse(self, scope, send) -> None:
-        response = error_response(scope.get("path", ""), 413, "LimitError",
-                                  f"the request body is over the limit of {self.limit:,} bytes")
+    async def _refuse(self, scope, send, status: int = 413, kind: str = "LimitError",
+                      message: str | None = None) -> None:
+        message = message or f"the request body is over the limit of {self.limit:,} bytes"
+        response = error_response(scope.get("path", ""), status, kind, message,
+                                  headers={"Connection": "close"})
         await response(scope, None, send)
 
 
@@ -98,12 +116,26 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+_STORE_MESSAGES = {
+    StoreLockedError: "the event store is in use by another process (DuckDB allows one writer "
+                      "at a time); retry shortly",
+    SchemaVersionError: "the event store was written by a newer detente than this server's",
+    StoreError: "the event store cannot be used; the server's log says why",
+}
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DetenteError)
     async def _domain(request: Request, exc: DetenteError) -> Response:
         problems = [p.as_dict() for p in exc.problems] if isinstance(exc, InputError) else []
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
         message = exc.summary if isinstance(exc, InputError) else str(exc)
+        if isinstance(exc, StoreError):
+            # The full message names the store's path and the process holding it (its PID
+            # and command line): for the operator's log, not for any client.
+            log.warning("%s: %s", request.url.path, exc)
+            message = _STORE_MESSAGES.get(type(exc), _STORE_MESSAGES[StoreError])
+            headers = {"Retry-After": "1"} if isinstance(exc, StoreLockedError) else None
         return error_response(request.url.path, exc.http_status, type(exc).__name__, message,
                               problems, headers)
 
@@ -137,8 +169,9 @@ def install_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API and dashboard for ``settings`` (default: ``Settings.from_env()``)."""
     settings = settings or Settings.from_env()
+    connections.configure(settings.header_timeout_seconds, settings.max_connections)
     access = StoreAccess(settings.db, settings.store_wait_seconds)
-    queries = EventQueries(access, settings.index_max_events)
+    queries = EventQueries(access, settings.index_max_events, settings.max_query_seconds)
     jobs = JobQueue(settings.max_jobs, settings.kept_jobs, settings.jobs_dir)
 
     @contextlib.asynccontextmanager
@@ -169,5 +202,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from detente.web.fastpath import EventsFastPath
 
         app.add_middleware(EventsFastPath)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       timeout=settings.body_timeout_seconds)
     return app

@@ -21,7 +21,7 @@ from detente.events.query import EventFilter, as_date
 from detente.report import figures, tables
 from detente.report.render import environment, figure_div
 from detente.report.timeline import TIMELINE_KINDS, AgreementTrack, timeline_figure
-from detente.web.api import DEFAULT_WHATIF_FROM, check_id, load_preset, state
+from detente.web.api import DEFAULT_WHATIF_FROM, bounded, check_id, load_preset, state
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -174,11 +174,11 @@ def events_page(request: Request) -> HTMLResponse:
     context: dict[str, Any] = {"form": form, "error": None, "nav": "events", "rows": None}
     try:
         offset = _int(q.get("offset"), "offset", 0, 0, 10_000_000)
-        flt = EventFilter(actor=form["actor"] or None, kind=form["kind"] or None,
-                          start=form["from"] or None, end=form["to"] or None,
-                          text=form["text"] or None,
-                          where=tuple(w for w in form["where"].split(";") if w.strip()),
-                          limit=PAGE, offset=offset)
+        flt = bounded(state(request).settings, EventFilter(
+            actor=form["actor"] or None, kind=form["kind"] or None,
+            start=form["from"] or None, end=form["to"] or None, text=form["text"] or None,
+            where=tuple(w for w in form["where"].split(";") if w.strip()), limit=PAGE,
+            offset=offset))
         total, events = state(request).queries.page(flt)
         context.update(total=total, offset=offset, events=events, page=PAGE,
                        table=tables.table(

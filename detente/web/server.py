@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from detente.errors import ParameterError
+from detente.web import connections
 from detente.web.access import StoreAccess
 from detente.web.settings import SETTINGS_ENV, Settings
 
@@ -44,9 +45,16 @@ def run(host: str = "127.0.0.1", port: int = 8000, db: str | Path | None = None,
             else "writes allowed with the token"
         plural = "es" if workers > 1 else ""
         where = settings.jobs_dir or "a temporary folder"
+        cap = connections.connection_cap(settings.max_connections)
         print(f"detente: serving {settings.db} on http://{host}:{port}/ ({mode}; {workers} "
-              f"worker process{plural}, jobs in {where}); API docs at /docs", flush=True)
-        options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+              f"worker process{plural}, jobs in {where}; at most {cap:,} connections per "
+              f"worker, headers within {settings.header_timeout_seconds:g} s); API docs at "
+              "/docs", flush=True)
+        # Slow clients: uvicorn's keep-alive timeout, and the header timeout and connection
+        # cap of detente's protocol (connections.py; set in each worker by create_app).
+        options = {"host": host, "port": port, "log_level": "warning", "access_log": False,
+                   "timeout_keep_alive": settings.keep_alive_seconds,
+                   "http": connections.IMPORT_PATH}
         if workers == 1:
             from detente.web.app import create_app
 

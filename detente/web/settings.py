@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from detente.events.store import default_path
 
 TOKEN_ENV = "DETENTE_TOKEN"
 SETTINGS_ENV = "DETENTE_WEB_SETTINGS"
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class Settings:
     ``sync_runs``, as a background job above), jobs queued at once. ``jobs_dir`` holds the
     background jobs (shared by every worker process; None: a temporary folder of this app).
     ``store_wait_seconds`` bounds how long a request waits for another process to let go of
-    the store before answering 503."""
+    the store before answering 503. Slow clients are bounded by the header, keep-alive and
+    body timeouts and ``max_connections`` per worker (docs/web.md)."""
 
     db: Path = field(default_factory=default_path)
     token: str | None = None
@@ -47,6 +50,13 @@ class Settings:
     index_max_events: int = 5_000_000
     index_idle_seconds: float = 0.0  # 0: keep the in-memory event index while the server runs
     events_fast_path: bool = True  # plain GET /api/events answered before FastAPI (fastpath.py)
+    header_timeout_seconds: float = 10.0  # to finish a request's headers (connections.py)
+    keep_alive_seconds: float = 5.0       # an idle keep-alive connection is closed after this
+    body_timeout_seconds: float = 30.0    # to send a request's whole body
+    max_connections: int = 1000           # open connections per worker process
+    max_conditions: int = 20              # `where` conditions in one event query
+    max_filter_values: int = 100          # values in one event query's filters, all together
+    max_query_seconds: float = 5.0        # an event query answered by SQL is stopped after
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "db", Path(self.db).expanduser())
@@ -54,7 +64,8 @@ class Settings:
             object.__setattr__(self, "jobs_dir", Path(self.jobs_dir).expanduser())
         for name in ("max_body_bytes", "max_page", "default_page", "max_runs", "sync_runs",
                      "max_jobs", "kept_jobs", "max_whatif_starts", "max_ingest_events",
-                     "dashboard_runs"):
+                     "dashboard_runs", "max_connections", "max_conditions",
+                     "max_filter_values"):
             if getattr(self, name) < 1:
                 raise ParameterError.single("must be positive", field=name,
                                             value=getattr(self, name))
@@ -62,8 +73,18 @@ class Settings:
             raise ParameterError.single("must be between 0 and 3600 seconds",
                                         field="store_wait_seconds",
                                         value=self.store_wait_seconds)
+        for name in ("header_timeout_seconds", "keep_alive_seconds", "body_timeout_seconds",
+                     "max_query_seconds"):
+            value = getattr(self, name)
+            if not 0 < value <= 3600:  # also false for NaN
+                raise ParameterError.single("must be between 0 and 3600 seconds", field=name,
+                                            value=value)
         if self.token is not None and len(self.token) < 8:
             raise ParameterError.single("the token must have at least 8 characters",
+                                        field=TOKEN_ENV, value="(hidden)")
+        if self.token is not None and not _TOKEN_CHARS.fullmatch(self.token):
+            # A client sends it in an HTTP header, which carries nothing else.
+            raise ParameterError.single("the token must be printable ASCII without spaces",
                                         field=TOKEN_ENV, value="(hidden)")
 
     @classmethod

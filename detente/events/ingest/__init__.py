@@ -110,9 +110,19 @@ def read(path: str | Path, con: duckdb.DuckDBPyConnection, fmt: str | None = Non
     return registry[fmt].read(path, con, **options)
 
 
+def refuse_the_store(store: Store, path: str | Path) -> None:
+    """``IngestError`` if ``path`` is ``store``'s own file or write-ahead log: reading it
+    outside DuckDB, then closing it, would also drop this process's lock on the store."""
+    own = store.path.resolve()
+    if Path(path).resolve() in (own, own.with_name(own.name + ".wal")):
+        raise IngestError.single("is the event store itself; export it first (detente events "
+                                 "export FILE.parquet)", file=str(path))
+
+
 def ingest_file(store: Store, path: str | Path, fmt: str | None = None, *,
                 progress: Progress | None = None, **options: Any) -> IngestResult:
     """Read ``path`` and ingest it into ``store`` in one transaction."""
+    refuse_the_store(store, path)
     batch = read(path, store.con, fmt, **options)
     return ingest_batch(store, batch, progress=progress)
 

@@ -54,7 +54,7 @@ from detente.events.ingest.guard import (  # re-exported: the adapters' one impo
     open_text_head,
     prepare,
 )
-from detente.events.store import IngestResult, Progress, Store
+from detente.events.store import IngestResult, Progress, Store, file_sql
 
 __all__ = ["REJECTS_SUFFIX", "FileIngest", "FileState", "Layout", "Lookups", "Rule", "Summary",
            "cameo_code_rule", "compression_of", "discard", "first_line", "in_progress_reason",
@@ -258,7 +258,9 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str,
 def _read_csv(plain: Path, encoding: str, skip: int = 0) -> str:
     # NUL as the delimiter: a text line never holds one, and a line that does (a preallocated
     # file still being filled) fails loudly with its line number.
-    return (f"read_csv({_s(plain)}, columns={{'l': 'VARCHAR'}}, delim=chr(0), quote='', "
+    # compression='none': ``prepare`` decompressed it already (DuckDB would go by the name).
+    return (f"read_csv({file_sql(plain)}, compression='none', columns={{'l': 'VARCHAR'}}, "
+            "delim=chr(0), quote='', "
             f"escape='', header=false, auto_detect=false, encoding={_s(encoding)}, "
             f"buffer_size={_BUFFER}, skip={int(skip)})")
 
@@ -524,6 +526,7 @@ def ingest(store: Store, path: str | Path, fmt: str | None = None, *,
     path = Path(path)
     if not path.exists():
         raise IngestError.single("file not found", file=str(path))
+    ingest_lib.refuse_the_store(store, path)
     fmt = fmt or ingest_lib.detect(path)
     registry = ingest_lib.adapters()
     if fmt not in registry:

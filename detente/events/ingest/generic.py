@@ -35,10 +35,12 @@ from typing import Any
 import duckdb
 
 from detente.errors import IngestError, Problem
+from detente.events.event import FORMULA_SQL
 from detente.events.ingest import Batch, records
-from detente.events.ingest.guard import FileState
+from detente.events.ingest.guard import FileState, open_text_head
 from detente.events.ingest.records import diagnose_csv, diagnose_json, frame
 from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS
+from detente.events.store import file_sql
 
 # Each attribute name has one type whatever the kind (checked by the tests).
 ATTRIBUTE_TYPES = {name: spec.type for specs in (COMMON_ATTRS, *KIND_ATTRS.values())
@@ -65,6 +67,12 @@ def _suffix(path: Path) -> str:
     if suffixes and suffixes[-1] in (".gz", ".zst"):
         suffixes = suffixes[:-1]
     return suffixes[-1] if suffixes else ""
+
+
+def _compression(path: Path) -> str:
+    """DuckDB's ``compression`` for ``path``, by its last suffix. Given, never left to
+    DuckDB: it does not recognise ``.gz`` in a name that holds a ``?``."""
+    return {".gz": "gzip", ".zst": "zstd"}.get(path.suffix.lower(), "none")
 
 
 def detect(path: Path) -> bool:
@@ -124,7 +132,8 @@ def _open_text(path: Path, codec: str):
 def _first_line(path: Path, con: duckdb.DuckDBPyConnection, codec: str) -> str:
     if path.suffix.lower() == ".zst":  # Python has no zstd: DuckDB reads the line
         rows = con.execute(
-            f"SELECT * FROM read_csv({_s(path)}, header=false, auto_detect=false, "
+            f"SELECT * FROM read_csv({file_sql(path)}, compression={_s(_compression(path))}, "
+            f"header=false, auto_detect=false, "
             f"columns={{'l': 'VARCHAR'}}, delim=chr(31), quote='', escape='', "
             f"encoding={_s(_CSV_ENCODINGS[codec])}, strict_mode=false, "
             f"max_line_size={records.MAX_LINE_BYTES}) LIMIT 1").fetchall()
@@ -160,7 +169,8 @@ def _csv_source(path: Path, con: duckdb.DuckDBPyConnection, encoding: str, codec
     header = next(csv.reader([first], delimiter=delim))
     names = _column_names(header)
     columns = "{" + ", ".join(f"{_s(n)}: 'VARCHAR'" for n in names) + "}"
-    sql = (f"read_csv({_s(path)}, header=true, auto_detect=false, columns={columns}, "
+    sql = (f"read_csv({file_sql(path)}, compression={_s(_compression(path))}, header=true, "
+           f"auto_detect=false, columns={columns}, "
            f"delim={_s(delim)}, quote='\"', escape='\"', encoding={_s(_CSV_ENCODINGS[codec])}, "
            f"strict_mode=true, max_line_size={records.MAX_LINE_BYTES}) t")
     return _Source(sql, names, dict.fromkeys(names, "VARCHAR"),
@@ -197,11 +207,15 @@ def _json_source(path: Path, con: duckdb.DuckDBPyConnection, encoding: str, code
         raise IngestError.single("JSON files are read as UTF-8 (RFC 8259); --encoding applies "
                                  "to CSV files", file=file, field="encoding", value=encoding)
     lines = _suffix(path) != ".json"
-    fmt = "newline_delimited" if lines else "auto"
+    # DuckDB's guess at the layout reads a list after a UTF-8 byte order mark as one value
+    # per line, and then calls the file a list rather than objects: a list is said outright.
+    head = open_text_head(path, 4096).removeprefix(codecs.BOM_UTF8).lstrip()
+    fmt = "newline_delimited" if lines else "array" if head.startswith(b"[") else "auto"
     raw = f"_generic_json_{uuid.uuid4().hex[:12]}"
     try:
         con.execute(f"CREATE TEMP TABLE {raw} AS SELECT json FROM "
-                    f"read_json_objects({_s(path)}, format={_s(fmt)})")
+                    f"read_json_objects({file_sql(path)}, format={_s(fmt)}, "
+                    f"compression={_s(_compression(path))})")
     except duckdb.Error as exc:
         problems = diagnose_json(path, lines) or [Problem(
             "not valid JSON: " + str(exc).split("\n", 1)[0].split(": ", 1)[-1], file=file)]
@@ -278,9 +292,9 @@ def _refuse_wrapped_list(con: duckdb.DuckDBPyConnection, raw: str, file: str,
 
 
 def _parquet_source(path: Path, con: duckdb.DuckDBPyConnection) -> _Source:
-    scan = con.sql(f"SELECT * FROM read_parquet({_s(path)})")
+    scan = con.sql(f"SELECT * FROM read_parquet({file_sql(path)})")
     types = {c: str(t) for c, t in zip(scan.columns, scan.types, strict=True)}
-    return _Source(f"read_parquet({_s(path)}) t", list(scan.columns), types,
+    return _Source(f"read_parquet({file_sql(path)}) t", list(scan.columns), types,
                    "'md5:' || md5(CAST(to_json(t) AS VARCHAR))")
 
 
@@ -337,6 +351,10 @@ def _batch(path: Path, con: duckdb.DuckDBPyConnection, source: _Source, mapping:
     def column_text(column: str) -> str:
         if types.get(column) == "JSON":  # a JSON string's text, other values as JSON
             return f"({_q(column)} ->> '$')"
+        if exported and source.delimiter is not None:
+            # A CSV export defuses cells a spreadsheet would run (``event.defused``): undo it.
+            return (f"(CASE WHEN regexp_matches({_q(column)}, {_s(FORMULA_SQL)}) "
+                    f"THEN substr({_q(column)}, 2) ELSE {_q(column)} END)")
         return f"CAST({_q(column)} AS VARCHAR)"
 
     def text_of(field: str) -> str:
@@ -412,7 +430,7 @@ def _parquet_batch(path: Path, con: duckdb.DuckDBPyConnection, source: _Source,
         # left to the copy: the row number must not enter the key.
         before = FileState.of(path)
         relation = con.sql(f"SELECT file_row_number + 1 AS _loc, {', '.join(select)} "
-                           f"FROM read_parquet({_s(path)}, file_row_number=true) t")
+                           f"FROM read_parquet({file_sql(path)}, file_row_number=true) t")
         return Batch(file=file, format=FORMAT, data=relation, loc="row", in_place=True,
                      unchanged=lambda: FileState.of(path) == before)
     relation = con.sql(f"SELECT {', '.join(select)} FROM {source.sql}")
