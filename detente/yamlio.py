@@ -52,6 +52,11 @@ class Located:
                 break
         return line
 
+    def problem(self, message: str, path: Sequence[str | int], value: Any = None) -> Problem:
+        """A ``Problem`` located at ``path``: this file, the path's line, the dotted field."""
+        return Problem(message, file=self.file, line=self.line_of(path),
+                       field=".".join(str(p) for p in path), value=value)
+
 
 class _Constructor(RoundTripConstructor):
     """The round-trip constructor, with timestamps kept as plain text."""
