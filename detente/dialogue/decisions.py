@@ -1,0 +1,245 @@
+"""Coded decisions: what the parties actually chose, the evidence a fit and a backtest use.
+
+A decisions file codes, on a scenario's own issues and scales, proposals that were really put to
+the parties: what each would have moved (``moves``: issue -> [from, to], where things stood and
+where the proposal would take them), who had to sign or consent (only they decide), and what
+each of them chose, with the date and the sources::
+
+    scenario: korea-2018
+    decisions:
+      - id: leap-day-2012
+        date: 2012-02-29
+        title: Leap Day understanding
+        description: ...                      # in the coder's own words
+        signatories: [USA, PRK]
+        consent: []                            # optional
+        moves: {tests: [20, 60], assistance: [10, 30]}
+        choices: {USA: accepted, PRK: defected}
+        sources:
+          - {title: Reuters, 2012-02-29, url: "https://..."}
+
+A choice is ``accepted``, ``rejected`` or ``defected`` (accepted, then broken: it counts as an
+acceptance of the deal on its date; the breach is a later decision of its own if coded). A
+signatory without a choice is unknown (its choice was not public) and is not scored. Every
+problem is reported with the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from detente import yamlio
+from detente.bundle import Bundle
+from detente.dialogue import probability
+from detente.dialogue.scenario import ID_PATTERN, Scenario
+from detente.errors import Problem, ScenarioError
+
+CHOICES = ("accepted", "rejected", "defected")
+DECISIONS = Bundle(Path(__file__).resolve().parent / "scenarios" / "decisions",
+                   "decisions file", "or give the path of a decisions .yaml file")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(_Frozen):
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https?://\S+$")
+
+
+class Decision(_Frozen):
+    """One proposal and the choices made on it."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    date: yamlio.Date
+    title: str = Field(min_length=1)
+    description: str = ""
+    signatories: list[str] = Field(min_length=1)
+    consent: list[str] = Field(default_factory=list)
+    moves: dict[str, tuple[float, float]] = Field(min_length=1)
+    choices: dict[str, Literal["accepted", "rejected", "defected"]]
+    note: str = ""
+    sources: list[Source] = Field(min_length=1)
+
+    @property
+    def deciders(self) -> list[str]:
+        return list(dict.fromkeys([*self.signatories, *self.consent]))
+
+    @property
+    def happened(self) -> bool | None:
+        """Whether the deal was made: every veto holder accepted (True), one refused
+        (False), or some choice is unknown (None)."""
+        if any(c == "rejected" for c in self.choices.values()):
+            return False
+        return True if all(a in self.choices for a in self.deciders) else None
+
+
+class DecisionFile(_Frozen):
+    scenario: str | None = None
+    title: str = ""
+    description: str = ""
+    coding: str = ""
+    decisions: list[Decision] = Field(min_length=1)
+
+
+@dataclass(frozen=True, eq=False)
+class Decisions:
+    """A validated decisions file, and where each decision sits in it (for errors)."""
+
+    file: str
+    content: DecisionFile
+    doc: yamlio.Located
+
+    @property
+    def items(self) -> list[Decision]:
+        return list(self.content.decisions)
+
+    def before(self, cutoff: dt.date | None) -> list[tuple[int, Decision]]:
+        """(index, decision) dated before ``cutoff`` (all without one)."""
+        return [(k, d) for k, d in enumerate(self.items) if cutoff is None or d.date < cutoff]
+
+    def after(self, cutoff: dt.date) -> list[tuple[int, Decision]]:
+        """(index, decision) dated on or after ``cutoff``."""
+        return [(k, d) for k, d in enumerate(self.items) if d.date >= cutoff]
+
+
+def ids() -> list[str]:
+    return DECISIONS.ids()
+
+
+def written_for(scenario_id: str) -> list[str]:
+    """The bundled decisions files written for a scenario."""
+    found = []
+    for name in DECISIONS.ids():
+        data = yamlio.read(DECISIONS.path_of(name), ScenarioError).data
+        if isinstance(data, dict) and data.get("scenario") == scenario_id:
+            found.append(name)
+    return found
+
+
+def default_for(scenario: Scenario) -> str:
+    """The bundled decisions file for a scenario (an error naming the way out otherwise)."""
+    found = written_for(scenario.id)
+    if not found:
+        raise ScenarioError.single(
+            f"no bundled decisions file is written for scenario {scenario.id!r}; give one "
+            f"with --decisions (bundled: {', '.join(DECISIONS.ids())})", field="decisions")
+    return found[0]
+
+
+def load(ref: str | Path, scenario: Scenario) -> Decisions:
+    """A decisions file (bundled id or path) checked against ``scenario``: known actors and
+    issues, moves on the scales, choices only by signatories or consent holders, unique ids;
+    every problem located by file, line and field."""
+    text = str(ref)
+    path = Path(text).expanduser() if Bundle.is_path(text) else DECISIONS.path_of(text)
+    doc = yamlio.read(path, ScenarioError)
+    content = yamlio.validate(DecisionFile, doc, ScenarioError)
+    found = Decisions(doc.file, content, doc)
+    problems = []
+    if content.scenario is not None and content.scenario != scenario.id:
+        problems.append(doc.problem(
+            f"the decisions were coded for scenario {content.scenario!r}, not {scenario.id!r} "
+            "(their numbers are on that scenario's scales)", ("scenario",), content.scenario))
+    seen: set[str] = set()
+    for k, decision in enumerate(content.decisions):
+        problems.extend(_problems(found, k, decision, scenario, seen))
+    ScenarioError.collect(f"{doc.file}: {len(problems)} problem(s)", problems)
+    return found
+
+
+def _problems(found: Decisions, k: int, decision: Decision, scenario: Scenario,
+              seen: set[str]) -> list[Problem]:
+    out = []
+
+    def problem(message, value, *field):
+        out.append(found.doc.problem(message, ("decisions", k, *field), value))
+
+    if decision.id in seen:
+        problem("duplicate decision id", decision.id, "id")
+    seen.add(decision.id)
+    actors = scenario.actor_ids
+    for key in ("signatories", "consent"):
+        for n, actor in enumerate(getattr(decision, key)):
+            if actor not in actors:
+                problem(f"unknown party; actors: {', '.join(actors)}", actor, key, n)
+    for actor in decision.choices:
+        if actor not in actors:
+            problem(f"unknown party; actors: {', '.join(actors)}", actor, "choices", actor)
+        elif actor not in decision.deciders:
+            problem("only a signatory or a consent holder makes a choice (signatories: "
+                    f"{', '.join(decision.signatories)})", actor, "choices", actor)
+    for issue, (start, end) in decision.moves.items():
+        if issue not in scenario.issue_ids:
+            problem(f"unknown issue; issues: {', '.join(scenario.issue_ids)}", issue, "moves",
+                    issue)
+            continue
+        low, high = scenario.issue(issue).scale
+        for value in (start, end):
+            if not (np.isfinite(value) and low <= value <= high):
+                problem(f"outside the issue's scale [{low:g}, {high:g}]", value, "moves", issue)
+    return out
+
+
+def refuse_after(found: Decisions, used: list[tuple[int, Decision]], scenario: Scenario) -> None:
+    """A fit may only learn from decisions up to the scenario's ``as_of``: every later one is
+    refused with its line (the way out: ``--before``)."""
+    if scenario.as_of is None:
+        return
+    problems = [found.doc.problem(f"decision {d.id!r} is dated after the scenario's as_of "
+                                  f"{scenario.as_of} (a fit may only use what was known then; "
+                                  "fit on the earlier ones with --before)",
+                                  ("decisions", k, "date"), str(d.date))
+                for k, d in used if d.date > scenario.as_of]
+    ScenarioError.collect(f"{found.file}: {len(problems)} decision(s) after the scenario's "
+                          f"as_of {scenario.as_of}", problems)
+
+
+@dataclass(frozen=True, eq=False)
+class Coded:
+    """Decisions as arrays on a scenario: ``start``/``end`` ``(E, D)`` (unmoved issues equal),
+    ``veto`` and ``crossed`` (red lines on moved issues) ``(E, N)``, and one observation per
+    known choice: decision index, actor index, accepted."""
+
+    decisions: tuple[Decision, ...]
+    start: np.ndarray
+    end: np.ndarray
+    veto: np.ndarray
+    crossed: np.ndarray
+    obs_decision: np.ndarray
+    obs_actor: np.ndarray
+    obs_accepted: np.ndarray
+
+    @property
+    def n_choices(self) -> int:
+        return int(self.obs_decision.size)
+
+
+def coded(scenario: Scenario, items: list[Decision]) -> Coded:
+    """``items`` as arrays on ``scenario`` (validated by ``load``)."""
+    inputs = scenario.inputs
+    e, n = len(items), inputs.n_actors
+    start = np.tile(inputs.status_quo, (e, 1))
+    end = start.copy()
+    veto = np.zeros((e, n), dtype=bool)
+    crossed = np.zeros((e, n), dtype=bool)
+    obs_e, obs_i, obs_a = [], [], []
+    for k, decision in enumerate(items):
+        for issue, (a, b) in decision.moves.items():
+            d = inputs.issue_index(issue)
+            start[k, d], end[k, d] = a, b
+        veto[k] = [a in decision.deciders for a in inputs.actors]
+        crossed[k] = probability.crossed_lines(inputs, start[k], end[k]).any(axis=1)
+        for actor, choice in decision.choices.items():
+            obs_e.append(k)
+            obs_i.append(inputs.actor_index(actor))
+            obs_a.append(choice != "rejected")
+    return Coded(tuple(items), start, end, veto, crossed, np.array(obs_e, dtype=int),
+                 np.array(obs_i, dtype=int), np.array(obs_a, dtype=bool))
