@@ -70,7 +70,7 @@ def register(app: typer.Typer, scenario_arg) -> None:
         found = decisions.load(ref, sc)
         target = output_file(output, "--output") if output else None
         result = fit.fit(sc, found, before=_date(before, "before"), prior_weight=prior_weight,
-                         samples=samples, seed=seed, max_iterations=max_iterations, name=ref)
+                         samples=samples, seed=seed, max_iterations=max_iterations)
         out = console if target else err_console
         if as_json:
             emit_json(result.as_dict())
@@ -114,7 +114,7 @@ def register(app: typer.Typer, scenario_arg) -> None:
         if day is None:
             raise ScenarioError.single("give the cut-off (the scenario records no fit to take "
                                        "it from)", field="cutoff")
-        result = backtest.backtest(sc, found, day, samples=samples, seed=seed, name=ref)
+        result = backtest.backtest(sc, found, day, samples=samples, seed=seed)
         if as_json:
             emit_json(result.as_dict())
             return

@@ -143,7 +143,7 @@ def score(name: str, p: np.ndarray, outcome: np.ndarray, seed: int) -> Score:
 
 def backtest(scenario: Scenario, found: Decisions, cutoff: dt.date,
              samples: int = probability.SAMPLES, seed: int = 0,
-             fit_samples: int = fit.FIT_SAMPLES, name: str | None = None) -> Backtest:
+             fit_samples: int = fit.FIT_SAMPLES) -> Backtest:
     """Fit on the decisions before ``cutoff``, score the forecasts of those on or after it
     against the baselines (module docstring)."""
     train, test = found.before(cutoff), found.after(cutoff)
@@ -151,7 +151,7 @@ def backtest(scenario: Scenario, found: Decisions, cutoff: dt.date,
         raise ParameterError.single(f"no decision of {found.file} is dated on or after the "
                                     "cut-off: nothing to forecast", field="cutoff",
                                     value=str(cutoff))
-    fitted = fit.fit(scenario, found, before=cutoff, samples=fit_samples, seed=seed, name=name)
+    fitted = fit.fit(scenario, found, before=cutoff, samples=fit_samples, seed=seed)
     base = fitted.unfitted
     trained = decisions.coded(base, [d for _, d in train])
     rate = float(trained.obs_accepted.mean()) if trained.n_choices else 0.5
@@ -175,7 +175,7 @@ def backtest(scenario: Scenario, found: Decisions, cutoff: dt.date,
                                   p))
     names = (MODEL, *BASELINES)
     return Backtest(
-        cutoff, name or found.file, len(train), trained.n_choices, fitted, tuple(choices),
+        cutoff, found.name, len(train), trained.n_choices, fitted, tuple(choices),
         tuple(deals), tuple(_scores(names, choices, seed)), tuple(_scores(names, deals, seed)),
         samples, seed)
 

@@ -91,8 +91,10 @@ class DecisionFile(_Frozen):
 
 @dataclass(frozen=True, eq=False)
 class Decisions:
-    """A validated decisions file, and where each decision sits in it (for errors)."""
+    """A validated decisions file, the name it was asked for by (a bundled id or a path), and
+    where each decision sits in it (for errors)."""
 
+    name: str
     file: str
     content: DecisionFile
     doc: yamlio.Located
@@ -142,7 +144,7 @@ def load(ref: str | Path, scenario: Scenario) -> Decisions:
     path = Path(text).expanduser() if Bundle.is_path(text) else DECISIONS.path_of(text)
     doc = yamlio.read(path, ScenarioError)
     content = yamlio.validate(DecisionFile, doc, ScenarioError)
-    found = Decisions(doc.file, content, doc)
+    found = Decisions(text, doc.file, content, doc)
     problems = []
     if content.scenario is not None and content.scenario != scenario.id:
         problems.append(doc.problem(

@@ -175,7 +175,7 @@ class Likelihood:
 
 def fit(scenario: Scenario, found: Decisions, before: dt.date | None = None,
         prior_weight: float = 1.0, samples: int = FIT_SAMPLES, seed: int = 0,
-        max_iterations: int = 500, name: str | None = None) -> Fit:
+        max_iterations: int = 500) -> Fit:
     """``scenario`` fitted to the decisions of ``found`` dated before ``before`` (all without
     one), every one of them dated no later than the scenario's ``as_of`` (module docstring)."""
     if not (np.isfinite(prior_weight) and prior_weight >= 0):
@@ -203,7 +203,7 @@ def fit(scenario: Scenario, found: Decisions, before: dt.date | None = None,
     fitted_theta = _theta(objective, position, salience, weight)
     moves = _moves(base, position, salience, weight, objective.priors)
     record = FitRecord(
-        decisions=name or found.file, before=before, decisions_used=len(used),
+        decisions=found.name, before=before, decisions_used=len(used),
         choices_used=data.n_choices,
         log_likelihood_before=round(objective.log_likelihood(start), 4),
         log_likelihood_after=round(objective.log_likelihood(fitted_theta), 4),

@@ -162,3 +162,10 @@ def scorecard(scenario: Scenario, content: OutcomeFile, models: str | list[str] 
                                 dict(zip(inputs.issues, map(float, gap), strict=True)),
                                 tuple(inputs.actors[who[k]] for k in np.flatnonzero(crossed))))
     return Scorecard(scenario.id, tuple(content.episodes), points, tuple(errors))
+
+
+def bundled_scorecard(scenario: Scenario,
+                      forecasts: dict[str, Forecast] | None = None) -> Scorecard | None:
+    """The scorecard against the scenario's bundled outcomes, None when it has none."""
+    known = for_scenario(scenario.id)
+    return scorecard(scenario, load(known, scenario), forecasts=forecasts) if known else None
