@@ -266,12 +266,15 @@ def test_backtest_scores_the_model_beside_the_baselines():
     for s in result.choice_scores:
         assert s.accuracy_ci[0] <= s.accuracy <= s.accuracy_ci[1]
         assert s.brier_ci[0] <= s.brier <= s.brier_ci[1] + 1e-12
-    for name, text in result.comparisons(result.choice_scores).items():
+    for name, verdict in result.comparisons(result.choice_scores).items():
         other = next(s for s in result.choice_scores if s.name == name)
         model = result.choice_scores[0]
         overlap = not (model.brier_ci[1] < other.brier_ci[0] or other.brier_ci[1] <
                        model.brier_ci[0])
-        assert ("Brier: no clear difference" in text) == overlap
+        assert (verdict["brier"] == "no clear difference") == overlap
+        if not overlap:
+            assert verdict["brier"] == ("model better" if model.brier < other.brier
+                                        else "baseline better")
     assert result.misses == [f for f in result.choices
                              if (f.p[backtest.MODEL] >= 0.5) != f.outcome]
     # the model was fitted only on what came before the cut-off

@@ -169,17 +169,18 @@ def print_backtest(result: backtest.Backtest) -> None:
                            result.choice_scores),
                           ("Deals after the cut-off (P(viable), deals whose outcome is known)",
                            result.deal_scores)):
-        comparisons = result.comparisons(scores)
         table = Table(title=title)
-        for col in ("forecaster", "n", "accuracy", "95% CI", "Brier", "95% CI",
-                    "against the fitted model"):
-            table.add_column(col, justify="left" if col in ("forecaster",
-                                                            "against the fitted model")
-                             else "right")
+        for col in ("forecaster", "n", "accuracy", "95% CI", "Brier", "95% CI"):
+            table.add_column(col, justify="left" if col == "forecaster" else "right")
         for s in scores:
             table.add_row(s.name, str(s.n), f"{s.accuracy:.2f}", _ci(s.accuracy_ci),
-                          f"{s.brier:.3f}", _ci(s.brier_ci), comparisons.get(s.name, "-"))
+                          f"{s.brier:.3f}", _ci(s.brier_ci))
         console.print(table)
+        console.print("Against the fitted model (95% intervals overlap: no clear difference):",
+                      highlight=False)
+        for name, verdict in result.comparisons(scores).items():
+            console.print(f"  {name}: Brier {verdict['brier']}; accuracy "
+                          f"{verdict['accuracy']}", highlight=False)
     table = Table(title="Every forecast choice (a miss: the fitted model put P on the wrong side "
                         "of 0.5)")
     for col in ("date", "decision", "party", "choice", "fitted", "unfitted", ""):

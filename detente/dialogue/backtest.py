@@ -88,11 +88,12 @@ class Backtest:
     samples: int
     seed: int
 
-    def comparisons(self, scores: tuple[Score, ...]) -> dict[str, str]:
-        """Per baseline, how the fitted model compares on the Brier score and on accuracy."""
+    def comparisons(self, scores: tuple[Score, ...]) -> dict[str, dict[str, str]]:
+        """Per baseline, how the fitted model compares on the Brier score and on accuracy:
+        "model better", "baseline better" or "no clear difference" (overlapping intervals)."""
         model = scores[0]
-        return {s.name: f"Brier: {_compare(model.brier_ci, s.brier_ci, lower_better=True)}; "
-                        f"accuracy: {_compare(model.accuracy_ci, s.accuracy_ci)}"
+        return {s.name: {"brier": _compare(model.brier_ci, s.brier_ci, lower_better=True),
+                         "accuracy": _compare(model.accuracy_ci, s.accuracy_ci)}
                 for s in scores[1:]}
 
     @property

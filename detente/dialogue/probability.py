@@ -24,8 +24,9 @@ the chance that a choice goes against its stakes whatever they are:
     P(viable) = mean_k prod_{i veto} (t + (1 - 2t) sigma(g*_ik / noise)).
 
 The verdict is "likely" when P(viable) >= 2/3, "unlikely" when it is <= 1/3, "uncertain"
-between; the driving issue is the costliest issue (mean cost over the draws) of the veto
-holder least likely to accept.
+between; the driving issue is the costliest issue of the veto holder least likely to accept.
+Gains and costs are reported at the point estimates (the scenario's numbers), with the 5 % and
+95 % points of the gain over the draws beside them.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def crossed_lines(inputs: Inputs, start: np.ndarray, end: np.ndarray) -> np.ndar
 @dataclass(frozen=True)
 class Chance:
     """One actor's acceptance of a deal: P(accept), its gain at the point estimates and over
-    the draws (mean, 5 % and 95 %), its costliest issue (mean cost over the draws)."""
+    the draws (mean, 5 % and 95 %), its costliest issue and that issue's cost (point
+    estimates)."""
 
     actor: str
     role: str
@@ -230,20 +232,21 @@ def outlook(scenario: Scenario, end: np.ndarray, veto: np.ndarray, roles: Sequen
     p = choice_probability(effective, crossed.any(axis=1), priors.noise, priors.tremble)
     judged = veto if veto.any() else np.ones_like(veto)
     p_viable = float(np.prod(p[:, judged], axis=1).mean())
-    cost = 100.0 * s * (np.abs(end - x) - np.abs(start - x)) / inputs.width  # (K, N, D)
-    mean_cost = cost.mean(axis=0)
-    point = stakes(inputs.position[None], inputs.salience[None], inputs.width, start, end)[0]
+    # costs at the point estimates, as the gain (x 100, per actor and issue)
+    cost = 100.0 * inputs.salience * (np.abs(end - inputs.position)
+                                      - np.abs(start - inputs.position)) / inputs.width
+    point = -cost.sum(axis=1)
     chances = []
     for i, actor in enumerate(inputs.actors):
         lines = tuple(inputs.issues[d] for d in np.flatnonzero(crossed[i]))
-        k = int(np.argmax(mean_cost[i]))
-        worst = inputs.issues[k] if mean_cost[i, k] > 0 else None
+        k = int(np.argmax(cost[i]))
+        worst = inputs.issues[k] if cost[i, k] > 0 else None
         lo, hi = np.percentile(g[:, i], [5, 95])
         chance = Chance(actor, _role(roles[i], veto[i], float(p[:, i].mean())), bool(veto[i]),
                         float(p[:, i].mean()), float(point[i]), float(g[:, i].mean()), float(lo),
-                        float(hi), lines[0] if lines else worst,
-                        float(max(mean_cost[i, k], 0.0)), lines, "")
-        chances.append(_with_reason(chance, inputs, start, end, i))
+                        float(hi), lines[0] if lines else worst, float(max(cost[i, k], 0.0)),
+                        lines, "")
+        chances.append(_with_reason(chance, inputs, end, i))
     driver = min((c for c in chances if judged[inputs.actor_index(c.actor)]),
                  key=lambda c: c.p_accept)
     verdict = label(p_viable)
@@ -262,8 +265,7 @@ def _role(role: str, veto: bool, p: float) -> str:
     return f"{role}: {'supports' if p >= 0.5 else 'opposes'}"
 
 
-def _with_reason(c: Chance, inputs: Inputs, start: np.ndarray, end: np.ndarray,
-                 i: int) -> Chance:
+def _with_reason(c: Chance, inputs: Inputs, end: np.ndarray, i: int) -> Chance:
     spread = f"90% of draws {c.gain_low:+.1f} to {c.gain_high:+.1f}"
     if c.red_lines:
         d = inputs.issue_index(c.red_lines[0])
