@@ -128,6 +128,31 @@ def test_a_choice_needs_a_signatory_and_ids_are_unique(toy, tmp_path):
     assert any("decisions.1.id" in m and "duplicate" in m for m in messages)
 
 
+def test_a_decision_can_name_a_proposal(tmp_path):
+    sc, found = _korea()
+    double = next(d for d in found.items if d.id == "double-suspension-2017")
+    # the bundled proposal's positions and deciders, from where things stood in 2017
+    assert double.proposal == "freeze-for-freeze"
+    assert double.moves == {"tests": (0, 60), "denuclearisation": (0, 25), "exercises": (0, 60)}
+    assert double.signatories == ["PRK", "USA"] and double.consent == ["KOR"]
+    path = tmp_path / "d.yaml"
+    path.write_text("scenario: korea-2018\ndecisions:\n  - id: x\n    date: 2010-01-01\n"
+                    "    title: x\n    proposal: no-such-proposal\n"
+                    "    choices: {USA: accepted}\n"
+                    "    sources: [{title: s, url: 'https://example.org'}]\n")
+    with pytest.raises(ScenarioError) as info:
+        decisions.load(path, sc)
+    problem = info.value.problems[0]
+    assert (problem.field, problem.line, problem.value) == ("decisions.0.proposal", 6,
+                                                            "no-such-proposal")
+    assert "unknown or invalid proposal" in problem.message
+    local = tmp_path / "mine.yaml"
+    local.write_text("name: mine\nsignatories: [USA]\npositions: {talks: 60}\n")
+    path.write_text(path.read_text().replace("no-such-proposal", "mine.yaml"))
+    (mine,) = decisions.load(path, sc).items  # a file beside the decisions file
+    assert mine.moves == {"talks": (40, 60)} and mine.signatories == ["USA"]
+
+
 def test_decisions_for_another_scenario_are_refused(toy, tmp_path):
     path = _decisions(tmp_path)
     text = path.read_text().replace("scenario: toy", "scenario: other")

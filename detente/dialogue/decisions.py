@@ -18,10 +18,17 @@ each of them chose, with the date and the sources::
         sources:
           - {title: Reuters, 2012-02-29, url: "https://..."}
 
+A decision may name a proposal instead (``proposal``: a bundled proposal id, or a proposal file
+relative to the decisions file): its positions are where the deal would take the issues, ``start``
+says where those issues stood (the scenario's status quo where it is silent), its signatories and
+consent holders decide unless the decision names its own, and ``moves`` may add or override
+issues.
+
 A choice is ``accepted``, ``rejected`` or ``defected`` (accepted, then broken: it counts as an
 acceptance of the deal on its date; the breach is a later decision of its own if coded). A
 signatory without a choice is unknown (its choice was not public) and is not scored. Every
-problem is reported with the file, the line and the field.
+problem (an unknown party, issue or proposal, a move off the scale, a choice outside the three,
+a choice by a party that was not asked) is reported with the file, the line and the field.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from detente import yamlio
 from detente.bundle import Bundle
 from detente.dialogue import probability
 from detente.dialogue.scenario import ID_PATTERN, Scenario
-from detente.errors import Problem, ScenarioError
+from detente.errors import DetenteError, Problem, ScenarioError
 
 CHOICES = ("accepted", "rejected", "defected")
 DECISIONS = Bundle(Path(__file__).resolve().parent / "scenarios" / "decisions",
@@ -61,9 +68,11 @@ class Decision(_Frozen):
     date: yamlio.Date
     title: str = Field(min_length=1)
     description: str = ""
-    signatories: list[str] = Field(min_length=1)
+    proposal: str | None = None
+    start: dict[str, float] = Field(default_factory=dict)
+    signatories: list[str] = Field(default_factory=list)
     consent: list[str] = Field(default_factory=list)
-    moves: dict[str, tuple[float, float]] = Field(min_length=1)
+    moves: dict[str, tuple[float, float]] = Field(default_factory=dict)
     choices: dict[str, Literal["accepted", "rejected", "defected"]]
     note: str = ""
     sources: list[Source] = Field(min_length=1)
@@ -98,10 +107,12 @@ class Decisions:
     file: str
     content: DecisionFile
     doc: yamlio.Located
+    resolved: tuple[Decision, ...] = ()
 
     @property
     def items(self) -> list[Decision]:
-        return list(self.content.decisions)
+        """The decisions, each with its moves and deciders (a named proposal's filled in)."""
+        return list(self.resolved or self.content.decisions)
 
     def before(self, cutoff: dt.date | None) -> list[tuple[int, Decision]]:
         """(index, decision) dated before ``cutoff`` (all without one)."""
@@ -144,17 +155,57 @@ def load(ref: str | Path, scenario: Scenario) -> Decisions:
     path = Path(text).expanduser() if Bundle.is_path(text) else DECISIONS.path_of(text)
     doc = yamlio.read(path, ScenarioError)
     content = yamlio.validate(DecisionFile, doc, ScenarioError)
-    found = Decisions(text, doc.file, content, doc)
     problems = []
     if content.scenario is not None and content.scenario != scenario.id:
         problems.append(doc.problem(
             f"the decisions were coded for scenario {content.scenario!r}, not {scenario.id!r} "
             "(their numbers are on that scenario's scales)", ("scenario",), content.scenario))
-    seen: set[str] = set()
+    resolved = []
     for k, decision in enumerate(content.decisions):
+        full, trouble = _resolve(decision, Path(doc.file).parent, scenario)
+        resolved.append(full)
+        problems.extend(doc.problem(message, ("decisions", k, *field), value)
+                        for message, field, value in trouble)
+    found = Decisions(text, doc.file, content, doc, tuple(resolved))
+    seen: set[str] = set()
+    for k, decision in enumerate(resolved):
         problems.extend(_problems(found, k, decision, scenario, seen))
     ScenarioError.collect(f"{doc.file}: {len(problems)} problem(s)", problems)
     return found
+
+
+def _resolve(decision: Decision, folder: Path, scenario: Scenario):
+    """(the decision with a named proposal's moves and deciders filled in, problems as
+    (message, field path, value))."""
+    trouble = []
+    moves = dict(decision.moves)
+    signatories, consent = decision.signatories, decision.consent
+    if decision.proposal is not None:
+        from detente.dialogue import acceptance  # a proposal is checked against the scenario
+
+        ref = decision.proposal
+        local = folder / ref
+        try:
+            proposal = acceptance.load_proposal(local if local.is_file() else ref, scenario)
+        except DetenteError as exc:
+            trouble.append((f"unknown or invalid proposal: {exc}".split("\n")[0], ("proposal",),
+                            ref))
+        else:
+            for issue, end in proposal.positions.items():
+                moves.setdefault(issue, (decision.start.get(issue, scenario.issue(issue)
+                                                            .status_quo), end))
+            signatories = signatories or proposal.signatories
+            consent = consent or proposal.consent
+    for issue in decision.start:
+        if issue not in moves and decision.proposal is not None:
+            trouble.append(("the proposal does not move this issue", ("start", issue), issue))
+    if not moves and not trouble:
+        trouble.append(("a decision needs moves or a proposal", ("moves",), None))
+    if not signatories and not trouble:
+        trouble.append(("a decision needs signatories (or a proposal that names them)",
+                        ("signatories",), None))
+    return decision.model_copy(update={"moves": moves, "signatories": signatories,
+                                       "consent": consent}), trouble
 
 
 def _problems(found: Decisions, k: int, decision: Decision, scenario: Scenario,
