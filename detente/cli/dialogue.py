@@ -278,7 +278,7 @@ def log(
 ) -> None:
     """The expected-utility model's round-by-round log (offers, positions, mean, median).
 
-    The file in the example is korea-2018's sanctions_relief issue in the Bueno de
+    The file in the example is korea-2018's sanctions issue in the Bueno de
     Mesquita/Scholz format, shipped in the repository (run the example from its root).
 
     Example: [bold]detente dialogue log examples/data/korea-sanctions.csv[/]

@@ -127,7 +127,8 @@ class Likelihood:
         tremble, noise = self.priors.tremble, self.priors.noise
         sig = np.where(data.crossed[:, None, :], 0.0, expit(effective / noise))
         p = (tremble + (1 - 2 * tremble) * sig).mean(axis=1)  # (E, N)
-        p_obs = p[data.obs_decision, data.obs_actor]
+        # without a tremble a crossed red line makes a choice impossible: keep the log finite
+        p_obs = np.clip(p[data.obs_decision, data.obs_actor], 1e-12, 1 - 1e-12)
         a = data.obs_accepted
         loglik = float(np.sum(np.where(a, np.log(p_obs), np.log1p(-p_obs))))
         # gradient: dl/dP per observation, then back through the draws
