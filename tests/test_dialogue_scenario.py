@@ -126,7 +126,7 @@ def test_bundled_scenario_has_a_rationale_for_every_number():
     assert sc.acceptance.rationale and "fitted" in sc.description
     for actor in sc.actors:
         assert actor.capability_rationale, actor.id
-        assert actor.uncertainty is None or actor.uncertainty.rationale, actor.id
+        assert actor.uncertainty is not None and actor.uncertainty.rationale, actor.id  # prior
         for issue_id, stance in actor.positions.items():
             assert len(stance.rationale) > 40, (actor.id, issue_id)
             assert stance.sources, (actor.id, issue_id)
