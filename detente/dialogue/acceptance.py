@@ -76,11 +76,12 @@ def proposal_ids(scenario_id: str | None = None) -> list[str]:
     """The bundled proposals, by file stem; with ``scenario_id``, those written for it."""
     found = sorted(PROPOSAL_DIR.glob("*.yaml"))
     if scenario_id is not None:
-        found = [p for p in found if _written_for(p) == scenario_id]
+        found = [p for p in found if written_for(p) == scenario_id]
     return [p.stem for p in found]
 
 
-def _written_for(path: Path) -> str | None:
+def written_for(path: Path) -> str | None:
+    """The ``scenario`` a bundled YAML file (proposal, decisions) says it was written for."""
     data = yamlio.read(path, ScenarioError).data
     return data.get("scenario") if isinstance(data, dict) else None
 

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from detente import yamlio
 from detente.bundle import Bundle
-from detente.dialogue import probability
+from detente.dialogue import acceptance, probability
 from detente.dialogue.scenario import ID_PATTERN, Scenario
 from detente.errors import DetenteError, Problem, ScenarioError
 
@@ -129,12 +129,8 @@ def ids() -> list[str]:
 
 def written_for(scenario_id: str) -> list[str]:
     """The bundled decisions files written for a scenario."""
-    found = []
-    for name in DECISIONS.ids():
-        data = yamlio.read(DECISIONS.path_of(name), ScenarioError).data
-        if isinstance(data, dict) and data.get("scenario") == scenario_id:
-            found.append(name)
-    return found
+    return [name for name in DECISIONS.ids()
+            if acceptance.written_for(DECISIONS.path_of(name)) == scenario_id]
 
 
 def default_for(scenario: Scenario) -> str:
@@ -181,8 +177,6 @@ def _resolve(decision: Decision, folder: Path, scenario: Scenario):
     moves = dict(decision.moves)
     signatories, consent = decision.signatories, decision.consent
     if decision.proposal is not None:
-        from detente.dialogue import acceptance  # a proposal is checked against the scenario
-
         ref = decision.proposal
         local = folder / ref
         try:
