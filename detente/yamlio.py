@@ -54,6 +54,11 @@ class Located:
                 break
         return line
 
+    def problem(self, message: str, path: Sequence[str | int], value: Any = None) -> Problem:
+        """A ``Problem`` located at ``path``: this file, the path's line, the dotted field."""
+        return Problem(message, file=self.file, line=self.line_of(path),
+                       field=".".join(str(p) for p in path), value=value)
+
 
 # Bounds on a document's node graph, checked before anything is built from it (an alias bomb,
 # "billion laughs", is a few lines whose aliases expand to 10^9 nodes; `&a [*a]` contains

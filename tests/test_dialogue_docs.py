@@ -41,7 +41,7 @@ def sessions() -> list[tuple[str, list[str]]]:
 def test_the_doc_has_examples_for_every_example_file():
     commands = " ".join(c for c, _ in sessions())
     assert len(sessions()) >= 7
-    for name in ("SOE-Policy.csv", "SOE-Competitive.csv", "korea-sanctions-relief.csv"):
+    for name in ("SOE-Policy.csv", "SOE-Competitive.csv", "korea-sanctions.csv"):
         assert f"examples/data/{name}" in commands
     assert "ExampleActors.csv" not in commands  # not shipped: it would not run
 
@@ -93,15 +93,15 @@ def test_help_example_runs_from_a_checkout(name, example, monkeypatch):
 
 def test_the_example_bdm_table_is_the_bundled_scenarios_issue():
     bundled = catalog.load("korea-2018")
-    rows = (DATA / "korea-sanctions-relief.csv").read_text().splitlines()
+    rows = (DATA / "korea-sanctions.csv").read_text().splitlines()
     assert rows[0] == "Actor,Capability,Position,Salience"
-    expected = [f"{a.id},{a.capability:g},{a.positions['sanctions_relief'].position:g},"
-                f"{a.positions['sanctions_relief'].salience:g}" for a in bundled.actors]
+    expected = [f"{a.id},{a.capability:g},{a.positions['sanctions'].position:g},"
+                f"{a.positions['sanctions'].salience:g}" for a in bundled.actors]
     assert rows[1:] == expected
     runner = CliRunner()
-    from_csv = runner.invoke(app, ["dialogue", "log", str(DATA / "korea-sanctions-relief.csv")])
+    from_csv = runner.invoke(app, ["dialogue", "log", str(DATA / "korea-sanctions.csv")])
     from_bundle = runner.invoke(app, ["dialogue", "log", "korea-2018", "--issue",
-                                      "sanctions_relief"])
+                                      "sanctions"])
     assert from_csv.exit_code == 0 and from_csv.output == from_bundle.output
 
 

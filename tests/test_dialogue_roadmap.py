@@ -92,8 +92,9 @@ def test_rejected_target_names_the_blocker(trade):
 def test_coarser_grid_when_fine_steps_fail():
     sc = catalog.load("korea-2018")
     target = acceptance.load_proposal("action-for-action", sc).outcome(sc.inputs)
+    target[sc.inputs.issue_index("sanctions")] = 100.0  # all sanctions lifted: a big last step
     result = roadmap(sc.inputs, target, {})
-    assert result.feasible and result.step == 20
+    assert result.feasible and result.step == 50
     assert any("no path with 10-point steps" in note for note in result.notes)
     fine = roadmap(sc.inputs, target, {}, step=10)
     assert not fine.feasible and fine.blockers and fine.reached is not None
@@ -122,7 +123,8 @@ def test_every_step_is_accepted_at_its_time(seed, step):
     rng = np.random.default_rng(seed)
     inputs = _korea()
     who = preferences.players(inputs)
-    candidates = np.round(rng.uniform(inputs.scale[:, 0], inputs.scale[:, 1], (500, 6)), 0)
+    candidates = np.round(rng.uniform(inputs.scale[:, 0], inputs.scale[:, 1],
+                                    (500, inputs.n_issues)), 0)
     low, high, declared = preferences.limits(inputs)
     y = candidates[:, None, :]
     crossed = (declared & ((y < low) | (y > high)))[:, who].any(axis=(1, 2))

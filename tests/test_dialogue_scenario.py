@@ -116,11 +116,17 @@ def test_bundled_scenario_has_a_rationale_for_every_number():
     assert sc.how_to_change and "detente dialogue" in sc.how_to_change
     assert {a.id for a in sc.actors} >= {"USA", "PRK", "KOR", "CHN", "JPN", "RUS"}
     assert any(a.role == "mediator" and not a.has_veto for a in sc.actors)
-    assert len(sc.issues) == 6
+    assert len(sc.issues) == 8 and {"talks", "sanctions"} <= set(sc.issue_ids)
     for issue in sc.issues:
         assert issue.status_quo_rationale and issue.anchors, issue.id
+    # the sanctions scale can say "no new sanctions" and has room below the status quo
+    sanctions = sc.issue("sanctions")
+    assert sanctions.anchor_near(40).startswith("no new sanctions")
+    assert sanctions.scale[0] < sanctions.status_quo < 40
+    assert sc.acceptance.rationale and "fitted" in sc.description
     for actor in sc.actors:
         assert actor.capability_rationale, actor.id
+        assert actor.uncertainty is not None and actor.uncertainty.rationale, actor.id  # prior
         for issue_id, stance in actor.positions.items():
             assert len(stance.rationale) > 40, (actor.id, issue_id)
             assert stance.sources, (actor.id, issue_id)

@@ -149,6 +149,22 @@ def test_verification_table_shows_critical_detection(report, page):
         for t in report.simulations[k].critical_detection().values())
 
 
+def test_dialogue_section_shows_probabilities_and_forecast_error(report, page):
+    for proposal in report.proposals:
+        assert "P(viable)" in proposal.sentence and 0 <= proposal.p_viable <= 1
+        assert all(0 < c.p_accept < 1 for c in proposal.acceptance)
+    assert "P(accept)" in page and "Forecast error against known outcomes" in page
+    card = report.forecast_error
+    assert card is not None and card.models
+    for model in card.models:
+        label = card.verdict(model)
+        assert ("cannot beat the status quo" in label) == (not card.beats_status_quo(model))
+        assert label in page
+    failing = [m for m in card.models if not card.beats_status_quo(m)]
+    if failing:
+        assert "cannot beat the forecast that nothing changes" in " ".join(report.summary())
+
+
 def test_dialogue_map_sizes_follow_capability_times_salience(report):
     fig = figures.dialogue_figure(report.dialogue)
     inputs = report.dialogue.inputs

@@ -182,7 +182,14 @@ def test_dialogue_with_acceptance(client):
                                                        "models": "median,nash"})
     body = r.json()
     assert [m["name"] for m in body["models"]] == ["median", "nash"]
-    assert body["acceptance"][0]["proposal"] == "post-olympic-pause"
+    verdict = body["acceptance"][0]
+    assert verdict["proposal"] == "post-olympic-pause" and verdict["signatories"] == ["PRK", "USA"]
+    assert 0 <= verdict["p_viable"] <= 1 and verdict["outlook"] in ("likely", "unlikely",
+                                                                    "uncertain")
+    assert {a["actor"] for a in verdict["acceptance"] if a["veto"]} == {"PRK", "USA"}
+    # the forecast error of the models asked for, beside the status quo
+    assert [m["model"] for m in body["forecast_error"]["models"]] == ["status quo", "median",
+                                                                     "nash"]
     assert client.get("/api/dialogue/korea-2018", params={"proposal": "nope"}).status_code == 404
     assert client.get("/api/dialogue/nope").status_code == 404
 
@@ -250,7 +257,10 @@ def test_dashboard_pages_render(client):
     assert detail.status_code == 200 and one["events"][0]["source_ref"] in detail.text
     missing = client.get("/events/nope")
     assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
-    assert client.get("/dialogue").status_code == 200
+    dialogue = client.get("/dialogue")
+    assert dialogue.status_code == 200
+    assert "P(accept)" in dialogue.text and "P(viable)" in dialogue.text
+    assert "Forecast error against known outcomes" in dialogue.text
     js = client.get("/static/plotly.min.js")
     assert js.status_code == 200 and "plotly" in js.text[:2000].lower()
 

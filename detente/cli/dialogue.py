@@ -12,8 +12,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from detente.cli import forecasting
 from detente.cli.common import DefaultCommandGroup, JsonOption, console, emit_json
-from detente.dialogue import acceptance, analysis, catalog, roadmap, sensitivity
+from detente.dialogue import (
+    acceptance,
+    analysis,
+    catalog,
+    decisions,
+    outcomes,
+    probability,
+    roadmap,
+    sensitivity,
+)
 from detente.dialogue.solvers import MODELS, bdm
 from detente.dialogue.solvers import names as solver_names
 from detente.dialogue.verifiability import preset_resolver
@@ -101,33 +111,52 @@ def accept(
     proposal: Annotated[str, typer.Option(
         "--proposal", "-p", help="Proposal YAML file, or a bundled proposal id "
                                  "(see `detente dialogue list`).")],
+    samples: Annotated[int, typer.Option(
+        help="Draws from the scenario's priors over positions and saliences.", min=1)]
+        = probability.SAMPLES,
+    seed: Annotated[int, typer.Option(help="Seed of the draws, a non-negative integer (the "
+                                           "result is reproducible bit for bit).")] = 0,
     as_json: JsonOption = False,
 ) -> None:
-    """Would each party accept a proposal, and why (costliest issue or red line crossed)?
+    """How likely each party is to accept a proposal, and the proposal to be made.
+
+    Only the proposal's signatories and consent holders hold a veto (without names: the
+    scenario's parties); the others' support or opposition is reported. P(accept) comes from
+    draws over the scenario's documented uncertainty; the verdict is likely, unlikely or
+    uncertain with P(viable) and the issue that drives it.
 
     Example: [bold]detente dialogue accept korea-2018 --proposal post-olympic-pause[/]
     """
     sc = catalog.load(scenario)
     prop = acceptance.load_proposal(proposal, sc)
     outcome = prop.outcome(sc.inputs)
-    verdicts = acceptance.accept(sc.inputs, outcome)
-    viable, sentence = acceptance.verdict(verdicts)
+    result = prop.outlook(sc, samples=samples, seed=seed)
     if as_json:
         emit_json({"proposal": prop.name, "positions": dict(zip(sc.issue_ids, outcome.tolist(),
                                                                   strict=True)),
-                   "viable": viable, "verdict": sentence,
-                   "acceptance": [a.as_dict() for a in verdicts]})
+                   "signatories": prop.signatories, "consent": prop.consent,
+                   **result.as_dict()})
         return
-    console.print(f"[bold]{prop.name}[/]: " + ", ".join(
-        f"{i} {v:g}" for i, v in zip(sc.issue_ids, outcome, strict=True)), highlight=False)
+    moved = [f"{i} {v:g}" for i, v, q in zip(sc.issue_ids, outcome, sc.inputs.status_quo,
+                                              strict=True) if v != q]
+    console.print(f"[bold]{prop.name}[/]: " + ", ".join(moved) +
+                  " (every other issue stays at the status quo)", highlight=False)
+    holders = ", ".join(result.signatories)
+    console.print(f"Veto: {holders}; {result.samples} draws from the scenario's priors, seed "
+                  f"{result.seed}; third-party weight {result.third_party_weight:g}",
+                  highlight=False)
     table = Table(title="Acceptance (gains in salience-weighted points over the status quo)")
-    for col in ("actor", "veto", "accepts", "gain", "costliest issue", "reason"):
-        table.add_column(col, justify="right" if col == "gain" else "left")
-    for a in verdicts:
-        table.add_row(a.actor, "yes" if a.veto else "no", "[green]yes[/]" if a.accepts
-                      else "[red]no[/]", f"{a.gain:+.1f}", a.costliest_issue or "-", a.reason)
+    for col in ("actor", "role", "P(accept)", "gain", "90% of draws", "costliest issue"):
+        table.add_column(col, justify="right" if col in ("P(accept)", "gain") else "left")
+    for c in result.chances:
+        colour = "green" if c.accepts else "red"
+        worst = (f"red line on {c.red_lines[0]}" if c.red_lines else
+                 f"{c.costliest_issue} (-{c.cost:.1f})" if c.costliest_issue else "-")
+        table.add_row(c.actor, c.role, f"[{colour}]{c.p_accept:.2f}[/]", f"{c.gain:+.1f}",
+                      f"{c.gain_low:+.1f} to {c.gain_high:+.1f}", worst)
     console.print(table)
-    console.print(("[green]" if viable else "[red]") + sentence + "[/]", highlight=False)
+    colour = {"likely": "green", "unlikely": "red"}.get(result.label, "yellow")
+    console.print(f"[{colour}]{result.sentence}[/]", highlight=False)
 
 
 @app.command("roadmap")
@@ -142,8 +171,9 @@ def roadmap_command(
 ) -> None:
     """A mediator's roadmap: small reciprocal steps from the status quo to a target package.
 
-    Each step is accepted by every party at its time and carries a verification score from the
-    agreement specs' commitments that implement it.
+    Each step is accepted at its time by every party holding a veto over the target (its
+    signatories and consent holders, or the scenario's parties) and carries a verification score
+    from the agreement specs' commitments that implement it.
 
     Example: [bold]detente dialogue roadmap korea-2018 --to action-for-action[/]
     """
@@ -151,10 +181,10 @@ def roadmap_command(
     catalog.check_commitments(scenario, sc)
     prop = acceptance.load_proposal(to, sc, resolver=preset_resolver)
     refs = {issue.id: list(issue.commitments) for issue in sc.issues} | prop.commitments
-    result = roadmap.roadmap(sc.inputs, prop.outcome(sc.inputs), refs, step=step,
-                             name=prop.name)
+    inputs = prop.inputs(sc)  # the target's signatories hold the veto at every step
+    result = roadmap.roadmap(inputs, prop.outcome(inputs), refs, step=step, name=prop.name)
     if as_json:
-        emit_json(result.as_dict(sc.inputs))
+        emit_json(result.as_dict(inputs))
         return
     console.print(f"[bold]Roadmap to {prop.name}[/]: {result.reason}", highlight=False)
     for note in result.notes:
@@ -248,10 +278,10 @@ def log(
 ) -> None:
     """The expected-utility model's round-by-round log (offers, positions, mean, median).
 
-    The file in the example is korea-2018's sanctions_relief issue in the Bueno de
+    The file in the example is korea-2018's sanctions issue in the Bueno de
     Mesquita/Scholz format, shipped in the repository (run the example from its root).
 
-    Example: [bold]detente dialogue log examples/data/korea-sanctions-relief.csv[/]
+    Example: [bold]detente dialogue log examples/data/korea-sanctions.csv[/]
     """
     sc = catalog.load(scenario)
     inputs = sc.inputs
@@ -267,16 +297,17 @@ def log(
 
 @app.command("list")
 def list_command(as_json: JsonOption = False) -> None:
-    """Bundled scenarios and proposals.
+    """Bundled scenarios, proposals, coded decisions and known outcomes.
 
     Example: [bold]detente dialogue list[/]
     """
-    data = {"scenarios": catalog.ids(), "proposals": acceptance.proposal_ids()}
+    data = {"scenarios": catalog.ids(), "proposals": acceptance.proposal_ids(),
+            "decisions": decisions.ids(), "outcomes": outcomes.OUTCOMES.ids()}
     if as_json:
         emit_json(data)
         return
-    console.print("scenarios: " + ", ".join(data["scenarios"]), highlight=False)
-    console.print("proposals: " + ", ".join(data["proposals"]), highlight=False)
+    for key, names in data.items():
+        console.print(f"{key}: " + ", ".join(names), highlight=False)
 
 
 @app.command("export")
@@ -286,3 +317,6 @@ def export(scenario: ScenarioArg) -> None:
     Example: [bold]detente dialogue export korea-2018 > mine.yaml[/]
     """
     typer.echo(catalog.load(scenario).to_yaml(), nl=False)
+
+
+forecasting.register(app, ScenarioArg)

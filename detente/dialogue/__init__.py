@@ -1,15 +1,18 @@
 """Dialogue: multi-party bargaining over a scenario.
 
-Where may agreement exist (``zone``), where is new discussion needed, what would the parties
-settle on (``solvers``: compromise, weighted median, Nash, Bueno de Mesquita/Scholz expected
-utility, KTAB's spatial model of politics), would each party accept a proposal (``acceptance``),
-which package deals are viable (``package``), how much the answer depends on the model
-(``uncertainty``) and on each input (``sensitivity``), and what sequence of small reciprocal
-steps a mediator could offer (``roadmap``). See docs/dialogue.md.
+How likely each party is to accept a proposal and the proposal to be made, with only its
+signatories holding a veto (``probability``, ``acceptance``); the scenario's numbers fitted to
+the choices the parties actually made (``decisions``, ``fit``) and tested forward in time
+(``backtest``); where may agreement exist (``zone``), what would the parties settle on
+(``solvers``: compromise, weighted median, Nash, Bueno de Mesquita/Scholz expected utility,
+KTAB's spatial model of politics) and how far those forecasts fell from what happened
+(``outcomes``); which package deals are viable (``package``), how much the answer depends on the
+model (``uncertainty``) and on each input (``sensitivity``), and what sequence of small
+reciprocal steps a mediator could offer (``roadmap``). See docs/dialogue.md.
 
 The names below are imported on first use, so ``import detente.dialogue`` stays cheap (the
-roadmap and sensitivity functions share their module's name: import them from
-``detente.dialogue.roadmap`` and ``detente.dialogue.sensitivity``).
+roadmap, sensitivity, fit and backtest functions share their module's name: import them from
+``detente.dialogue.roadmap``, ``.sensitivity``, ``.fit`` and ``.backtest``).
 """
 
 from __future__ import annotations
@@ -25,5 +28,8 @@ __getattr__, __all__ = lazy("detente.dialogue", {
     "packages": "detente.dialogue.package",
     "solve_all": "detente.dialogue.solvers",
     "Scenario": "detente.dialogue.scenario",
+    "outlook": "detente.dialogue.probability",
+    "load_decisions": "detente.dialogue.decisions:load",
+    "scorecard": "detente.dialogue.outcomes",
     "Inputs": "detente.dialogue.inputs",
 })

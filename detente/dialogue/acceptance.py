@@ -12,6 +12,8 @@ Proposal files are YAML::
     name: Freeze for freeze
     scenario: korea-2018       # optional: the scenario it is for (refused on any other)
     description: ...
+    signatories: [PRK, USA]    # optional: who must sign (only they, and consent, hold a veto)
+    consent: [KOR]             # optional: whose consent it also needs
     positions: {denuclearisation: 40, military_exercises: 60}
     commitments: {denuclearisation: [freeze-for-freeze:prk-freeze]}   # optional, for roadmaps
 """
@@ -25,7 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente import yamlio
-from detente.dialogue import preferences
+from detente.dialogue import preferences, probability
 from detente.dialogue.inputs import Inputs
 from detente.dialogue.scenario import Scenario
 from detente.dialogue.verifiability import Resolver, ref_problem, unresolved
@@ -43,6 +45,8 @@ class Proposal(BaseModel):
     name: str = Field(min_length=1)
     description: str = ""
     scenario: str | None = None  # the id of the scenario it was written for (checked)
+    signatories: list[str] = Field(default_factory=list)
+    consent: list[str] = Field(default_factory=list)
     positions: dict[str, float]
     commitments: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -53,16 +57,31 @@ class Proposal(BaseModel):
             y[inputs.issue_index(issue)] = value
         return y
 
+    def inputs(self, scenario: Scenario) -> Inputs:
+        """The scenario's inputs with the veto held by this proposal's signatories and consent
+        holders (unchanged when it names none), for the deterministic analyses (roadmap)."""
+        veto, _ = probability.veto_mask(scenario, self.signatories, self.consent)
+        return scenario.inputs.replace(veto=veto)
+
+    def outlook(self, scenario: Scenario, samples: int = probability.SAMPLES,
+                seed: int = 0) -> probability.Outlook:
+        """P(accept) per actor and P(viable), the signatories and consent holders holding
+        the veto (``probability``)."""
+        veto, roles = probability.veto_mask(scenario, self.signatories, self.consent)
+        return probability.outlook(scenario, self.outcome(scenario.inputs), veto, roles,
+                                   samples=samples, seed=seed)
+
 
 def proposal_ids(scenario_id: str | None = None) -> list[str]:
     """The bundled proposals, by file stem; with ``scenario_id``, those written for it."""
     found = sorted(PROPOSAL_DIR.glob("*.yaml"))
     if scenario_id is not None:
-        found = [p for p in found if _written_for(p) == scenario_id]
+        found = [p for p in found if written_for(p) == scenario_id]
     return [p.stem for p in found]
 
 
-def _written_for(path: Path) -> str | None:
+def written_for(path: Path) -> str | None:
+    """The ``scenario`` a bundled YAML file (proposal, decisions) says it was written for."""
     data = yamlio.read(path, ScenarioError).data
     return data.get("scenario") if isinstance(data, dict) else None
 
@@ -103,6 +122,12 @@ def load_proposal(ref: str | Path, scenario: Scenario,
         if not (np.isfinite(value) and low <= value <= high):
             problems.append(Problem(f"outside the issue's scale [{low:g}, {high:g}]",
                                     value=value, **where))
+    for key in ("signatories", "consent"):
+        for k, actor in enumerate(getattr(proposal, key)):
+            if actor not in scenario.actor_ids:
+                problems.append(Problem(f"unknown actor; actors: {', '.join(scenario.actor_ids)}",
+                                        file=doc.file, line=doc.line_of((key, k)),
+                                        field=f"{key}[{k}]", value=actor))
     for issue, refs in proposal.commitments.items():
         if issue not in scenario.issue_ids:
             problems.append(Problem(f"unknown issue; issues: {', '.join(scenario.issue_ids)}",

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from detente import yamlio
 from detente.dialogue.verifiability import ref_problem
-from detente.errors import Problem, ScenarioError
+from detente.errors import ScenarioError
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -97,10 +97,21 @@ class Stance(_Frozen):
         return value
 
 
+class Uncertainty(_Frozen):
+    """How far off an actor's numbers may be: the standard deviation of its positions (points
+    per 100 of scale) and of its saliences, the prior of probabilistic acceptance and of a fit
+    (``probability``, ``fit``)."""
+
+    position: float = Field(default=10.0, gt=0.0, le=50.0)
+    salience: float = Field(default=0.15, gt=0.0, le=0.5)
+    rationale: str = ""
+
+
 class Actor(_Frozen):
     """A party to the talks or a mediator. ``capability``: relative power to move outcomes
     (any non-negative unit, only ratios matter). ``veto``: whether an agreement needs it; parties
-    have a veto by default, mediators do not."""
+    have a veto by default, mediators do not. ``uncertainty``: its own prior, instead of the
+    scenario's (``AcceptanceModel.uncertainty``)."""
 
     id: str = Field(pattern=ID_PATTERN)
     name: str = ""
@@ -108,6 +119,7 @@ class Actor(_Frozen):
     veto: bool | None = None
     capability: float = Field(ge=0.0)
     capability_rationale: str = ""
+    uncertainty: Uncertainty | None = None
     positions: dict[str, Stance]
 
     _finite_cap = field_validator("capability")(classmethod(lambda cls, v: _finite(v)))
@@ -121,9 +133,60 @@ class Actor(_Frozen):
         return self.name or self.id
 
 
+class AcceptanceModel(_Frozen):
+    """The settings of probabilistic acceptance (``probability``), documented in the scenario.
+
+    ``noise``: the logistic scale, in points, of a party's choice around a zero gain;
+    ``tremble``: the chance that a choice goes against the coded stakes whatever they are;
+    ``third_party_weight``: the share of an outsider's stake (its gain, in points) that reaches
+    each party with a veto as pressure, scaled by their capabilities (brokers push to accept,
+    spoilers to refuse; 0 reports outsiders without letting them move the odds);
+    ``uncertainty``: every actor's prior unless it declares its own; ``fit_range``: a fit moves a
+    number at most this many standard deviations of its prior (the documented range)."""
+
+    noise: float = Field(default=5.0, gt=0.0, le=50.0)
+    tremble: float = Field(default=0.05, ge=0.0, lt=0.5)
+    third_party_weight: float = Field(default=0.0, ge=0.0, le=0.5)
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
+    fit_range: float = Field(default=2.0, gt=0.0, le=5.0)
+    rationale: str = ""
+
+
+class FitMove(_Frozen):
+    """One number a fit changed: an actor's ``position`` or ``salience`` on an issue, or the
+    scenario's ``third_party_weight`` (no actor, no issue)."""
+
+    field: Literal["position", "salience", "third_party_weight"]
+    actor: str | None = None
+    issue: str | None = None
+    before: float
+    after: float
+    prior_sd: float | None = None
+
+
+class FitRecord(_Frozen):
+    """What a fit to coded decisions did (``fit``): the decisions used, the likelihood before
+    and after, and every number it moved (the scenario holds the ``after`` values; the
+    ``before`` values are the analyst's inputs, restored by ``fit.unfitted``)."""
+
+    decisions: str
+    before: yamlio.Date | None = None
+    decisions_used: int = Field(ge=0)
+    choices_used: int = Field(ge=0)
+    log_likelihood_before: float
+    log_likelihood_after: float
+    prior_weight: float = Field(ge=0.0)
+    samples: int = Field(ge=1)
+    seed: int = Field(ge=0)
+    iterations: int = Field(ge=0)
+    optimiser: str = ""
+    moves: list[FitMove] = Field(default_factory=list)
+
+
 class Scenario(_Frozen):
     """A bargaining scenario: issues, actors, and a plain statement of where the numbers come
-    from (``disclaimer``) and how to change them (``how_to_change``)."""
+    from (``disclaimer``) and how to change them (``how_to_change``); ``acceptance`` sets the
+    probabilistic acceptance model and ``fit`` records a fit to coded decisions."""
 
     id: str = Field(default="scenario", pattern=ID_PATTERN)
     title: str = ""
@@ -134,6 +197,8 @@ class Scenario(_Frozen):
     sources: list[str] = Field(default_factory=list)
     issues: list[Issue] = Field(min_length=1)
     actors: list[Actor] = Field(min_length=2)
+    acceptance: AcceptanceModel = Field(default_factory=AcceptanceModel)
+    fit: FitRecord | None = None
 
     @cached_property
     def inputs(self):
@@ -153,6 +218,10 @@ class Scenario(_Frozen):
             if actor.id == actor_id:
                 return actor
         raise KeyError(actor_id)
+
+    def uncertainty_of(self, actor: Actor) -> Uncertainty:
+        """The actor's prior: its own, else the scenario's."""
+        return actor.uncertainty or self.acceptance.uncertainty
 
     @property
     def issue_ids(self) -> list[str]:
@@ -212,6 +281,15 @@ def cross_problems(scenario: Scenario) -> list[tuple[Path_, str, Any]]:
             out.extend(_stance_problems(stance, issue, base))
     if scenario.actors and sum(a.capability for a in scenario.actors) <= 0:
         out.append((("actors",), "total capability must be positive", 0))
+    for k, move in enumerate(scenario.fit.moves if scenario.fit else ()):
+        base = ("fit", "moves", k)
+        per_stance = move.field != "third_party_weight"
+        if per_stance and move.actor not in seen:
+            out.append(((*base, "actor"), f"unknown actor; actors: {', '.join(seen)}",
+                        move.actor))
+        if per_stance and move.issue not in issues:
+            out.append(((*base, "issue"), f"unknown issue; issues: {', '.join(issues)}",
+                        move.issue))
     return out
 
 
@@ -241,8 +319,7 @@ def _stance_problems(stance: Stance, issue: Issue, base: Path_) -> list[tuple[Pa
 def validated(doc: yamlio.Located) -> Scenario:
     """A scenario from a parsed document; every problem located by file, line and field."""
     scenario = yamlio.validate(Scenario, doc, ScenarioError)
-    problems = [Problem(message, file=doc.file, line=doc.line_of(path),
-                        field=".".join(str(p) for p in path), value=value)
+    problems = [doc.problem(message, path, value)
                 for path, message, value in cross_problems(scenario)]
     ScenarioError.collect(f"{doc.file}: {len(problems)} problem(s)", problems)
     return scenario

@@ -64,7 +64,8 @@ class ReportOptions:
 
 @dataclass(frozen=True, eq=False)
 class ProposalVerdict:
-    """A bundled dialogue proposal and each party's acceptance of it."""
+    """A bundled dialogue proposal and each party's acceptance of it: ``acceptance`` holds the
+    ``probability.Chance`` of every actor, ``sentence`` the verdict with P(viable)."""
 
     id: str
     name: str
@@ -72,6 +73,20 @@ class ProposalVerdict:
     acceptance: tuple[Any, ...]
     viable: bool
     sentence: str
+    p_viable: float | None = None
+
+    @classmethod
+    def of(cls, ref: str | Path, scenario) -> ProposalVerdict:
+        """The verdict on a proposal (bundled id or path) in ``scenario``."""
+        from detente.dialogue import acceptance
+
+        proposal = acceptance.load_proposal(ref, scenario)
+        outcome = proposal.outcome(scenario.inputs)
+        outlook = proposal.outlook(scenario)
+        return cls(id=Path(str(ref)).stem, name=proposal.name,
+                   positions=dict(zip(scenario.issue_ids, map(float, outcome), strict=True)),
+                   acceptance=outlook.chances, viable=outlook.label == "likely",
+                   sentence=outlook.sentence, p_viable=outlook.p_viable)
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +108,7 @@ class AnalysisReport:
     generated: str
     version: str = __version__
     tension: Any | None = None
+    forecast_error: Any | None = None  # dialogue.outcomes.Scorecard of the scenario, if any
 
     def agreement(self, agreement_id: str) -> Agreement:
         for a in self.agreements:
@@ -194,10 +210,10 @@ def build(agreements: Sequence[Agreement], store: Store, options: ReportOptions 
     simulations = {}
     if options.simulate:
         simulations = _simulate(agreements, compared, store, options, progress)
-    dialogue, proposals = None, ()
+    dialogue, proposals, forecast_error = None, (), None
     if options.scenario:
         _note(progress, f"dialogue {options.scenario}")
-        dialogue, proposals = _dialogue(options)
+        dialogue, proposals, forecast_error = _dialogue(options)
     tension = None
     if options.tension_dyad:
         from detente import tension as tension_lib
@@ -211,7 +227,8 @@ def build(agreements: Sequence[Agreement], store: Store, options: ReportOptions 
         options=options, agreements=tuple(agreements), compared=compared, record=record,
         checks=checks, whatifs=whatifs, verification=views, simulations=simulations,
         dialogue=dialogue, proposals=proposals, timeline=records, timeline_note=note,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), tension=tension)
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), tension=tension,
+        forecast_error=forecast_error)
 
 
 def _by_id(agreements: Sequence[Agreement], agreement_id: str) -> Agreement:
@@ -234,8 +251,8 @@ def _simulate(agreements: Sequence[Agreement], compared: Sequence[str], store: S
     return out
 
 
-def _dialogue(options: ReportOptions) -> tuple[Any, tuple[ProposalVerdict, ...]]:
-    from detente.dialogue import acceptance, analysis, catalog
+def _dialogue(options: ReportOptions) -> tuple[Any, tuple[ProposalVerdict, ...], Any]:
+    from detente.dialogue import acceptance, analysis, catalog, outcomes
 
     scenario = catalog.load(options.scenario)
     result = analysis.analyse(scenario)
@@ -243,14 +260,5 @@ def _dialogue(options: ReportOptions) -> tuple[Any, tuple[ProposalVerdict, ...]]
         chosen = list(options.proposals)
     else:
         chosen = acceptance.proposal_ids(scenario.id)
-    verdicts = []
-    for ref in chosen:
-        proposal = acceptance.load_proposal(ref, scenario)
-        outcome = proposal.outcome(scenario.inputs)
-        accepted = acceptance.accept(scenario.inputs, outcome)
-        viable, sentence = acceptance.verdict(accepted)
-        verdicts.append(ProposalVerdict(
-            id=Path(str(ref)).stem, name=proposal.name,
-            positions=dict(zip(scenario.issue_ids, map(float, outcome), strict=True)),
-            acceptance=tuple(accepted), viable=viable, sentence=sentence))
-    return result, tuple(verdicts)
+    verdicts = tuple(ProposalVerdict.of(ref, scenario) for ref in chosen)
+    return result, verdicts, outcomes.bundled_scorecard(scenario, result.forecasts)

@@ -126,6 +126,8 @@ def report_context(report, evidence_href: Callable[[str], str] = evidence_hash
             "figure": figure_div(figures.dialogue_figure(report.dialogue), "dialogue"),
             "forecasts": forecasts, "actors": actors,
             "proposals": [tables.acceptance_table(p) for p in report.proposals],
+            "forecast_error": (tables.forecast_error_table(report.forecast_error)
+                               if report.forecast_error is not None else None),
         }
     survival = None
     if report.whatifs or report.simulations:

@@ -207,6 +207,16 @@ def _dialogue(report) -> list[str]:
                    f"(forecasts from {widest[2]:.0f} to {widest[3]:.0f}).")
     for p in report.proposals:
         out.append(f"Proposal {p.name}: {p.sentence}.")
+    card = report.forecast_error
+    if card is not None:
+        beaten = [m for m in card.models if card.beats_status_quo(m)]
+        failing = [m for m in card.models if m not in beaten]
+        text = (f"Against {len(card.episodes)} known outcome(s), "
+                f"{', '.join(failing) if failing else 'no model'} cannot beat the forecast that "
+                f"nothing changes (mean error {card.mean_error('status quo'):.1f} points)")
+        if beaten:
+            text += f"; {', '.join(beaten)} can"
+        out.append(text + ".")
     return out
 
 

@@ -196,12 +196,30 @@ def dialogue_tables(analysis) -> tuple[Table, Table]:
 
 
 def acceptance_table(verdict) -> Table:
-    rows = [(a.actor, "yes" if a.veto else "no",
-             Cell("yes" if a.accepts else "no", cls="good" if a.accepts else "bad"),
-             f"{a.gain:+.1f}", a.costliest_issue or "-", a.reason) for a in verdict.acceptance]
+    """Each actor's P(accept) of a proposal (``probability.Chance``), veto holders first."""
+    chances = sorted(verdict.acceptance, key=lambda a: not a.veto)
+    rows = [(a.actor, a.role, Cell(f"{a.p_accept:.2f}", cls="good" if a.accepts else "bad"),
+             f"{a.gain:+.1f}", f"{a.gain_low:+.1f} to {a.gain_high:+.1f}",
+             f"red line on {a.red_lines[0]}" if a.red_lines else a.costliest_issue or "-")
+            for a in chances]
     positions = ", ".join(f"{k} {v:g}" for k, v in verdict.positions.items())
-    return table(("actor", "veto", "accepts", "gain", "costliest issue", "reason"), rows,
-                 f"{verdict.name} ({positions}): {verdict.sentence}", numeric=(3,))
+    return table(("actor", "role", "P(accept)", "gain", "90% of draws", "costliest issue"),
+                 rows, f"{verdict.name} ({positions}): {verdict.sentence}", numeric=(2, 3))
+
+
+def forecast_error_table(card) -> Table:
+    """Each bargaining model's mean absolute error against known outcomes, beside the status
+    quo forecast (``dialogue.outcomes.Scorecard``); a model that cannot beat it is marked."""
+    rows = []
+    for name in ("status quo", *card.models):
+        errors = {e.episode: e.mae for e in card.errors if e.model == name}
+        verdict = card.verdict(name)
+        rows.append((name, *[errors[e.id] for e in card.episodes], card.mean_error(name),
+                     Cell(verdict, cls="bad" if verdict.startswith("cannot") else None)))
+    episodes = [f"{e.id} ({e.date})" for e in card.episodes]
+    return table(("model", *episodes, "mean", "verdict"), rows,
+                 "Forecast error against known outcomes (mean absolute error, points per 100 "
+                 "of scale)", numeric=range(1, 2 + len(episodes)))
 
 
 def summary_table(rows: Sequence[dict[str, Any]]) -> Table:

@@ -471,11 +471,14 @@ def dialogue(scenario_id: str,
              proposal: Annotated[list[str] | None, Query(
                  description="Bundled proposal id(s) to test for acceptance.")] = None,
              ) -> Response:
-    from detente.dialogue import acceptance, analysis, catalog
+    from detente.dialogue import acceptance, analysis, catalog, outcomes
 
     check_id(scenario_id, "scenario")
     scenario = catalog.load(catalog.path_of(scenario_id, paths_allowed=False))
-    out = analysis.analyse(scenario, models).as_dict()
+    result = analysis.analyse(scenario, models)
+    out = result.as_dict()
+    card = outcomes.bundled_scorecard(scenario, result.forecasts)
+    out["forecast_error"] = card.as_dict() if card else None
     verdicts = []
     for ref in proposal or ():
         check_id(ref, "proposal")
@@ -483,9 +486,7 @@ def dialogue(scenario_id: str,
             raise NotFoundError(f"no proposal {ref!r}; bundled: "
                                 f"{', '.join(acceptance.proposal_ids())}")
         prop = acceptance.load_proposal(ref, scenario)
-        accepted = acceptance.accept(scenario.inputs, prop.outcome(scenario.inputs))
-        viable, sentence = acceptance.verdict(accepted)
-        verdicts.append({"proposal": ref, "name": prop.name, "viable": viable,
-                         "verdict": sentence, "acceptance": [a.as_dict() for a in accepted]})
+        verdicts.append({"proposal": ref, "name": prop.name, "signatories": prop.signatories,
+                         "consent": prop.consent, **prop.outlook(scenario).as_dict()})
     out["acceptance"] = verdicts
     return json_response(clean(out))

@@ -222,26 +222,21 @@ def event_page(request: Request, event_id: str) -> HTMLResponse:
 
 @router.get("/dialogue", response_class=HTMLResponse)
 def dialogue_page(request: Request) -> HTMLResponse:
-    from detente.dialogue import acceptance, analysis, catalog
+    from detente.dialogue import acceptance, analysis, catalog, outcomes
     from detente.report.builder import ProposalVerdict
 
     scenario_id = check_id(request.query_params.get("scenario") or "korea-2018", "scenario")
     scenario = catalog.load(catalog.path_of(scenario_id, paths_allowed=False))
     result = analysis.analyse(scenario)
     forecasts, actors = tables.dialogue_tables(result)
-    verdicts = []
-    for ref in acceptance.proposal_ids(scenario.id):
-        proposal = acceptance.load_proposal(ref, scenario)
-        outcome = proposal.outcome(scenario.inputs)
-        accepted = acceptance.accept(scenario.inputs, outcome)
-        viable, sentence = acceptance.verdict(accepted)
-        verdicts.append(tables.acceptance_table(ProposalVerdict(
-            ref, proposal.name, dict(zip(scenario.issue_ids, map(float, outcome), strict=True)),
-            tuple(accepted), viable, sentence)))
+    verdicts = [tables.acceptance_table(ProposalVerdict.of(ref, scenario))
+                for ref in acceptance.proposal_ids(scenario.id)]
+    card = outcomes.bundled_scorecard(scenario, result.forecasts)
+    error = tables.forecast_error_table(card) if card else None
     return HTMLResponse(render(
         "dialogue.html.j2", nav="dialogue", analysis=result, scenarios=catalog.ids(),
         figure=figure_div(figures.dialogue_figure(result), "dialogue"), forecasts=forecasts,
-        actors=actors, proposals=verdicts))
+        actors=actors, proposals=verdicts, forecast_error=error))
 
 
 @router.get("/report")
