@@ -54,10 +54,12 @@ def _summary_table(report) -> Table:
     table = Table(title="agreements against the record; proposals replayed and simulated",
                   caption="replay: median days held from every week of the what-if range; "
                           "simulated: median days; P(1 yr): simulated chance of holding a "
-                          "year", box=box.SIMPLE_HEAD)
+                          "year; blind at end: parties the record cannot see on its last day",
+                  box=box.SIMPLE_HEAD)
     table.add_column("agreement", no_wrap=True)  # ids are what the user types next
     table.add_column("status", ratio=1, min_width=9)
     table.add_column("first breach", no_wrap=True)
+    table.add_column("blind at end", no_wrap=True)
     for column in ("replay", "simulated", "P(1 yr)"):
         table.add_column(column, justify="right", no_wrap=True)
 
@@ -69,7 +71,7 @@ def _summary_table(report) -> Table:
     for row in summary_rows(report):
         p = row.get("p_holding_12m")
         table.add_row(row["agreement"], row["status"], row["first_breach"],
-                      days(row, "whatif_median_days"), days(row, "sim_median_days"),
+                      ",".join(row["blind_at_end"]) or "-", days(row, "whatif_median_days"), days(row, "sim_median_days"),
                       "-" if p is None else f"{p:.1%}")
     return table
 

@@ -245,8 +245,14 @@ def summary_rows(report) -> list[dict[str, Any]]:
         c = report.checks[a.id]
         first = c.first_breach
         # Keys only for what was computed: a missing key means "not run", None "not reached".
-        row = {"agreement": a.id, "status": c.status_label,
-               "first_breach": f"{first.party} {first.date}" if first else "-"}
+        # Blind commitments are their own column: the status says what the record shows.
+        last = c.timeline[-1] if c.timeline else None
+        status = c.status_label.split("; unobserved:")[0]
+        blind = sorted({c.agreement.commitment(cid).party for cid in last.unobserved}) \
+            if last else []
+        row = {"agreement": a.id, "status": status,
+               "first_breach": ("+".join(c.first_breakers) + f" {first.date}") if first
+               else "-", "blind_at_end": blind}
         if a.id in report.whatifs:
             row["whatif_median_days"] = whatif_median(report.whatifs[a.id])
         if a.id in report.simulations:

@@ -229,8 +229,10 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> Table:
         return "not reached" if row[key] is None else f"{row[key]:,.0f}"
 
     out = [(r["agreement"], Cell(r["status"], cls=f"status-{r['status'].split()[0]}"),
-            r["first_breach"], days(r, "whatif_median_days"), days(r, "sim_median_days"),
+            r["first_breach"], ", ".join(r.get("blind_at_end") or []) or "-",
+            days(r, "whatif_median_days"), days(r, "sim_median_days"),
             percent(r.get("p_holding_12m"))) for r in rows]
     return table(("agreement", "status against the record", "first breach",
-                  "what-if median (days)", "simulated median (days)", "P(holding 12 m)"), out,
-                 "At a glance", numeric=(3, 4, 5))
+                  "unobserved at the record's end", "what-if median (days)",
+                  "simulated median (days)", "P(holding 12 m)"), out,
+                 "At a glance", numeric=(4, 5, 6))
