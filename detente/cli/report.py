@@ -71,7 +71,8 @@ def _summary_table(report) -> Table:
     for row in summary_rows(report):
         p = row.get("p_holding_12m")
         table.add_row(row["agreement"], row["status"], row["first_breach"],
-                      ",".join(row["blind_at_end"]) or "-", days(row, "whatif_median_days"), days(row, "sim_median_days"),
+                      ",".join(row["blind_at_end"]) or "-", days(row, "whatif_median_days"),
+                      days(row, "sim_median_days"),
                       "-" if p is None else f"{p:.1%}")
     return table
 
