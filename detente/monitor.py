@@ -117,6 +117,8 @@ class Segment:
             else self.status
         if self.unobserved:
             text += "; unobserved: " + ", ".join(self.unobserved)
+        if self.thin:
+            text += "; thin: " + ", ".join(self.thin)
         return text
 
     @property

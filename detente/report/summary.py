@@ -247,7 +247,7 @@ def summary_rows(report) -> list[dict[str, Any]]:
         # Keys only for what was computed: a missing key means "not run", None "not reached".
         # Blind commitments are their own column: the status says what the record shows.
         last = c.timeline[-1] if c.timeline else None
-        status = c.status_label.split("; unobserved:")[0]
+        status = c.status_label.split("; ")[0]
         blind = sorted({c.agreement.commitment(cid).party for cid in last.unobserved}) \
             if last else []
         row = {"agreement": a.id, "status": status,

@@ -5,7 +5,7 @@ The order matters only for which source an event is *primarily* attributed to an
 links: per-missile sources first (the CNS export, then the JSON that extends it), the USGS
 tests, then CSIS (whose salvo rows link to the per-missile events and whose nuclear rows merge
 with USGS), the UN list, then the curated tables. Provenance (origin repository, path, commit,
-licence) is read from ``raw/PROVENANCE.md`` and ``curated/README.md``; counts and date ranges
+licence) is read from ``raw/PROVENANCE.md`` and ``data/README.md``; counts and date ranges
 are computed from the ingest.
 """
 
