@@ -173,3 +173,10 @@ def test_whatif_on_the_real_record_matches_the_monitor_at_sampled_starts(real) -
 def test_presets_files_are_the_ones_loaded() -> None:
     directory = Path(presets.PRESET_DIR)
     assert sorted(p.stem for p in directory.glob("*.yaml")) == presets.ids()
+
+
+def test_freeze_for_freeze_from_february_2026_is_broken_by_freedom_shield(real) -> None:
+    report = monitor.check(presets.load("freeze-for-freeze"), real, start=D(2026, 2, 1))
+    first = report.first_breach
+    assert first.date == D(2026, 3, 9) and report.first_breakers == ("USA", "KOR")
+    assert first.event.attrs["name"] == "Freedom Shield 2026"
