@@ -229,11 +229,29 @@ def validate(model: type[M], doc: Located, error: type[InputError] = InputError,
 
 
 def dump(data: Any) -> str:
-    """Plain data as block-style YAML text."""
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.width = 4096
-    yaml.sort_base_mapping_type_on_output = False
+    """Plain data as readable YAML: block mappings, short lists of scalars on one line
+    (``parties: [PRK, USA]``), text with line breaks as literal blocks (``rationale: |``)."""
+    yaml = YAML(typ="rt", pure=True)
+    yaml.width = 4096  # long lines stay whole: a folded plain scalar reads badly
     buffer = io.StringIO()
-    yaml.dump(to_plain(data), buffer)
+    yaml.dump(_readable(to_plain(data)), buffer)
     return buffer.getvalue()
+
+
+def _readable(value: Any) -> Any:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = _readable(v)
+        return out
+    if isinstance(value, list):
+        seq = CommentedSeq(_readable(v) for v in value)
+        if all(not isinstance(v, dict | list) for v in value):
+            seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, str) and "\n" in value:
+        return LiteralScalarString(value if value.endswith("\n") else value + "\n")
+    return value

@@ -263,15 +263,15 @@ def test_bad_commitment_references_are_located(tmp_path):
 
 def test_bad_commitment_references_in_a_scenario_are_located(tmp_path):
     exported = _run("export", "korea-2018").output
-    assert "- post-olympic-pause:prk-no-tests@80\n" in exported
+    assert "[post-olympic-pause:prk-no-tests@80" in exported  # a list on one line
     bad = tmp_path / "bad.yaml"
-    bad.write_text(exported.replace("- post-olympic-pause:prk-no-tests@80\n", "- x@abc\n", 1))
-    line = bad.read_text().splitlines().index("  - x@abc") + 1
+    bad.write_text(exported.replace("post-olympic-pause:prk-no-tests@80", "x@abc", 1))
+    line = next(n for n, text in enumerate(bad.read_text().splitlines(), 1) if "x@abc" in text)
     _domain_error(_run(str(bad), "--model", "median"), f"bad.yaml, line {line}",
                   "field 'issues.0.commitments.0'", "'x@abc'")
     unknown = tmp_path / "unknown.yaml"
-    unknown.write_text(exported.replace("- post-olympic-pause:prk-no-tests@80\n",
-                                        "- nopreset:prk@30\n", 1))
+    unknown.write_text(exported.replace("post-olympic-pause:prk-no-tests@80",
+                                        "nopreset:prk@30", 1))
     assert _run("accept", str(unknown), "-p", "post-olympic-pause").exit_code == 0
     _domain_error(_run("roadmap", str(unknown), "--to", "action-for-action"),
                   f"unknown.yaml, line {line}", "no preset 'nopreset'")

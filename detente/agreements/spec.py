@@ -43,7 +43,7 @@ class _Frozen(BaseModel):
 
 def _check_party(code: str) -> str:
     if not actors.is_valid_code(code) or not actors.is_known(code):
-        raise ValueError(f"unknown party {code!r}: use an ISO 3166-1 alpha-3 code or UN, EU, IAEA")
+        raise ValueError(actors.unknown_message(code))
     return code
 
 
@@ -99,8 +99,10 @@ class Selector(_Frozen):
             if spec.choices is not None:
                 for v in value if isinstance(value, list) else [value]:
                     if v not in spec.choices:
+                        same = [c for c in spec.choices if c.lower() == str(v).lower()]
+                        hint = f" (did you mean {same[0]}?)" if same else ""
                         raise ValueError(f"where.{name}: {v!r} is not one of "
-                                         f"{', '.join(spec.choices)}")
+                                         f"{', '.join(spec.choices)}{hint}")
         return self
 
     def accepted(self, name: str) -> list[Scalar]:

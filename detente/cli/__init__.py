@@ -7,6 +7,7 @@ Each command group lives in its own module and is registered in ``_GROUPS`` (sub
 from __future__ import annotations
 
 import importlib
+import logging
 import signal
 
 import typer
@@ -71,7 +72,20 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+class _NoteHandler(logging.Handler):
+    """The library's notes for a person (a new store created, ...) on standard error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from detente.cli.common import err_console
+
+        err_console.print(f"note: {record.getMessage()}", markup=False, highlight=False)
+
+
 def main() -> None:
     """Console entry point."""
     signal.signal(signal.SIGTERM, _terminated)
+    notes = logging.getLogger("detente.store")
+    notes.setLevel(logging.INFO)
+    if not any(isinstance(h, _NoteHandler) for h in notes.handlers):
+        notes.addHandler(_NoteHandler())
     app()

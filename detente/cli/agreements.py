@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import JsonOption, SpecArgument, console, emit_json
+from detente.cli.common import DbOption, JsonOption, SpecArgument, console, emit_json
 
 app = typer.Typer(
     help="Agreement specs: the bundled presets and your own YAML files.",
@@ -102,17 +102,32 @@ def show(
 def validate(
     path: Annotated[Path, typer.Argument(help="A spec file (YAML).")],
     json_out: JsonOption = False,
+    db: DbOption = None,
 ) -> None:
     """Check a spec file; every problem is reported with its file, line and field (exit 2).
+
+    When the event store exists, selector values that no stored event carries are named too
+    (a warning, with the store's values and the closest one: issuer Treasury, did you mean
+    OFAC?).
 
     Example: [bold]detente agreements validate my-freeze.yaml[/]
     """
     from detente.agreements import spec as spec_lib
+    from detente.agreements.vocabulary import unmatched
+    from detente.events.store import Store, default_path
 
     agreement = spec_lib.load(path)
+    store_path = Path(db) if db else default_path()
+    warnings = []
+    if store_path.exists():  # validating never creates a store
+        with Store(store_path, read_only=True) as store:
+            warnings = unmatched(agreement, store)
     if json_out:
         emit_json({"valid": True, "file": str(path), "id": agreement.id,
-                   "commitments": len(agreement.commitments)})
+                   "commitments": len(agreement.commitments),
+                   "warnings": [w.to_json_dict() for w in warnings]})
         return
     console.print(f"[green]valid[/]: {path} defines {agreement.id!r} with "
                   f"{len(agreement.commitments)} commitment(s) for {', '.join(agreement.parties)}")
+    for warning in warnings:
+        console.print(f"[yellow]warning[/]: {warning}", highlight=False)

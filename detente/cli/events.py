@@ -164,6 +164,35 @@ def list_command(
         else:
             total = store.count(flt)
             _print_table(list(store.records(flt)), total, flt)
+            if not total:
+                _explain_nothing(store, flt)
+
+
+def _explain_nothing(store: Store, flt: EventFilter) -> None:
+    """Why a filter matched nothing: a --where value no stored event of those kinds has."""
+    from detente.agreements.vocabulary import suggest
+
+    for condition in flt.where:
+        if condition.op not in ("=", "!="):
+            continue
+        kinds = list(flt.kind) or [k for (k,) in store.con.execute(
+            "SELECT DISTINCT kind FROM events").fetchall()]
+        marks = ", ".join("?" for _ in kinds)
+        rows = store.con.execute(
+            f"""SELECT DISTINCT coalesce(json_extract_string(attrs, '$."{condition.key}"'),
+                   '') FROM events WHERE kind IN ({marks})""", kinds).fetchall()
+        known = tuple(sorted(r[0] for r in rows if r[0]))
+        for value in condition.values:
+            if value in known or condition.op == "!=":
+                continue
+            hint = suggest(value, known)
+            have = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "") if known \
+                else "none: no such attribute"
+            err_console.print(
+                f"note: no event{' of kind ' + ', '.join(flt.kind) if flt.kind else ''} has "
+                f"{condition.key}={value} (values in the store: {have})"
+                + (f"; did you mean {condition.key}={hint}?" if hint else ""),
+                markup=False, highlight=False)
 
 
 def _write_csv(store: Store, flt: EventFilter) -> None:

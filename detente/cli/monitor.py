@@ -97,6 +97,7 @@ def check(
     with Store(db, read_only=True) as store:
         report = monitor.check(spec, store, start=start_d, end=end_d, as_of=as_of_d)
         _warn_past_record(store, as_of_d, "--as-of")
+        warn_unmatched(spec, store)
     if json_out:
         emit_json(report.to_json_dict())
         return
@@ -180,6 +181,7 @@ def whatif(
     with Store(db, read_only=True) as store:
         result = whatif_lib.whatif(spec, store, first, last, days, record_end=end_of_record)
         _warn_past_record(store, end_of_record, "--record-end")
+        warn_unmatched(spec, store)
     if json_out:
         emit_json(result.to_json_dict())
         return
@@ -224,9 +226,10 @@ def whatif(
     curve = result.survival
     starts = result.starts
     followed = max([*(starts["days_held"] - starts["censored"].astype(int)), 0])
+    ended = len(curve) and curve["p"].iloc[-1] == 0.0
     for t in SURVIVAL_MILESTONES:
         upto = curve[curve["days"] <= t]
-        if t > followed:
+        if t > followed and not ended:
             survival.add_row(str(t), "-", "-", "-")  # beyond the longest observation
             continue
         if upto.empty:
@@ -241,6 +244,14 @@ def register(app: typer.Typer) -> None:
     """Add ``check`` and ``whatif`` to the root command."""
     app.command("check")(check)
     app.command("whatif")(whatif)
+
+
+def warn_unmatched(spec, store) -> None:
+    """Say so when a selector value occurs nowhere in the store (a typo never matches)."""
+    from detente.agreements.vocabulary import unmatched
+
+    for found in unmatched(spec, store):
+        err_console.print(f"note: {found}", markup=False, highlight=False)
 
 
 def _warn_past_record(store, given: dt.date | None, option: str) -> None:

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -87,6 +88,7 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 Progress = writer.Progress
+log = logging.getLogger("detente.store")
 IngestResult = writer.IngestResult
 
 
@@ -131,11 +133,15 @@ class Store:
         if is_new:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = self._connect()
+        self.created = is_new
         try:
             if not read_only:
                 self._migrate()
                 if is_new and not empty:
                     self.load_bundled()
+                if is_new:
+                    log.info("created a new event store at %s%s", self.path,
+                             "" if empty else " with the bundled record")
             else:
                 self._check_version()
         except BaseException:
