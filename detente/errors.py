@@ -99,10 +99,6 @@ class IngestError(InputError):
     """A source file cannot be ingested; the store was left unchanged."""
 
 
-class SchemaError(InputError):
-    """An event does not fit the event model (unknown kind or actor, bad attribute)."""
-
-
 class SpecError(InputError):
     """An agreement spec is invalid."""
 

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
+from detente.dates import parse_days
 from detente.errors import ParameterError
 from detente.events import coverage
 from detente.events.kinds import Kind
@@ -74,7 +75,6 @@ EXERCISE_WEIGHTS: dict[str, float] = {"held": -7.2, "scaled_down": -3.6,
 PROVOCATION_KINDS: tuple[str, ...] = (Kind.NUCLEAR_TEST, Kind.MISSILE_TEST, Kind.PROVOCATION)
 
 _DYAD_RE = re.compile(r"^\s*([A-Z][A-Z0-9_]{1,15})\s*-\s*([A-Z][A-Z0-9_]{1,15})\s*$")
-_SPAN_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dw]?)\s*$")
 
 
 def _lit(value: str) -> str:
@@ -119,18 +119,7 @@ def parse_halflife(text: str | float | None) -> float | None:
     """``"4w"`` -> 28.0, ``"10d"`` or ``"10"`` -> 10.0 (days); None stays None."""
     if text is None:
         return None
-    if isinstance(text, int | float):
-        days = float(text)
-    else:
-        match = _SPAN_RE.match(text)
-        if not match:
-            raise ParameterError.single("expected a half-life such as 10d or 4w", field="smooth",
-                                        value=text)
-        days = float(match[1]) * (7 if match[2] == "w" else 1)
-    if not days > 0 or math.isinf(days):  # also NaN
-        raise ParameterError.single("the half-life must be a positive number of days",
-                                    field="smooth", value=text)
-    return days
+    return parse_days(text, "smooth")
 
 
 def weight_sql(per_mention: bool = False) -> str:

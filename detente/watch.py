@@ -52,7 +52,6 @@ from detente.errors import IngestError, ParameterError
 from detente.events.ingest import coded
 from detente.events.store import Store, rollback
 
-ALERT_KINDS = ("breach", "status", "blind", "window_open", "window_ended", "ingest_failed")
 MAX_BACKOFF_S = 300.0
 
 

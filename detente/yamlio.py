@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -142,19 +141,17 @@ def _yaml() -> YAML:
     return yaml
 
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def as_date(value: Any) -> dt.date:
     """A calendar date from a ``YYYY-MM-DD`` string or a ``date`` (not a number, which pydantic
     would read as seconds since 1970, and not a datetime)."""
+    from detente.dates import date_from_text
+
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if isinstance(value, str) and _DATE.fullmatch(value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError(f"expected a date YYYY-MM-DD: {exc}") from None
+    if isinstance(value, str):
+        return date_from_text(value)
     raise ValueError("expected a date YYYY-MM-DD")
 
 

@@ -31,7 +31,6 @@ from detente.events.event import Event
 from detente.events.kinds import Kind, attr_specs
 
 Scalar = str | int | float | bool
-ReciprocityMode = Literal["mutual", "none"]
 # A breach seen more than ten years later is as good as never seen: say so with detection.
 MAX_DELAY_DAYS = 3650
 

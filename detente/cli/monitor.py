@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated
 
 import typer
@@ -17,19 +16,15 @@ from detente.cli.common import (
     emit_json,
     err_console,
 )
-from detente.errors import ParameterError
+from detente.dates import parse_days
 from detente.events.query import as_date
 
 SURVIVAL_MILESTONES = (0, 30, 90, 180, 365, 730)
 
 
 def parse_step(value: str) -> int:
-    """``7d``, ``2w`` or ``7`` as a number of days."""
-    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", value)
-    if not match or int(match[1]) < 1:
-        raise ParameterError.single("expected a positive number of days or weeks, e.g. 7d or 2w",
-                                    field="--step", value=value)
-    return int(match[1]) * (7 if match[2] == "w" else 1)
+    """``7d``, ``2w`` or ``7`` as a whole number of days (``dates.parse_days``)."""
+    return int(parse_days(value, "--step", whole=True))
 
 
 SUMMARY_CHARS = 70

@@ -35,7 +35,6 @@ from detente.dialogue.solvers.compromise import weighted_mean
 from detente.dialogue.solvers.median import weighted_median
 from detente.errors import ParameterError
 
-VECTORISED = ("compromise", "median", "bdm")
 NOISE_SHARE = 0.05  # the largest chance share (of an actor with no influence) we accept
 
 

@@ -27,11 +27,6 @@ def builtin_actors() -> dict[str, str]:
     return {**states, **ORGANISATIONS}
 
 
-def actor_name(code: str) -> str | None:
-    """The name of a built-in actor, or None."""
-    return builtin_actors().get(code)
-
-
 def is_valid_code(code: str) -> bool:
     """Whether ``code`` has the shape of an actor code (upper case, 2 to 16 characters)."""
     return bool(CODE_RE.match(code))

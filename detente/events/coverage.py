@@ -47,10 +47,6 @@ def lower(a: Level, b: Level) -> Level:
     return a if _RANK[a] <= _RANK[b] else b
 
 
-def higher(a: Level, b: Level) -> Level:
-    return a if _RANK[a] >= _RANK[b] else b
-
-
 class Coverage(BaseModel):
     """One source's declaration of what it reports completely (or partially), and when."""
 

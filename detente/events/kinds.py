@@ -7,8 +7,6 @@ selectors against (``class`` for missiles, ``status`` for exercises, ``issuer`` 
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -185,17 +183,6 @@ KIND_DOCS: dict[Kind, str] = {
 }
 
 EXTENSION_PREFIX = "x_"
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parse_kind(value: str) -> Kind:
-    """The ``Kind`` named ``value``; raises ``ValueError`` naming the vocabulary otherwise."""
-    try:
-        return Kind(value)
-    except ValueError:
-        raise ValueError(
-            f"unknown kind {value!r}; expected one of {', '.join(k.value for k in Kind)}"
-        ) from None
 
 
 def attr_specs(kind: Kind | str) -> dict[str, AttrSpec]:
@@ -215,13 +202,9 @@ def _type_ok(spec: AttrSpec, value: Any) -> bool:
     if spec.type == "list":
         return isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
     if spec.type == "date":
-        if not (isinstance(value, str) and _DATE_RE.match(value)):
-            return False
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            return False
-        return True
+        from detente.dates import is_date_text
+
+        return is_date_text(value)
     raise AssertionError(f"unhandled attribute type {spec.type}")
 
 

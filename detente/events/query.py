@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from detente.dates import parse_date
 from detente.errors import ParameterError
 from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS, Kind
 
-OPERATORS = ("!=", ">=", "<=", "=", ">", "<")
 _KINDS = frozenset(k.value for k in Kind)
 _CONDITION_RE = re.compile(
     r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>!=|>=|<=|=|>|<)\s*(?P<value>.*)$")
@@ -79,17 +79,8 @@ def _as_tuple(value: str | Any | None) -> tuple[str, ...]:
 
 
 def as_date(value: Any, name: str) -> dt.date | None:
-    """``value`` (a date, a datetime, ISO text, or None/empty) as a date; ``ParameterError``
-    naming ``name`` (an option or field) otherwise."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.date):
-        return value.date() if isinstance(value, dt.datetime) else value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ParameterError.single("expected a date YYYY-MM-DD", field=name,
-                                    value=value) from None
+    """``value`` as a date (``dates.parse_date``: a date or ``YYYY-MM-DD`` text)."""
+    return parse_date(value, name)
 
 
 @dataclass(frozen=True)

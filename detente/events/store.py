@@ -38,7 +38,6 @@ from detente.events import validation, writer
 from detente.events.event import Event, json_record
 from detente.events.query import EventFilter
 
-SCHEMA_VERSION = 1
 ENV_VAR = "DETENTE_DB"
 BUNDLED_EVENTS = Path(__file__).resolve().parent.parent / "data" / "events.parquet"
 BUNDLED_SOURCES = BUNDLED_EVENTS.with_name("sources.json")

@@ -194,15 +194,5 @@ def _issue_title(analysis, d: int) -> str:
     return f"{issue.label} (status quo {issue.status_quo:g}; {zone})"
 
 
-def figure_points(fig: go.Figure) -> int:
-    """How many data points a figure carries (tests and captions use it)."""
-    total = 0
-    for trace in fig.data:
-        xs = getattr(trace, "x", None)
-        if xs is not None:
-            total += sum(1 for x in xs if x is not None)
-    return total
-
-
 def titles_of(agreements: Sequence[Any]) -> dict[str, str]:
     return {a.id: a.title for a in agreements}

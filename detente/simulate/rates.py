@@ -25,6 +25,7 @@ from typing import Any
 
 from detente import matcher
 from detente.agreements.spec import Agreement
+from detente.dates import parse_range  # noqa: F401 - the one FROM:TO parser, used here
 from detente.errors import ParameterError
 from detente.simulate.model import check_probability, per_period, period_days, restraints
 
@@ -73,21 +74,6 @@ class Rate:
             out[key] = out[key].isoformat() if out[key] else None
         out["description"] = self.describe()
         return out
-
-
-def parse_range(text: str, option: str) -> tuple[dt.date, dt.date]:
-    """``FROM:TO`` as two ISO dates (inclusive), FROM <= TO."""
-    start, sep, end = text.partition(":")
-    try:
-        if not sep:
-            raise ValueError
-        a, b = dt.date.fromisoformat(start.strip()), dt.date.fromisoformat(end.strip())
-    except ValueError:
-        raise ParameterError.single("expected FROM:TO as YYYY-MM-DD:YYYY-MM-DD", field=option,
-                                    value=text) from None
-    if b < a:
-        raise ParameterError.single("TO is before FROM", field=option, value=text)
-    return a, b
 
 
 def default_reference(agreement: Agreement) -> tuple[dt.date, dt.date]:

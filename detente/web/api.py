@@ -28,6 +28,7 @@ from detente.events.event import Event
 from detente.events.kinds import Kind
 from detente.events.query import EventFilter
 from detente.web.index import EventIndex
+from detente.yamlio import Date as Day  # YYYY-MM-DD only, as everywhere (detente.dates)
 
 router = APIRouter(prefix="/api")
 bearer = HTTPBearer(auto_error=False, description="The operator's token (DETENTE_TOKEN).")
@@ -224,9 +225,9 @@ async def list_events(
     involving: Annotated[list[str] | None, Query(
         description="Actor, target or listed party.")] = None,
     kind: Annotated[list[Kind] | None, Query(description="Event kind(s).")] = None,
-    date_from: Annotated[dt.date | None, Query(alias="from",
+    date_from: Annotated[Day | None, Query(alias="from",
                                                description="First day (YYYY-MM-DD).")] = None,
-    date_to: Annotated[dt.date | None, Query(alias="to",
+    date_to: Annotated[Day | None, Query(alias="to",
                                              description="Last day (YYYY-MM-DD).")] = None,
     where: Annotated[list[str] | None, Query(
         description="Attribute test: class=ICBM,IRBM or apogee_km>=1000.")] = None,
@@ -333,9 +334,9 @@ def get_agreement(agreement_id: str) -> dict[str, Any]:
 @router.get("/check/{agreement_id}", summary="Replay an agreement against the record",
             responses=ERRORS)
 def check(request: Request, agreement_id: str,
-          start: Annotated[dt.date | None, Query(description="Window start override.")] = None,
-          end: Annotated[dt.date | None, Query(description="Window end override.")] = None,
-          as_of: Annotated[dt.date | None, Query(description="Use data up to this day.")]
+          start: Annotated[Day | None, Query(description="Window start override.")] = None,
+          end: Annotated[Day | None, Query(description="Window end override.")] = None,
+          as_of: Annotated[Day | None, Query(description="Use data up to this day.")]
           = None) -> Response:
     from detente import monitor
 
@@ -348,9 +349,9 @@ def check(request: Request, agreement_id: str,
 @router.get("/whatif/{agreement_id}", summary="Replay from every start date in a range",
             responses=ERRORS)
 def whatif(request: Request, agreement_id: str,
-           date_from: Annotated[dt.date, Query(alias="from", description="First start.")]
+           date_from: Annotated[Day, Query(alias="from", description="First start.")]
            = DEFAULT_WHATIF_FROM,
-           date_to: Annotated[dt.date | None, Query(
+           date_to: Annotated[Day | None, Query(
                alias="to", description="Last start (default: the end of the record).")] = None,
            step: Annotated[int, Query(ge=1, le=3650, description="Days between starts.")] = 7,
            ) -> Response:
@@ -446,8 +447,8 @@ def tension(request: Request,
             weekly: bool = True,
             smooth: Annotated[str | None, Query(max_length=12, description="Half-life of the "
                                                 "smoothing, e.g. 4w or 10d.")] = None,
-            date_from: Annotated[dt.date | None, Query(alias="from")] = None,
-            date_to: Annotated[dt.date | None, Query(alias="to")] = None) -> Response:
+            date_from: Annotated[Day | None, Query(alias="from")] = None,
+            date_to: Annotated[Day | None, Query(alias="to")] = None) -> Response:
     from detente import tension as tension_lib
 
     with state(request).access.read() as store:

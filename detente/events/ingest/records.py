@@ -293,10 +293,6 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return data
 
 
-def month_label(day: dt.date) -> str:
-    return day.strftime("%Y-%m")
-
-
 # --- reading errors and non-finite numbers in the generic adapter's files ---------------------
 
 # The longest CSV line the generic adapter reads (DuckDB's default, 2,000,000 bytes, refused a
