@@ -117,7 +117,11 @@ def test_dashboard_loads_and_draws_its_charts(browser, server, tmp_path):
         return gd.data.filter(t => t.name === 'breaches').flatMap(t => t.customdata);
     }""")
     api = httpx.get(f"{server}/api/check/freeze-for-freeze").json()
-    assert {b["event"]["id"] for b in api["breaches"] if b["event"]} == set(breach_ids)
+    found = [b for b in api["breaches"] if b["event"]]
+    assert set(breach_ids) <= {b["event"]["id"] for b in found}
+    # Many breaches on one lane are drawn one marker per month, leading to the month's first.
+    months = {b["date"][:7] for b in found}
+    assert len(breach_ids) == (len(months) if len(found) > 30 else len(found))
     assert _save(page, tmp_path, "dashboard.png").stat().st_size > 10_000
     assert not errors
     page.close()
@@ -183,3 +187,22 @@ def test_report_opens_offline_without_any_request(browser, tmp_path):
     page.locator("#survival").scroll_into_view_if_needed()
     _save(page, tmp_path, "report-survival.png")
     context.close()
+
+
+def test_a_phone_width_keeps_the_charts_visible(browser, server, tmp_path):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{server}/?agreement=post-olympic-pause&runs=1000")
+    _wait_for_charts(page, "timeline", "survival")
+    page.wait_for_timeout(300)
+    # The plotting areas themselves, not their legends or lane labels, take the phone's width
+    # (the survival figure has two panels side by side).
+    for name in ("timeline", "survival"):
+        boxes = [page.locator(f'[data-figure="{name}"] .nsewdrag').nth(k).bounding_box()
+                 for k in range(page.locator(f'[data-figure="{name}"] .nsewdrag').count())]
+        assert sum(b["width"] for b in boxes) > 300 and min(b["height"] for b in boxes) > 120, (
+            name, boxes)
+    assert page.locator("#glossary dt").count() >= 8
+    modebar = page.eval_on_selector_all(".modebar-btn", "els => els.map(e => e.dataset.title)")
+    assert not any("Share" in (t or "") for t in modebar)
+    _save(page, tmp_path, "dashboard-phone.png")
+    page.close()

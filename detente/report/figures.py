@@ -5,6 +5,7 @@ Every figure is built from a result object the library returned; nothing is type
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from plotly.subplots import make_subplots
 from detente.report.style import SOLVER_SYMBOLS, base_layout, rgba, series_colour
 
 YEAR_DAYS = 365.25
+RECENT_YEARS = 10  # the tension chart opens on this many years
 
 
 def whatif_curve(result) -> dict[str, list[float]]:
@@ -60,36 +62,67 @@ def _band(fig: go.Figure, curve: Mapping[str, list[float]], name: str, colour: s
         **where)
 
 
+def median_of(curve: Mapping[str, list[float]]) -> float | None:
+    """The first day the curve is at or below one half, or None."""
+    for day, p in zip(curve["days"], curve["p"], strict=True):
+        if p <= 0.5:
+            return day
+    return None
+
+
+def _markers(fig: go.Figure, curve: Mapping[str, list[float]], name: str, colour: str,
+             **where: Any) -> None:
+    """The median (a diamond on the curve) of one curve."""
+    median = median_of(curve)
+    if median is not None:
+        fig.add_trace(go.Scatter(
+            x=[median / YEAR_DAYS], y=[0.5], mode="markers", legendgroup=name,
+            showlegend=False, marker={"symbol": "diamond", "size": 10, "color": colour,
+                                      "line": {"width": 1, "color": "#222"}},
+            hovertemplate=f"<b>{name}</b>: median {median:.0f} days<extra></extra>"), **where)
+
+
 def survival_figure(whatifs: Mapping[str, Any], simulations: Mapping[str, Any],
                     *, titles: Mapping[str, str] | None = None) -> go.Figure:
-    """Historical what-if survival (left) and simulated survival (right), one colour per
-    proposal; either mapping may be empty (its panel then says so)."""
+    """Historical what-if survival and simulated survival, one colour per proposal, each curve
+    with its median (a diamond) and a guide at 12 months, on one x range. Two panels side by
+    side when both kinds were computed, one panel when only one was."""
     ids = list(dict.fromkeys([*whatifs, *simulations]))
     runs = sorted({r.runs for r in simulations.values()})
-    left = "Historical what-if (Kaplan-Meier, 95% band)"
-    right = "Simulated (" + (", ".join(f"{n:,}" for n in runs) + " runs" if runs
-                             else "not run") + ", 95% Wilson band)"
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=(left, right))
-    for k, agreement in enumerate(ids):
-        colour = series_colour(k)
-        name = (titles or {}).get(agreement, agreement)
-        if agreement in whatifs:
-            _band(fig, whatif_curve(whatifs[agreement]), name, colour, "hv", 1, 1)
-        if agreement in simulations:
-            _band(fig, simulated_curve(simulations[agreement]), name, colour, "hv", 1, 2,
-                  showlegend=agreement not in whatifs)
-    layout = base_layout("How long would it hold? Share of starts (left) and runs (right) "
-                         "still holding")
+    hist = "Historical what-if (Kaplan-Meier, 95% band)"
+    sim = "Simulated (" + ", ".join(f"{n:,}" for n in runs) + " runs, 95% Wilson band)"
+    panels = [(hist, whatifs, whatif_curve)] if whatifs else []
+    panels += [(sim, simulations, simulated_curve)] if simulations else []
+    fig = make_subplots(rows=1, cols=max(len(panels), 1), shared_yaxes=True,
+                        horizontal_spacing=0.06,
+                        subplot_titles=[title for title, _, _ in panels] or None)
+    longest = 1.0
+    for col, (_, results, curve_of) in enumerate(panels, start=1):
+        for k, agreement in enumerate(ids):
+            if agreement not in results:
+                continue
+            colour = series_colour(k)
+            name = (titles or {}).get(agreement, agreement)
+            curve = curve_of(results[agreement])
+            first = col == 1 or agreement not in panels[0][1]
+            _band(fig, curve, name, colour, "hv", 1, col, showlegend=first)
+            _markers(fig, curve, name, colour, row=1, col=col)
+            longest = max(longest, max(curve["days"], default=0) / YEAR_DAYS)
+        fig.add_vline(x=1.0, line={"color": "#777", "dash": "dot", "width": 1}, row=1, col=col,
+                      annotation_text="12 months", annotation_position="top right",
+                      annotation_font_size=10)
+    what = " and ".join(w for w, on in (("starts", whatifs), ("runs", simulations)) if on)
+    layout = base_layout(f"How long would it hold? Share of {what or 'starts'} still holding "
+                         "(diamond: median)")
     layout.update(height=430, hovermode="closest",
                   legend={"orientation": "h", "y": -0.18, "x": 0})
     fig.update_layout(layout)
     fig.update_yaxes(range=[0, 1.02], title_text="still holding", row=1, col=1)
-    fig.update_xaxes(title_text="years after the start", rangemode="tozero")
-    for col, found in ((1, whatifs), (2, simulations)):
-        if not found:
-            fig.add_annotation(text="not computed", showarrow=False, row=1, col=col,
-                               x=0.5, y=0.5, xref="x domain", yref="y domain")
+    # Compared curves share one x range, in every panel, so their lengths can be compared.
+    fig.update_xaxes(title_text="years after the start", range=[0, longest * 1.02])
+    if not panels:
+        fig.add_annotation(text="nothing computed", showarrow=False, x=0.5, y=0.5,
+                           xref="x domain", yref="y domain")
     return fig
 
 
@@ -175,9 +208,24 @@ def tension_figure(series, windows: Sequence[tuple[str, Any, Any]] = ()) -> go.F
                       annotation_font_size=10)
     layout = base_layout(f"Tension index {series.dyad.label} (conflict minus cooperation, "
                          f"Goldstein-weighted, per {unit})")
-    layout.update(height=320, hovermode="closest", bargap=0,
-                  legend={"orientation": "h", "y": -0.2, "x": 0},
-                  xaxis={"type": "date", "rangeslider": {"visible": False}})
+    # The record starts in 1958 but most events are recent: open on the last ten years, with
+    # buttons for the rest (the whole series is in the figure).
+    first, last = (frame["date"].iloc[0], frame["date"].iloc[-1]) if len(frame) else (None,
+                                                                                     None)
+    recent = None
+    if first is not None and (last - first).days > RECENT_YEARS * 366:
+        recent = [(last - dt.timedelta(days=round(RECENT_YEARS * YEAR_DAYS))).isoformat(),
+                  last.isoformat()]
+    layout.update(height=340, hovermode="closest", bargap=0,
+                  legend={"orientation": "h", "y": -0.25, "x": 0},
+                  xaxis={"type": "date", "rangeslider": {"visible": False}, "range": recent,
+                         "rangeselector": {"buttons": [
+                             {"count": 1, "label": "1 y", "step": "year", "stepmode": "backward"},
+                             {"count": 5, "label": "5 y", "step": "year", "stepmode": "backward"},
+                             {"count": 10, "label": "10 y", "step": "year",
+                              "stepmode": "backward"},
+                             {"step": "all", "label": "all"}]}},
+                  yaxis={"title": {"text": f"tension per {unit} (Goldstein points)"}})
     fig.update_layout(layout)
     return fig
 

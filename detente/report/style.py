@@ -47,5 +47,10 @@ def base_layout(title: str) -> dict[str, Any]:
     }
 
 
+# No cloud upload ("Share chart"): a report works offline and never sends its data anywhere.
+# The camera button saves SVG, which papers can print at any size.
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False,
-               "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+               "showSendToCloud": False,
+               "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud",
+                                          "editInChartStudio"],
+               "toImageButtonOptions": {"format": "svg", "scale": 1}}

@@ -56,6 +56,19 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], caption: str = 
                  frozenset(numeric), tuple(anchors))
 
 
+LINK_CHARS = 90
+
+
+def named(record: dict[str, Any]) -> str:
+    """An evidence link's text: the event's date, kind and what its summary says it was
+    (``2018-08-03 sanctions designation · OFAC: Russia's Agrosoyuz Commercial Bank, ...``)."""
+    summary = " ".join((record.get("summary") or "").split())
+    if len(summary) > LINK_CHARS:
+        summary = summary[:LINK_CHARS - 1].rstrip() + "…"
+    head = f"{record['date']} {brief(record)}"
+    return f"{head}: {summary}" if summary else head
+
+
 def evidence_anchor(event_id: str) -> str:
     return f"ev-{event_id}"
 
@@ -68,7 +81,7 @@ def acts_table(acts: Sequence[Any], caption: str, evidence_href) -> Table:
             what = Cell(f"missed {act.undertaking} (no matching act by the deadline)")
         else:
             record = act.event.to_json_dict()
-            what = Cell(brief(record), href=evidence_href(act.event.id),
+            what = Cell(named(record), href=evidence_href(act.event.id),
                         title=(record.get("summary") or "")[:300])
         rows.append((act.date, act.party, act.commitment, what,
                      act.released_by or "-"))
@@ -85,7 +98,7 @@ def segments_table(report) -> Table:
 def obligations_table(report, evidence_href) -> Table:
     rows = []
     for o in report.obligations:
-        ev = (Cell(brief(o.event.to_json_dict()), href=evidence_href(o.event.id))
+        ev = (Cell(named(o.event.to_json_dict()), href=evidence_href(o.event.id))
               if o.event else "-")
         rows.append((o.party, o.undertaking, o.deadline, o.status, ev))
     return table(("party", "undertaking", "deadline", "status", "evidence"), rows,

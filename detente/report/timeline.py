@@ -127,6 +127,8 @@ class AgreementTrack:
     last_day: dt.date
     segments: tuple[tuple[dt.date, dt.date, str, str], ...]  # start, end, status, label
     marks: tuple[dict[str, Any], ...]  # date, kind (breach|response), party, commitment, event
+    # The days after a party's first breach in which the others' acts count as responses.
+    response_windows: tuple[tuple[dt.date, dt.date, str], ...] = ()
 
     @property
     def lane(self) -> str:
@@ -141,9 +143,15 @@ class AgreementTrack:
                               "commitment": act.commitment, "released_by": act.released_by,
                               "event": act.event.to_json_dict() if act.event else None,
                               "undertaking": act.undertaking})
+        window = dt.timedelta(days=report.agreement.response_window_days)
+        firsts = {}
+        for b in report.breaches:
+            firsts.setdefault(b.party, b.date)
+        windows = tuple((day, min(day + window, report.last_day), party)
+                        for party, day in firsts.items() if window.days)
         return cls(report.agreement.id, report.agreement.title, report.start, report.last_day,
                    tuple((s.start, s.end, s.status, s.label) for s in report.timeline),
-                   tuple(marks))
+                   tuple(marks), windows)
 
 
 def timeline_figure(records: Sequence[dict[str, Any]], tracks: Sequence[AgreementTrack] = (),
@@ -195,19 +203,53 @@ def _add_tracks(fig: go.Figure, tracks: Sequence[AgreementTrack]) -> None:
                 hovertext=[f"<b>{_esc(track.title)}</b><br>{start} to {end}: {_esc(label)}"] * 2,
                 hoverinfo="text"))
             shown.add(name)
+        for start, end, party in track.response_windows:
+            name = "response window"
+            fig.add_trace(go.Scatter(
+                x=[start.isoformat(), (end + dt.timedelta(days=1)).isoformat()],
+                y=[track.lane, track.lane], mode="lines", opacity=0.55,
+                line={"color": STATUS_COLOURS["response"], "width": 4, "dash": "dot"},
+                name=name, legendgroup=name, showlegend=name not in shown,
+                hovertext=[f"<b>{_esc(track.id)}</b>: {party} breached on {start}; others' "
+                           f"acts until {end} count as responses"] * 2, hoverinfo="text"))
+            shown.add(name)
         for kind, symbol in (("breach", "x"), ("response", "triangle-up")):
             marks = [m for m in track.marks if m["kind"] == kind]
             if not marks:
                 continue
             name = f"{kind}es" if kind == "breach" else f"{kind}s"
+            groups = _clusters(marks)
             fig.add_trace(go.Scatter(
-                x=[m["date"].isoformat() for m in marks], y=[track.lane] * len(marks),
+                x=[g[0]["date"].isoformat() for g in groups], y=[track.lane] * len(groups),
                 mode="markers", name=name, legendgroup=name, showlegend=name not in shown,
-                marker={"symbol": symbol, "size": 11, "color": STATUS_COLOURS[kind],
+                marker={"symbol": symbol, "color": STATUS_COLOURS[kind],
+                        "size": [min(11 + 3 * (len(g) - 1), 26) for g in groups],
                         "line": {"width": 1, "color": "#222"}},
-                customdata=[m["event"]["id"] if m["event"] else "" for m in marks],
-                hovertext=[_mark_hover(track, m) for m in marks], hoverinfo="text"))
+                customdata=[g[0]["event"]["id"] if g[0]["event"] else "" for g in groups],
+                hovertext=[_cluster_hover(track, g) for g in groups], hoverinfo="text"))
             shown.add(name)
+
+
+CLUSTER_ABOVE = 30  # more marks than this on one lane: one marker per month
+
+
+def _clusters(marks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Marks one by one, or, when there are many, grouped by month (a bigger marker for more)."""
+    if len(marks) <= CLUSTER_ABOVE:
+        return [[m] for m in marks]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for m in sorted(marks, key=lambda m: m["date"]):
+        groups.setdefault(m["date"].strftime("%Y-%m"), []).append(m)
+    return list(groups.values())
+
+
+def _cluster_hover(track: AgreementTrack, group: list[dict[str, Any]]) -> str:
+    if len(group) == 1:
+        return _mark_hover(track, group[0])
+    parties = ", ".join(sorted({m["party"] for m in group}))
+    kind = "breaches" if group[0]["kind"] == "breach" else "responses"
+    return (f"<b>{len(group)} {kind}</b> of {_esc(track.id)} by {parties} in "
+            f"{group[0]['date']:%Y-%m}<br>first: " + _mark_hover(track, group[0]))
 
 
 def _mark_hover(track: AgreementTrack, mark: dict[str, Any]) -> str:

@@ -21,3 +21,29 @@ window.addEventListener("load", function () {
     });
   });
 });
+
+// On a phone (narrower than 640 px) a legend at the right leaves the plot no room: move it
+// under the plot and shrink the margins, so every chart keeps its full width.
+(function () {
+  var narrow = null;
+  function fit() {
+    var now = window.innerWidth < 640;
+    if (now === narrow || typeof Plotly === "undefined") { return; }
+    narrow = now;
+    document.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
+      if (!gd.layout) { return; }
+      if (!gd._wideLayout) {
+        gd._wideLayout = {"legend.orientation": (gd.layout.legend || {}).orientation || "v",
+                          "legend.x": (gd.layout.legend || {}).x, "legend.y": (gd.layout.legend || {}).y,
+                          "margin.l": (gd.layout.margin || {}).l, "margin.r": (gd.layout.margin || {}).r,
+                          "yaxis.ticklabelposition": (gd.layout.yaxis || {}).ticklabelposition || "outside"};
+      }
+      // Lane and axis labels go inside the plot: on a phone they would take half its width.
+      Plotly.relayout(gd, now ? {"legend.orientation": "h", "legend.x": 0, "legend.y": -0.25,
+                                 "margin.l": 4, "margin.r": 4,
+                                 "yaxis.ticklabelposition": "inside"} : gd._wideLayout);
+    });
+  }
+  window.addEventListener("load", fit);
+  window.addEventListener("resize", fit);
+})();
