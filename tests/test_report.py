@@ -237,3 +237,13 @@ def test_report_command_rejects_a_bad_agreement(bundled, tmp_path):
     assert result.exit_code == 2
     assert "no-such-preset" in result.output
     assert not out.exists()
+
+
+def test_agreement_sections_state_blind_stretches_and_joint_breakers(page, report):
+    check = report.checks["freeze-for-freeze"]
+    assert check.first_breakers == ("USA", "KOR")
+    assert "First breach: USA and KOR jointly on 2018-04-01" in page
+    assert "Unobserved: the record cannot see these commitments kept or broken" in page
+    for cid, span in check.unobserved:
+        assert f">{cid}</td>" in page and str(span.start) in page
+    assert 'id="glossary"' in page and "sendDataToCloud" in page  # removed from the mode bar

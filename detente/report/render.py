@@ -94,6 +94,7 @@ def agreement_sections(report, evidence_href: Callable[[str], str]) -> list[dict
             "obligations": tables.obligations_table(check, evidence_href)
             if check.obligations else None,
             "segments": tables.segments_table(check),
+            "unobserved": tables.unobserved_table(check) if check.unobserved else None,
         })
     return out
 

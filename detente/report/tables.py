@@ -95,6 +95,17 @@ def segments_table(report) -> Table:
                  numeric=(2,))
 
 
+def unobserved_table(report) -> Table:
+    """The stretches of the window in which the record cannot see a commitment."""
+    parties = {c.id: c.party for c in report.agreement.commitments}
+    labels = report.observability.labels if report.observability else {}
+    rows = [(cid, parties[cid], span.start, span.end, span.days, labels.get(cid, ""))
+            for cid, span in report.unobserved]
+    return table(("commitment", "party", "from", "to", "days", "no source covers"), rows,
+                 "Unobserved: the record cannot see these commitments kept or broken "
+                 "(not compliance)", numeric=(4,))
+
+
 def obligations_table(report, evidence_href) -> Table:
     rows = []
     for o in report.obligations:
