@@ -8,14 +8,17 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
 from detente.errors import DetenteError, InputError
+
+if TYPE_CHECKING:  # the click that typer ships with (typer's own classes take these)
+    from typer._click.core import Context as ClickContext
+    from typer._click.formatting import HelpFormatter
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -41,7 +44,7 @@ class DetenteGroup(TyperGroup):
     """Root group: turns a ``DetenteError`` raised anywhere below into a message and an exit
     code (2 for bad input, 3 for an unusable store), never a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
         except DetenteError as error:
@@ -55,7 +58,7 @@ class DefaultCommandGroup(TyperGroup):
 
     default_command = "run"
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
         # An option before the first argument (``detente simulate --seed 1 ID``) belongs to the
         # default command: the group itself only knows --help, so click would reject it here.
         own = {opt for param in self.get_params(ctx) for opt in param.opts}
@@ -63,12 +66,12 @@ class DefaultCommandGroup(TyperGroup):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):
+    def resolve_command(self, ctx: ClickContext, args: list[str]) -> Any:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = [self.default_command, *args]
         return super().resolve_command(ctx, args)
 
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_usage(self, ctx: ClickContext, formatter: HelpFormatter) -> None:
         formatter.write_usage(ctx.command_path, f"[{self.default_command.upper()} ARGS] | COMMAND")
 
 
@@ -104,8 +107,8 @@ class StageProgress:
     def __init__(self, label: str, delay: float = 1.0):
         self.label, self.delay = label, delay
         self.start = time.monotonic()
-        self._progress = None
-        self._task = None
+        self._progress: Any = None
+        self._task: Any = None
         self.interactive = err_console.is_terminal
 
     def __call__(self, stage: str, total: int | None = None) -> None:

@@ -27,6 +27,7 @@ from detente.errors import AuthError, DetenteError, LimitError, NotFoundError, P
 from detente.events.event import Event
 from detente.events.kinds import Kind
 from detente.events.query import EventFilter
+from detente.web import schemas
 from detente.web.index import EventIndex
 from detente.yamlio import Date as Day  # YYYY-MM-DD only, as everywhere (detente.dates)
 
@@ -332,7 +333,7 @@ def get_agreement(agreement_id: str) -> dict[str, Any]:
 
 
 @router.get("/check/{agreement_id}", summary="Replay an agreement against the record",
-            responses=ERRORS)
+            response_model=schemas.CheckOut, responses=ERRORS)
 def check(request: Request, agreement_id: str,
           start: Annotated[Day | None, Query(description="Window start override.")] = None,
           end: Annotated[Day | None, Query(description="Window end override.")] = None,
@@ -372,7 +373,7 @@ def whatif(request: Request, agreement_id: str,
 
 
 @router.get("/verification/{agreement_id}", summary="Who can watch whom, how well",
-            responses=ERRORS)
+            response_model=schemas.VerificationOut, responses=ERRORS)
 def verification(agreement_id: str,
                  horizon_days: Annotated[float, Query(gt=0, le=36500)] = 30.0) -> Response:
     from detente import verification as verification_lib
@@ -439,8 +440,8 @@ def simulation_job(request: Request, job_id: Annotated[str, Path(max_length=64)]
     return json_response(state(request).jobs.get(job_id).as_dict())
 
 
-@router.get("/tension", summary="A dyad's tension index (issue 7), daily or weekly",
-            responses=ERRORS)
+@router.get("/tension", summary="A dyad's tension index, daily or weekly",
+            response_model=schemas.TensionOut, responses=ERRORS)
 def tension(request: Request,
             dyad: Annotated[str, Query(max_length=40, description="Two actors, e.g. PRK-USA.")]
             = "PRK-USA",
