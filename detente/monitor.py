@@ -253,6 +253,48 @@ class Report:
 
         return html_for(self)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``acts`` (every breach and response, one row each, first), ``timeline``,
+        ``unobserved`` and ``obligations`` (the results contract, ``detente.results``)."""
+        acts = []
+        for role, items in (("breach", self.breaches), ("response", self.responses)):
+            for b in items:
+                e = b.event
+                acts.append({
+                    "date": b.date, "party": b.party, "commitment": b.commitment, "role": role,
+                    "released_by": b.released_by, "undertaking": b.undertaking,
+                    "event_id": e.id if e else None, "kind": e.kind.value if e else None,
+                    "event_date": e.date if e else None, "event_end": e.end if e else None,
+                    "summary": e.summary if e else None, "source": e.source if e else None,
+                    "source_ref": e.source_ref if e else None})
+        acts.sort(key=lambda row: (row["date"], row["role"] != "breach"))
+        parties = {c.id: c.party for c in self.agreement.commitments}
+        labels = self.observability.labels if self.observability else {}
+        return {
+            "acts": pd.DataFrame(acts, columns=[
+                "date", "party", "commitment", "role", "released_by", "undertaking",
+                "event_id", "kind", "event_date", "event_end", "summary", "source",
+                "source_ref"]),
+            "timeline": pd.DataFrame(
+                [{"start": s.start, "end": s.end, "days": s.days, "status": s.status,
+                  "label": s.label, "breached_by": ",".join(s.breached_by),
+                  "responded": ",".join(s.responded), "unobserved": ",".join(s.unobserved),
+                  "thin": ",".join(s.thin)} for s in self.timeline],
+                columns=["start", "end", "days", "status", "label", "breached_by",
+                         "responded", "unobserved", "thin"]),
+            "unobserved": pd.DataFrame(
+                [{"commitment": cid, "party": parties[cid], "start": span.start,
+                  "end": span.end, "days": span.days, "needs": labels.get(cid, "")}
+                 for cid, span in self.unobserved],
+                columns=["commitment", "party", "start", "end", "days", "needs"]),
+            "obligations": pd.DataFrame(
+                [{"party": o.party, "commitment": o.commitment, "undertaking": o.undertaking,
+                  "deadline": o.deadline, "status": o.status, "date": o.date,
+                  "event_id": o.event.id if o.event else None} for o in self.obligations],
+                columns=["party", "commitment", "undertaking", "deadline", "status", "date",
+                         "event_id"]),
+        }
+
     def to_json_dict(self) -> dict[str, Any]:
         first = self.first_breach
         return {

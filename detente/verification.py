@@ -30,6 +30,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import pandas as pd
+
 from detente.agreements.spec import Agreement, Commitment
 from detente.errors import ParameterError
 from detente.inspection import InspectionGame, Solution, solve_game  # noqa: F401
@@ -105,6 +107,16 @@ class VerificationView:
         from detente.report.notebook import html_for
 
         return html_for(self)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``commitments`` (first) and ``parties`` (the results contract)."""
+        commitments = [c.to_json_dict() for c in self.commitments]
+        for row in commitments:
+            row["observers"] = ",".join(row["observers"])
+        parties = [p.to_json_dict() for p in self.parties]
+        for row in parties:
+            row["commitments"] = ",".join(row["commitments"])
+        return {"commitments": pd.DataFrame(commitments), "parties": pd.DataFrame(parties)}
 
     def to_json_dict(self) -> dict[str, Any]:
         return {

@@ -103,6 +103,15 @@ class WhatIfResult:
 
         return html_for(self)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``starts`` (one row per start, first), ``survival`` and ``shares`` (the results
+        contract, ``detente.results``)."""
+        starts = self.starts.copy()
+        for column in ("start", "breach_date", "blind_from"):
+            starts[column] = starts[column].dt.date
+        return {"starts": starts, "survival": self.survival.copy(),
+                "shares": self.shares.copy()}
+
     def to_json_dict(self) -> dict[str, Any]:
         starts = []
         for row in self.starts.itertuples(index=False):

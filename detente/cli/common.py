@@ -29,6 +29,11 @@ DbOption = Annotated[
                  help="Event store file (default: events.duckdb in the user data directory)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+FormatOption = Annotated[str | None, typer.Option(
+    "--format", help="table (the default), json, or csv (the main table with a header row).")]
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", help="Also write the result to this file, by its extension: .json (all of it), "
+    ".csv or .parquet (the main table).")]
 SpecArgument = Annotated[str, typer.Argument(
     metavar="ID|PATH", help="A preset id (see `detente agreements list`) or a spec file path.")]
 
@@ -80,6 +85,38 @@ def output_file(path: Path, option: str) -> Path:
     from detente.output import check_target
 
     return check_target(path, option)
+
+
+def output_format(fmt: str | None, json_out: bool = False) -> str:
+    """The format asked for (``--json`` is ``--format json``); a bad name is refused."""
+    from detente.errors import ParameterError
+    from detente.results import Format
+
+    if fmt is None:
+        return "json" if json_out else "table"
+    if fmt not in {f.value for f in Format}:
+        raise ParameterError.single("must be table, json or csv", field="--format", value=fmt)
+    if json_out and fmt != "json":
+        raise ParameterError.single("--json asks for json: give one of them", field="--format",
+                                    value=fmt)
+    return fmt
+
+
+def emit_result(result: Any, fmt: str, out: Path | None) -> bool:
+    """Write ``result`` to ``out`` (by extension) and print it as JSON or CSV; True when the
+    caller has nothing left to print (it prints its tables for ``table``)."""
+    from detente import results
+
+    if out is not None:
+        written = results.write(result, out)
+        err_console.print(f"wrote {written}", markup=False, highlight=False)
+    if fmt == "json":
+        sys.stdout.write(results.json_text(result))
+        return True
+    if fmt == "csv":
+        sys.stdout.write(results.csv_text(results.main_table(result)[1]))
+        return True
+    return False
 
 
 def emit_json(data: Any) -> None:

@@ -10,11 +10,14 @@ from rich.table import Table
 
 from detente.cli.common import (
     DbOption,
+    FormatOption,
     JsonOption,
+    OutOption,
     SpecArgument,
     console,
-    emit_json,
+    emit_result,
     err_console,
+    output_format,
 )
 from detente.dates import parse_days
 from detente.events.query import as_date
@@ -71,6 +74,8 @@ def check(
     limit: Annotated[int, typer.Option(
         help="Rows shown per table (JSON output is never cut).", min=1)] = 10,
     json_out: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
     db: DbOption = None,
 ) -> None:
     """Replay an agreement against the event record: who breached first, when, and why.
@@ -78,14 +83,20 @@ def check(
     Every breach with its evidence event, the first breach, responses of parties released by
     an earlier breach, positive obligations met or missed, and the day-by-day status timeline.
 
+    --format csv prints one row per breach and response; --out FILE.csv|.json|.parquet writes
+    the result too.
+
     Example: [bold]detente check leap-day-2012[/]  or
-    [bold]detente check freeze-for-freeze --start 2018-02-26 --json[/]
+    [bold]detente check freeze-for-freeze --start 2018-02-26 --format csv --out ff.csv[/]
     """
-    from detente import monitor
+    from detente import monitor, results
     from detente.agreements import presets
     from detente.events.store import Store
 
     spec = presets.load(agreement)  # an invalid spec stops here: nothing opened or written
+    fmt = output_format(fmt, json_out)
+    if out is not None:
+        results.check_path(out)
     start_d, end_d = as_date(start, "--start"), as_date(end, "--end")
     as_of_d = as_date(as_of, "--as-of")
     monitor.resolve_window(spec, start_d, end_d)
@@ -93,8 +104,7 @@ def check(
         report = monitor.check(spec, store, start=start_d, end=end_d, as_of=as_of_d)
         _warn_past_record(store, as_of_d, "--as-of")
         warn_unmatched(spec, store)
-    if json_out:
-        emit_json(report.to_json_dict())
+    if emit_result(report, fmt, out):
         return
     console.print(f"[bold]{spec.title}[/] ({spec.id})")
     console.print(f"window {report.start} .. {report.end or 'open'}; data to {report.as_of}")
@@ -156,6 +166,8 @@ def whatif(
     record_end: Annotated[str | None, typer.Option(
         "--record-end", help="Last day of data (default: the end of the record).")] = None,
     json_out: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
     db: DbOption = None,
 ) -> None:
     """Replay an agreement from every start date in a range: how long would it have held?
@@ -163,13 +175,19 @@ def whatif(
     All starts in one vectorised pass; Kaplan-Meier survival with a 95% band, and who would
     have broken it first.
 
+    --format csv prints one row per start date; --out FILE.csv|.json|.parquet writes the result.
+
     Example: [bold]detente whatif post-olympic-pause --from 2006-01-01 --to 2023-12-31 --step 7d[/]
     """
+    from detente import results
     from detente import whatif as whatif_lib
     from detente.agreements import presets
     from detente.events.store import Store
 
     spec = presets.load(agreement)
+    fmt = output_format(fmt, json_out)
+    if out is not None:
+        results.check_path(out)
     first, last = as_date(from_, "--from"), as_date(to, "--to")
     days = parse_step(step)
     end_of_record = as_date(record_end, "--record-end")
@@ -177,8 +195,7 @@ def whatif(
         result = whatif_lib.whatif(spec, store, first, last, days, record_end=end_of_record)
         _warn_past_record(store, end_of_record, "--record-end")
         warn_unmatched(spec, store)
-    if json_out:
-        emit_json(result.to_json_dict())
+    if emit_result(result, fmt, out):
         return
     n = len(result.starts)
     console.print(f"[bold]{spec.title}[/] ({spec.id}): {n} starts from {result.start} to "

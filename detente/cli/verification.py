@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import JsonOption, SpecArgument, console, emit_json
+from detente.cli.common import (
+    FormatOption,
+    JsonOption,
+    OutOption,
+    SpecArgument,
+    console,
+    emit_json,
+    emit_result,
+    output_format,
+)
 
 app = typer.Typer(
     help="Verification: detection, delay and false alarms of each commitment, and the "
@@ -25,18 +34,24 @@ def show(
         "--horizon", min=0.001, help="Days over which detection and false alarms are counted.")
     ] = 30.0,
     json_out: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
 ) -> None:
     """Per commitment and per party: detection probability, delay, false alarms, informedness
     (timely detection minus false alarms) and the agreement's asymmetry.
 
+    --format csv prints one row per commitment; --out FILE.csv|.json|.parquet writes it.
+
     Example: [bold]detente verification show freeze-for-freeze --horizon 30[/]
     """
-    from detente import verification
+    from detente import results, verification
     from detente.agreements import presets
 
+    fmt = output_format(fmt, json_out)
+    if out is not None:
+        results.check_path(out)
     result = verification.view(presets.load(agreement), horizon_days=horizon)
-    if json_out:
-        emit_json(result.to_json_dict())
+    if emit_result(result, fmt, out):
         return
     h = f"{result.horizon_days:g}"
     table = Table(title=f"{result.agreement}: commitments (horizon {h} days)")

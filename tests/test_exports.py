@@ -1,0 +1,94 @@
+"""Exports for papers: --format table|json|csv and --out FILE by extension, on check, whatif
+and verification; CSV cells a spreadsheet would run are defused."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from detente import results
+from detente.cli import app
+from detente.events.store import Store
+from tests.strategies import make_event
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "x.duckdb"
+    with Store(path, empty=True) as store:
+        store.ingest_events([
+            make_event("p1", dt.date(2018, 5, 1), "PRK", "missile_test", {"class": "ICBM"}),
+            make_event("u1", dt.date(2018, 6, 1), "USA", "sanctions_designation",
+                       {"issuer": "OFAC"}),
+            make_event("u2", dt.date(2019, 1, 1), "USA", "sanctions_designation",
+                       {"issuer": "OFAC"})])
+        store.con.execute("UPDATE events SET summary = '=HYPERLINK(\"x\")' "
+                          "WHERE source_ref = 'u2'")
+    return path
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_csv_prints_a_header_and_one_row_per_act(db) -> None:
+    done = run("check", "post-olympic-pause", "--format", "csv", "--db", db)
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [(r["date"], r["party"], r["role"]) for r in rows] == [
+        ("2018-05-01", "PRK", "breach"), ("2018-06-01", "USA", "response"),
+        ("2019-01-01", "USA", "breach")]
+    assert rows[2]["released_by"] == "PRK"
+    # A summary a spreadsheet would run as a formula is defused.
+    assert rows[2]["summary"].startswith("'=")
+
+
+def test_whatif_csv_and_the_out_file_by_extension(db, tmp_path) -> None:
+    args = ("whatif", "post-olympic-pause", "--from", "2018-03-01", "--to", "2018-09-01",
+            "--step", "2w", "--db", db)
+    done = run(*args, "--format", "csv")
+    assert done.exit_code == 0 and done.stdout.startswith("start,breach_date,days_held,")
+    frame = pd.read_csv(io.StringIO(done.stdout))
+    for name in ("w.csv", "w.parquet", "w.json"):
+        out = tmp_path / name
+        assert run(*args, "--out", out).exit_code == 0
+        assert out.is_file()
+    assert len(pd.read_parquet(tmp_path / "w.parquet")) == len(frame)
+    assert len(pd.read_csv(tmp_path / "w.csv")) == len(frame)
+    data = json.loads((tmp_path / "w.json").read_text())
+    assert data["n_starts"] == len(frame) and len(data["starts"]) == len(frame)
+
+
+def test_an_out_file_whose_extension_says_nothing_is_refused_first(db, tmp_path) -> None:
+    for bad in ("c.txt", "c"):
+        done = run("check", "post-olympic-pause", "--out", tmp_path / bad, "--db", db)
+        assert done.exit_code == 2 and "extension says what to write" in done.output
+        assert not (tmp_path / bad).exists()
+    refused = run("check", "post-olympic-pause", "--format", "xml", "--db", db)
+    assert refused.exit_code == 2 and "table, json or csv" in refused.output
+
+
+def test_verification_exports_one_row_per_commitment(tmp_path) -> None:
+    done = run("verification", "show", "freeze-for-freeze", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [r["commitment"] for r in rows] == ["prk-no-tests", "prk-programme-freeze",
+                                               "usa-no-exercises", "kor-no-exercises"]
+    assert run("verification", "show", "freeze-for-freeze", "--json").exit_code == 0
+
+
+def test_results_write_matches_the_result(db, tmp_path) -> None:
+    from detente import monitor
+    from detente.agreements import presets
+
+    with Store(db, read_only=True) as store:
+        report = monitor.check(presets.load("post-olympic-pause"), store)
+    written = results.write(report, tmp_path / "r.parquet")
+    assert pd.read_parquet(written)["event_id"].tolist() == [
+        b.event.id for b in sorted([*report.breaches, *report.responses],
+                                   key=lambda b: b.date)]
