@@ -41,7 +41,7 @@ class Problem:
             body += f" (got {shown})"
         return f"{head}: {body}" if head else body
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json_dict(self) -> dict[str, Any]:
         plain = isinstance(self.value, str | int | float | bool | None)
         value = self.value if plain else str(self.value)
         return {

@@ -85,7 +85,7 @@ class Equilibrium:
     inspectee_payoff: float
     kind: str  # "mixed" or "pure"
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return asdict(self)
 
 
@@ -101,14 +101,14 @@ class Solution:
         mixed = [e for e in self.equilibria if e.kind == "mixed"]
         return mixed[0] if mixed else self.equilibria[0]
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         main = self.main
         return {"game": asdict(self.game), "regime": self.regime,
                 "deterrence_threshold": self.game.deterrence_threshold,
                 "inspect": main.inspect, "violate": main.violate,
                 "inspector_payoff": main.inspector_payoff,
                 "inspectee_payoff": main.inspectee_payoff,
-                "equilibria": [e.as_dict() for e in self.equilibria]}
+                "equilibria": [e.to_json_dict() for e in self.equilibria]}
 
 
 def _payoffs(A: np.ndarray, B: np.ndarray, p: float, r: float) -> tuple[float, float]:

@@ -169,8 +169,9 @@ def test_sensitivity_is_reproducible_and_finds_the_dominant_actor(toy):
     inputs = toy.inputs.replace(capability=np.array([50.0, 1.0, 1.0, 1.0]))
     first = sensitivity(inputs, "compromise", samples=200, seed=5)
     again = sensitivity(inputs, "compromise", samples=200, seed=5)
-    assert first.as_dict() == again.as_dict()
-    assert sensitivity(inputs, "compromise", samples=200, seed=6).as_dict() != first.as_dict()
+    assert first.to_json_dict() == again.to_json_dict()
+    other = sensitivity(inputs, "compromise", samples=200, seed=6)
+    assert other.to_json_dict() != first.to_json_dict()
     for issue in first.issues:
         assert issue.top(1)[0][0] == "A"
         assert issue.p05 <= issue.baseline <= issue.p95 or issue.std < 1
@@ -204,7 +205,7 @@ def test_sensitivity_needs_more_samples_than_its_regressors_allow_by_chance(toy)
     assert problem.field == "samples" and problem.value == least - 1
     result = sensitivity(toy.inputs, "compromise", samples=least)
     assert result.regressors == 12 and result.share_noise == pytest.approx(0.05)
-    assert result.as_dict()["r2_noise"] == pytest.approx(12 / (least - 1), abs=1e-4)
+    assert result.to_json_dict()["r2_noise"] == pytest.approx(12 / (least - 1), abs=1e-4)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -251,7 +252,7 @@ def test_vectorised_sensitivity_matches_one_by_one(toy):
 
 def test_full_analysis_json_shape():
     result = analyse(catalog.load("korea-2018"), "all", samples=min_samples(8))
-    data = result.as_dict()
+    data = result.to_json_dict()
     assert data["models"][0]["name"] == "compromise" and len(data["models"]) == 5
     issue = data["issues"][0]
     assert set(issue["forecasts"]) == {"compromise", "median", "nash", "bdm", "smp"}

@@ -114,9 +114,9 @@ def test_labels():
 
 
 def test_reproducible_bit_for_bit_and_seed_checked(trade):
-    first = _outlook(trade, [50, 50], seed=3).as_dict()
-    assert first == _outlook(trade, [50, 50], seed=3).as_dict()
-    assert first != _outlook(trade, [50, 50], seed=4).as_dict()
+    first = _outlook(trade, [50, 50], seed=3).to_json_dict()
+    assert first == _outlook(trade, [50, 50], seed=3).to_json_dict()
+    assert first != _outlook(trade, [50, 50], seed=4).to_json_dict()
     for bad in (-1, 1.5, True):
         with pytest.raises(ParameterError, match="seed"):
             _outlook(trade, [50, 50], seed=bad)

@@ -36,7 +36,7 @@ def test_two_queues_on_one_folder_share_the_limit_and_the_jobs(tmp_path):
         assert second.get(job.id).status in ("queued", "running")
         assert second.active() == 1
         release.set()
-        assert _wait(second, job.id).as_dict()["result"] == {"n": 1}
+        assert _wait(second, job.id).to_json_dict()["result"] == {"n": 1}
         other = second.submit("simulate", {"runs": 2}, lambda: {"n": 2})  # the place is free
         assert _wait(first, other.id).result == {"n": 2}
     finally:

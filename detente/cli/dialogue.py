@@ -74,7 +74,7 @@ def run(
     result = analysis.analyse(sc, model, samples=samples, seed=seed,
                               disagreement=disagreement.value)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json(result.to_json_dict())
         return
     names = list(result.forecasts)
     console.print(f"[bold]{sc.title or sc.id}[/]" + (f" (as of {sc.as_of})" if sc.as_of else ""))
@@ -135,7 +135,7 @@ def accept(
         emit_json({"proposal": prop.name, "positions": dict(zip(sc.issue_ids, outcome.tolist(),
                                                                   strict=True)),
                    "signatories": prop.signatories, "consent": prop.consent,
-                   **result.as_dict()})
+                   **result.to_json_dict()})
         return
     moved = [f"{i} {v:g}" for i, v, q in zip(sc.issue_ids, outcome, sc.inputs.status_quo,
                                               strict=True) if v != q]
@@ -184,7 +184,7 @@ def roadmap_command(
     inputs = prop.inputs(sc)  # the target's signatories hold the veto at every step
     result = roadmap.roadmap(inputs, prop.outcome(inputs), refs, step=step, name=prop.name)
     if as_json:
-        emit_json(result.as_dict(inputs))
+        emit_json(result.to_json_dict(inputs))
         return
     console.print(f"[bold]Roadmap to {prop.name}[/]: {result.reason}", highlight=False)
     for note in result.notes:
@@ -240,8 +240,8 @@ def sensitivity_command(
                                        capability_sd, salience_sd)
                for name in solver_names(model)]
     if as_json:
-        emit_json(results[0].as_dict() if len(results) == 1
-                  else [r.as_dict() for r in results])
+        emit_json(results[0].to_json_dict() if len(results) == 1
+                  else [r.to_json_dict() for r in results])
         return
     for result in results:
         _print_sensitivity(result)

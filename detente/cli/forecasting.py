@@ -73,7 +73,7 @@ def register(app: typer.Typer, scenario_arg) -> None:
                          samples=samples, seed=seed, max_iterations=max_iterations)
         out = console if target else err_console
         if as_json:
-            emit_json(result.as_dict())
+            emit_json(result.to_json_dict())
         if not result.converged:
             err_console.print(f"[red]{result.message}[/]; nothing written", highlight=False)
             raise typer.Exit(1)
@@ -116,7 +116,7 @@ def register(app: typer.Typer, scenario_arg) -> None:
                                        "it from)", field="cutoff")
         result = backtest.backtest(sc, found, day, samples=samples, seed=seed)
         if as_json:
-            emit_json(result.as_dict())
+            emit_json(result.to_json_dict())
             return
         print_backtest(result)
 
@@ -144,7 +144,7 @@ def register(app: typer.Typer, scenario_arg) -> None:
                                        "with --file", field="file")
         card = outcomes.scorecard(sc, outcomes.load(ref, sc), model)
         if as_json:
-            emit_json(card.as_dict())
+            emit_json(card.to_json_dict())
             return
         print_scorecard(card, sc)
 

@@ -104,7 +104,7 @@ def sweep(
     if json_out:
         emit_json({"out": str(target), "points": len(frame), "runs": runs, "seed": result.seed,
                    "backend": result.backend, "elapsed_s": round(result.elapsed, 3),
-                   "rates": {k: r.as_dict() for k, r in found.items()},
+                   "rates": {k: r.to_json_dict() for k, r in found.items()},
                    "rows": frame.astype(object).where(frame.notna(), None).to_dict("records")})
         return
     console.print(f"[bold]{model.agreement}[/]: {len(frame)} grid points x {runs:,} runs "

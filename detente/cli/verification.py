@@ -112,7 +112,7 @@ def game(
 
     solution = solve_game(InspectionGame(q=q, alpha=alpha, C=cost, f=f, h=h, a=a, c=c, b=b, d=d))
     if json_out:
-        emit_json(solution.as_dict())
+        emit_json(solution.to_json_dict())
         return
     main = solution.main
     console.print(f"regime: [bold]{solution.regime}[/]")

@@ -159,7 +159,7 @@ class Acceptance:
     red_lines: tuple[str, ...]
     reason: str
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"actor": self.actor, "veto": self.veto, "accepts": self.accepts,
                 "gain": round(self.gain, 4), "costliest_issue": self.costliest_issue,
                 "cost": round(self.cost, 4), "red_lines": list(self.red_lines),

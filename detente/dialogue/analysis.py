@@ -34,7 +34,7 @@ class Analysis:
 
         return html_for(self)
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         inputs, sc = self.inputs, self.scenario
         dynamic = [n for n, f in self.forecasts.items() if f.final_positions is not None]
         issues = []
@@ -48,7 +48,7 @@ class Analysis:
                 "status_quo": issue.status_quo, "forecasts": forecasts,
                 "anchors_near": {n: issue.anchor_near(v) for n, v in forecasts.items()}
                 if issue.anchors else {},
-                "zone": z.bounds, "zone_reason": z.reason, "spread": self.spread[d].as_dict(),
+                "zone": z.bounds, "zone_reason": z.reason, "spread": self.spread[d].to_json_dict(),
                 "final_positions": finals[dynamic[0]] if dynamic else None,
                 "final_positions_model": dynamic[0] if dynamic else None,
                 "final_positions_by_model": finals,
@@ -61,8 +61,8 @@ class Analysis:
             "models": [{"name": n, "title": SOLVERS[n].title, "rounds": f.rounds,
                         "notes": list(f.notes)} for n, f in self.forecasts.items()],
             "issues": issues,
-            "packages": [p.as_dict(inputs) for p in self.packages],
-            "sensitivity": self.sensitivity.as_dict() if self.sensitivity else None,
+            "packages": [p.to_json_dict(inputs) for p in self.packages],
+            "sensitivity": self.sensitivity.to_json_dict() if self.sensitivity else None,
         }
 
 

@@ -49,7 +49,7 @@ class Score:
     brier: float
     brier_ci: tuple[float, float] | None
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         ci = lambda v: None if v is None else [round(v[0], 4), round(v[1], 4)]  # noqa: E731
         return {"name": self.name, "n": self.n, "hits": self.hits,
                 "accuracy": round(self.accuracy, 4), "accuracy_ci": ci(self.accuracy_ci),
@@ -68,7 +68,7 @@ class Forecast:
     choice: str
     p: dict[str, float]
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"decision": self.decision, "date": str(self.date), "title": self.title,
                 "actor": self.actor, "outcome": self.outcome, "choice": self.choice,
                 "p": {k: round(v, 4) for k, v in self.p.items()}}
@@ -101,17 +101,17 @@ class Backtest:
         """The choices the fitted model got wrong."""
         return [f for f in self.choices if (f.p[MODEL] >= 0.5) != f.outcome]
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"cutoff": str(self.cutoff), "decisions": self.decisions_file,
                 "trained_on": {"decisions": self.trained_on, "choices": self.trained_choices},
-                "fit": self.fit.as_dict(), "samples": self.samples, "seed": self.seed,
-                "choices": {"scores": [s.as_dict() for s in self.choice_scores],
+                "fit": self.fit.to_json_dict(), "samples": self.samples, "seed": self.seed,
+                "choices": {"scores": [s.to_json_dict() for s in self.choice_scores],
                             "comparisons": self.comparisons(self.choice_scores),
-                            "items": [f.as_dict() for f in self.choices]},
-                "deals": {"scores": [s.as_dict() for s in self.deal_scores],
+                            "items": [f.to_json_dict() for f in self.choices]},
+                "deals": {"scores": [s.to_json_dict() for s in self.deal_scores],
                           "comparisons": self.comparisons(self.deal_scores),
-                          "items": [f.as_dict() for f in self.deals]},
-                "misses": [f.as_dict() for f in self.misses]}
+                          "items": [f.to_json_dict() for f in self.deals]},
+                "misses": [f.to_json_dict() for f in self.misses]}
 
 
 def _compare(model: tuple[float, float] | None, other: tuple[float, float] | None,

@@ -85,7 +85,7 @@ class Fit:
     message: str
     record: FitRecord
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"converged": self.converged, "message": self.message,
                 "fit": self.record.model_dump(mode="json")}
 

@@ -128,7 +128,7 @@ class Scorecard:
         return (f"beats the status quo by {gap:.1f} points" if gap > 0 else
                 f"cannot beat the status quo ({-gap:.1f} points worse)")
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"scenario": self.scenario,
                 "episodes": [{"id": e.id, "title": e.title, "date": str(e.date),
                               "outcome": {i: r.value for i, r in e.outcome.items()}}

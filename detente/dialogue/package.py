@@ -42,12 +42,12 @@ class Package:
     viable: bool
     verdict: str
 
-    def as_dict(self, inputs: Inputs) -> dict:
+    def to_json_dict(self, inputs: Inputs) -> dict:
         return {"name": self.name, "how": self.how,
                 "positions": {k: round(float(v), 4) for k, v in
                               zip(inputs.issues, self.positions, strict=True)},
                 "viable": self.viable, "verdict": self.verdict,
-                "acceptance": [a.as_dict() for a in self.acceptances]}
+                "acceptance": [a.to_json_dict() for a in self.acceptances]}
 
 
 def evaluate(inputs: Inputs, name: str, how: str, positions: np.ndarray) -> Package:

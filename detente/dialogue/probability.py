@@ -156,7 +156,7 @@ class Chance:
     def accepts(self) -> bool:
         return self.p_accept >= 0.5
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"actor": self.actor, "role": self.role, "veto": self.veto,
                 "p_accept": round(self.p_accept, 4), "accepts": self.accepts,
                 "gain": round(self.gain, 4), "gain_mean": round(self.gain_mean, 4),
@@ -184,12 +184,12 @@ class Outlook:
     def signatories(self) -> list[str]:
         return [c.actor for c in self.chances if c.veto]
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"p_viable": round(self.p_viable, 4), "outlook": self.label,
                 "verdict": self.sentence, "driver": self.driver,
                 "driving_issue": self.driving_issue, "samples": self.samples, "seed": self.seed,
                 "third_party_weight": self.third_party_weight,
-                "acceptance": [c.as_dict() for c in self.chances]}
+                "acceptance": [c.to_json_dict() for c in self.chances]}
 
 
 def label(p_viable: float) -> str:

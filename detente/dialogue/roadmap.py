@@ -59,7 +59,7 @@ class Move:
     gives: tuple[str, ...]
     gets: tuple[str, ...]
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"issue": self.issue, "from": round(self.start, 4), "to": round(self.end, 4),
                 "gives": list(self.gives), "gets": list(self.gets)}
 
@@ -78,12 +78,12 @@ class Step:
     asymmetry: float | None
     weakest_verified: float | None = None
 
-    def as_dict(self, inputs: Inputs) -> dict:
-        return {"step": self.number, "moves": [m.as_dict() for m in self.moves],
+    def to_json_dict(self, inputs: Inputs) -> dict:
+        return {"step": self.number, "moves": [m.to_json_dict() for m in self.moves],
                 "positions": {k: round(float(v), 4) for k, v in
                               zip(inputs.issues, self.positions, strict=True)},
                 "gains": {k: round(v, 4) for k, v in self.gains.items()},
-                "commitments": [c.as_dict() for c in self.commitments],
+                "commitments": [c.to_json_dict() for c in self.commitments],
                 "unverified_issues": list(self.unverified),
                 "verification": round(self.verification, 4),
                 "weakest_verified": None if self.weakest_verified is None
@@ -106,14 +106,14 @@ class Roadmap:
     notes: tuple[str, ...] = field(default=())
     step: float | None = None
 
-    def as_dict(self, inputs: Inputs) -> dict:
+    def to_json_dict(self, inputs: Inputs) -> dict:
         as_map = lambda v: None if v is None else {  # noqa: E731
             k: round(float(x), 4) for k, x in zip(inputs.issues, v, strict=True)}
         return {"name": self.name, "target": as_map(self.target), "feasible": self.feasible,
                 "reason": self.reason, "blockers": list(self.blockers),
                 "reached": as_map(self.reached), "explored_states": self.explored,
                 "step_size": self.step,
-                "steps": [s.as_dict(inputs) for s in self.steps], "notes": list(self.notes)}
+                "steps": [s.to_json_dict(inputs) for s in self.steps], "notes": list(self.notes)}
 
 
 def _grid(inputs: Inputs, target: np.ndarray, step: float):

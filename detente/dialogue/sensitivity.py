@@ -58,7 +58,7 @@ class IssueSensitivity:
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         return sorted(self.shares.items(), key=lambda kv: -kv[1])[:k]
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"issue": self.issue, "baseline": round(self.baseline, 4),
                 "mean": round(self.mean, 4), "std": round(self.std, 4),
                 "p05": round(self.p05, 4), "p95": round(self.p95, 4), "r2": round(self.r2, 4),
@@ -96,13 +96,13 @@ class Sensitivity:
         """The r2 a linear fit to pure noise gets, about (module docstring)."""
         return self.regressors / (self.samples - 1)
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         actor, share = self.most_influential
         return {"model": self.model, "samples": self.samples, "seed": self.seed,
                 "regressors": self.regressors, "share_noise": round(self.share_noise, 4),
                 "r2_noise": round(self.r2_noise, 4),
                 "most_influential": {"actor": actor, "mean_share": round(share, 4)},
-                "issues": [s.as_dict() for s in self.issues]}
+                "issues": [s.to_json_dict() for s in self.issues]}
 
 
 def perturb(inputs: Inputs, samples: int, rng: np.random.Generator, position_sd: float = 5.0,

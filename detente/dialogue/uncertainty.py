@@ -30,7 +30,7 @@ class Spread:
     lowest: str
     highest: str
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"issue": self.issue, "min": round(self.low, 4), "max": round(self.high, 4),
                 "range": round(self.range, 4), "std": round(self.std, 4),
                 "share_of_scale": round(self.share, 4), "label": self.label,

@@ -57,7 +57,7 @@ class Verified:
     false_alarm: float
     score: float
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json_dict(self) -> dict[str, Any]:
         return {"ref": self.ref, "party": self.party, "means": self.means,
                 "detection": self.detection, "delay_days": self.delay_days,
                 "false_alarm": self.false_alarm, "score": round(self.score, 4)}

@@ -40,7 +40,7 @@ class Zone:
     def bounds(self) -> list[float] | None:
         return [self.low, self.high] if self.agreement else None
 
-    def as_dict(self) -> dict:
+    def to_json_dict(self) -> dict:
         return {"issue": self.issue, "zone": self.bounds, "agreement": self.agreement,
                 "floor_by": self.floor_by, "ceiling_by": self.ceiling_by, "reason": self.reason}
 

@@ -430,14 +430,14 @@ def simulate_route(request: Request, body: SimulateBody) -> Response:
     work = plan_simulation(st, body)
     if body.background or body.runs > st.settings.sync_runs:
         job = st.jobs.submit("simulate", body.model_dump(), work)
-        return json_response(job.as_dict(), status=202)
+        return json_response(job.to_json_dict(), status=202)
     return json_response({"status": "done", "result": work()})
 
 
 @router.get("/simulate/{job_id}", summary="Status (and result) of a simulation job",
             response_model=JobOut, responses=ERRORS)
 def simulation_job(request: Request, job_id: Annotated[str, Path(max_length=64)]) -> Response:
-    return json_response(state(request).jobs.get(job_id).as_dict())
+    return json_response(state(request).jobs.get(job_id).to_json_dict())
 
 
 @router.get("/tension", summary="A dyad's tension index, daily or weekly",
@@ -478,9 +478,9 @@ def dialogue(scenario_id: str,
     check_id(scenario_id, "scenario")
     scenario = catalog.load(catalog.path_of(scenario_id, paths_allowed=False))
     result = analysis.analyse(scenario, models)
-    out = result.as_dict()
+    out = result.to_json_dict()
     card = outcomes.bundled_scorecard(scenario, result.forecasts)
-    out["forecast_error"] = card.as_dict() if card else None
+    out["forecast_error"] = card.to_json_dict() if card else None
     verdicts = []
     for ref in proposal or ():
         check_id(ref, "proposal")
@@ -489,6 +489,6 @@ def dialogue(scenario_id: str,
                                 f"{', '.join(acceptance.proposal_ids())}")
         prop = acceptance.load_proposal(ref, scenario)
         verdicts.append({"proposal": ref, "name": prop.name, "signatories": prop.signatories,
-                         "consent": prop.consent, **prop.outlook(scenario).as_dict()})
+                         "consent": prop.consent, **prop.outlook(scenario).to_json_dict()})
     out["acceptance"] = verdicts
     return json_response(clean(out))

@@ -127,7 +127,7 @@ _STORE_MESSAGES = {
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(DetenteError)
     async def _domain(request: Request, exc: DetenteError) -> Response:
-        problems = [p.as_dict() for p in exc.problems] if isinstance(exc, InputError) else []
+        problems = [p.to_json_dict() for p in exc.problems] if isinstance(exc, InputError) else []
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
         message = exc.summary if isinstance(exc, InputError) else str(exc)
         if isinstance(exc, StoreError):

@@ -82,7 +82,7 @@ class Job:
     pid: int = 0
     pid_started: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "status": self.status, "params": self.params,
                 "submitted": self.submitted, "started": self.started,
                 "finished": self.finished, "result": self.result, "error": self.error,
