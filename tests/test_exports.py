@@ -92,3 +92,20 @@ def test_results_write_matches_the_result(db, tmp_path) -> None:
     assert pd.read_parquet(written)["event_id"].tolist() == [
         b.event.id for b in sorted([*report.breaches, *report.responses],
                                    key=lambda b: b.date)]
+
+
+def test_dialogue_exports_one_row_per_actor_and_per_issue(tmp_path) -> None:
+    done = run("dialogue", "accept", "korea-2018", "-p", "post-olympic-pause", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert {r["actor"] for r in rows} >= {"USA", "PRK"}
+    usa = next(r for r in rows if r["actor"] == "USA")
+    assert usa["role"] == "signatory" and 0 <= float(usa["p_accept"]) <= 1
+    out = tmp_path / "a.json"
+    assert run("dialogue", "accept", "korea-2018", "-p", "post-olympic-pause", "--out",
+               out).exit_code == 0
+    assert json.loads(out.read_text())["p_viable"] == pytest.approx(
+        json.loads(run("dialogue", "accept", "korea-2018", "-p", "post-olympic-pause",
+                       "--json").stdout)["p_viable"])
+    issues = list(csv.DictReader(io.StringIO(run("dialogue", "korea-2018", "--format",
+                                                  "csv").stdout)))
+    assert issues[0]["issue"] == "tests" and "status_quo" in issues[0]

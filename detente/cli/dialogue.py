@@ -13,7 +13,16 @@ import typer
 from rich.table import Table
 
 from detente.cli import forecasting
-from detente.cli.common import DefaultCommandGroup, JsonOption, console, emit_json
+from detente.cli.common import (
+    DefaultCommandGroup,
+    FormatOption,
+    JsonOption,
+    OutOption,
+    console,
+    emit_json,
+    emit_result,
+    output_format,
+)
 from detente.dialogue import (
     acceptance,
     analysis,
@@ -65,16 +74,24 @@ def run(
         help="Disagreement point of the Nash model: the status quo, or each party's reservation "
              "point where it declared one.")] = Disagreement.status_quo,
     as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
 ) -> None:
     """Forecasts, zones of agreement, package deals and model spread (the default command).
 
+    --format csv prints one row per issue; --out FILE.csv|.json|.parquet writes the result.
+
     Example: [bold]detente dialogue korea-2018 --model all --json[/]
     """
+    from detente import results
+
+    fmt = output_format(fmt, as_json)
+    if out is not None:
+        results.check_path(out)
     sc = catalog.load(scenario)
     result = analysis.analyse(sc, model, samples=samples, seed=seed,
                               disagreement=disagreement.value)
-    if as_json:
-        emit_json(result.to_json_dict())
+    if emit_result(result, fmt, out):
         return
     names = list(result.forecasts)
     console.print(f"[bold]{sc.title or sc.id}[/]" + (f" (as of {sc.as_of})" if sc.as_of else ""))
@@ -117,6 +134,8 @@ def accept(
     seed: Annotated[int, typer.Option(help="Seed of the draws, a non-negative integer (the "
                                            "result is reproducible bit for bit).")] = 0,
     as_json: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
 ) -> None:
     """How likely each party is to accept a proposal, and the proposal to be made.
 
@@ -125,17 +144,21 @@ def accept(
     draws over the scenario's documented uncertainty; the verdict is likely, unlikely or
     uncertain with P(viable) and the issue that drives it.
 
+    --format csv prints one row per actor; --out FILE.csv|.json|.parquet writes the result.
+
     Example: [bold]detente dialogue accept korea-2018 --proposal post-olympic-pause[/]
     """
+    from detente import results
+
+    fmt = output_format(fmt, as_json)
+    if out is not None:
+        results.check_path(out)
     sc = catalog.load(scenario)
     prop = acceptance.load_proposal(proposal, sc)
     outcome = prop.outcome(sc.inputs)
-    result = prop.outlook(sc, samples=samples, seed=seed)
-    if as_json:
-        emit_json({"proposal": prop.name, "positions": dict(zip(sc.issue_ids, outcome.tolist(),
-                                                                  strict=True)),
-                   "signatories": prop.signatories, "consent": prop.consent,
-                   **result.to_json_dict()})
+    verdict = prop.verdict(sc, samples=samples, seed=seed)
+    result = verdict.outlook
+    if emit_result(verdict, fmt, out):
         return
     moved = [f"{i} {v:g}" for i, v, q in zip(sc.issue_ids, outcome, sc.inputs.status_quo,
                                               strict=True) if v != q]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from detente import yamlio
@@ -70,6 +71,38 @@ class Proposal(BaseModel):
         veto, roles = probability.veto_mask(scenario, self.signatories, self.consent)
         return probability.outlook(scenario, self.outcome(scenario.inputs), veto, roles,
                                    samples=samples, seed=seed)
+
+    def verdict(self, scenario: Scenario, samples: int = probability.SAMPLES,
+                seed: int = 0) -> Verdict:
+        """The proposal's package and its outlook, as one result."""
+        outcome = self.outcome(scenario.inputs)
+        return Verdict(self, dict(zip(scenario.issue_ids, (float(v) for v in outcome),
+                                      strict=True)),
+                       self.outlook(scenario, samples=samples, seed=seed))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A proposal tested against a scenario: its positions and how likely it is to be made."""
+
+    proposal: Proposal
+    positions: dict[str, float]
+    outlook: probability.Outlook
+
+    def to_json_dict(self) -> dict:
+        return {"proposal": self.proposal.name, "positions": self.positions,
+                "signatories": list(self.proposal.signatories),
+                "consent": list(self.proposal.consent), **self.outlook.to_json_dict()}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``acceptance`` (one row per actor, first): the results contract."""
+        rows = []
+        for c in self.outlook.chances:
+            row = c.to_json_dict()
+            low, high = row.pop("gain_90")
+            row.update(gain_5=low, gain_95=high, red_lines=",".join(row["red_lines"]))
+            rows.append(row)
+        return {"acceptance": pd.DataFrame(rows)}
 
 
 def proposal_ids(scenario_id: str | None = None) -> list[str]:

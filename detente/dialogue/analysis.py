@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from detente.dialogue import package, uncertainty, zone
 from detente.dialogue.inputs import Inputs
 from detente.dialogue.scenario import Scenario
@@ -33,6 +35,22 @@ class Analysis:
         from detente.report.notebook import html_for
 
         return html_for(self)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``issues`` (one row per issue: status quo, each model's forecast, the zone of
+        agreement and the models' spread; first) and ``packages`` (the results contract)."""
+        rows = []
+        for d, issue in enumerate(self.scenario.issues):
+            z, spread = self.zones[d], self.spread[d]
+            rows.append({"issue": issue.id, "status_quo": issue.status_quo,
+                         **{n: float(f.position[d]) for n, f in self.forecasts.items()},
+                         "zone_low": z.low if z.agreement else None,
+                         "zone_high": z.high if z.agreement else None,
+                         "spread": spread.range})
+        packages = [{"package": p.name, "verdict": p.verdict,
+                     **dict(zip(self.scenario.issue_ids, map(float, p.positions), strict=True))}
+                    for p in self.packages]
+        return {"issues": pd.DataFrame(rows), "packages": pd.DataFrame(packages)}
 
     def to_json_dict(self) -> dict:
         inputs, sc = self.inputs, self.scenario
