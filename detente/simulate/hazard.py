@@ -141,12 +141,20 @@ def record_first(record: Record) -> int:
     return int(min(firsts)) if firsts else record.end
 
 
-def fit(record: Record, party: str, cut: int, *, penalty_c: float = DEFAULT_C) -> HazardModel:
-    """Fit ``party``'s hazard on the record before day ``cut`` (see the module docstring)."""
+PERSISTENCE = ("log_weeks_since", "acted_last_week")
+
+
+def fit(record: Record, party: str, cut: int, *, penalty_c: float = DEFAULT_C,
+        using: tuple[str, ...] = FEATURES) -> HazardModel:
+    """Fit ``party``'s hazard on the record before day ``cut`` (see the module docstring),
+    on the features ``using`` (the others get coefficient 0: ``PERSISTENCE`` is the hazard on
+    the time since the last act alone)."""
     from sklearn.linear_model import LogisticRegression
 
     known = record.cut(cut)
     x, y, first = training_rows(known, party, cut)
+    chosen = [FEATURES.index(f) for f in using]
+    x = x[:, chosen]
     if len(y) < MIN_ROWS or y.sum() == 0 or y.sum() == len(y):
         raise ParameterError.single(
             f"too little observed history to fit {party}'s behaviour before "
@@ -155,7 +163,7 @@ def fit(record: Record, party: str, cut: int, *, penalty_c: float = DEFAULT_C) -
     mean, sd = x.mean(axis=0), x.std(axis=0)
     sd = np.where(sd > 0, sd, 1.0)
     z = (x - mean) / sd
-    model = LogisticRegression(C=penalty_c, max_iter=1000)
+    model = LogisticRegression(C=penalty_c, solver="newton-cholesky", max_iter=200)
     model.fit(z, y)
     b = model.coef_[0]
     b0 = float(model.intercept_[0])
@@ -170,8 +178,12 @@ def fit(record: Record, party: str, cut: int, *, penalty_c: float = DEFAULT_C) -
     transform[0, 0] = 1.0
     transform[0, 1:] = -mean / sd
     transform[1:, 1:] = np.diag(1.0 / sd)
-    cov = transform @ cov_std @ transform.T
-    coef = b / sd
+    small = transform @ cov_std @ transform.T
+    keep = [0, *(1 + i for i in chosen)]
+    cov = np.zeros((len(FEATURES) + 1, len(FEATURES) + 1))
+    cov[np.ix_(keep, keep)] = small
+    coef = np.zeros(len(FEATURES))
+    coef[chosen] = b / sd
     intercept = b0 - float(np.sum(b * mean / sd))
     return HazardModel(party=party, intercept=intercept, coef=tuple(float(c) for c in coef),
                        cov=tuple(tuple(float(v) for v in row) for row in cov),
@@ -198,16 +210,30 @@ class State:
 
 def state_at(record: Record, party: str, day: int) -> State:
     """The party's state for a forecast starting on ``day`` (the record before ``day``)."""
-    known = record.cut(day)
-    weeks = known.weeks(day, CAP_WEEKS + YEAR)
+    return states_at(record, party, day, 1)[0]
+
+
+def states_at(record: Record, party: str, first: int, count: int) -> list[State]:
+    """The party's states for forecasts starting on ``first``, ``first + 7``, ... (``count``
+    starts), each read from the record before its own start."""
+    last = first + 7 * (count - 1)
+    known = record.cut(last)
+    before = CAP_WEEKS + YEAR
+    weeks = known.weeks(last, before + count - 1)
+    acted = weeks.acted[party]
     other = np.zeros(weeks.count, bool)
     for q in record.releasers.get(party, ()):
         other |= weeks.acted[q]
-    row = features(weeks, party, known)[-1]
-    return State(weeks_since=int(_since(weeks.acted[party])[-1]),
-                 past_year=tuple(bool(v) for v in weeks.acted[party][-YEAR:]),
-                 other_since=int(_since(other)[-1]), diplomacy=bool(row[4]),
-                 exercises=bool(row[5]))
+    rows = features(weeks, party, known)
+    since, other_since = _since(acted), _since(other)
+    out = []
+    for k in range(count):
+        w = before + k     # the week starting on start k: only weeks before it are read
+        out.append(State(weeks_since=int(since[w]),
+                         past_year=tuple(bool(v) for v in acted[w - YEAR:w]),
+                         other_since=int(other_since[w]), diplomacy=bool(rows[w, 4]),
+                         exercises=bool(rows[w, 5])))
+    return out
 
 
 def path_survival(models: dict[str, HazardModel], states: dict[str, State], weeks: int,

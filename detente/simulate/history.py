@@ -70,6 +70,7 @@ class Record:
     end: int                                  # last day known (inclusive)
     detection: dict[str, float] = field(default_factory=dict)  # party -> mean detection
     declared: bool = True
+    weights: dict[str, float] = field(default_factory=dict)  # commitment -> share of breaches
 
     def cut(self, day: int) -> Record:
         """What was known before ``day``: events dated before it, blind spans to ``day - 1``
@@ -91,7 +92,18 @@ class Record:
                       {p: blind(v) for p, v in self.blind.items()},
                       {k: keep(v) for k, v in self.context.items()},
                       self.releasers, self.response_days, last, self.detection,
-                      self.declared)
+                      self.declared, self.weights)
+
+    def blind_in(self, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+        """For each window ``first[k]..last[k]`` (day numbers): whether a day of it is blind
+        for some party."""
+        first, last = np.asarray(first), np.asarray(last)
+        out = np.zeros(len(first), bool)
+        for p in self.parties:
+            b0, b1 = self.blind[p]
+            if len(b0):
+                out |= ((b0[None, :] <= last[:, None]) & (b1[None, :] >= first[:, None])).any(1)
+        return out
 
     def weeks(self, day: int, count: int) -> Weeks:
         """The ``count`` weeks before ``day`` (which must be at most ``end + 1``)."""
@@ -134,8 +146,15 @@ def load(agreement: Agreement, store, until: dt.date | None = None) -> Record:
     seen = compiled.observability(store, FIRST, end)
     d, l = frame["d"].to_numpy(np.int64), frame["l"].to_numpy(np.int64)
     parties = tuple(p for p in kept.parties if restraints(kept, p))
-    acts, blind, detection = {}, {}, {}
+    acts, blind, detection, weights = {}, {}, {}, {}
     for p in parties:
+        # Each commitment's share of the party's acts, corrected for its detection (the
+        # record holds what was seen), as the rate estimate shares them.
+        raw = {r.commitment.id: frame[r.column].to_numpy(bool).sum()
+               / max(r.commitment.verification.detection, 1e-9)
+               for r in compiled.acts() if r.party == p}
+        total = sum(raw.values())
+        weights.update({c: (v / total if total else 1 / len(raw)) for c, v in raw.items()})
         mask = np.zeros(len(frame), bool)
         for rule in compiled.acts():
             if rule.party == p:
@@ -165,4 +184,4 @@ def load(agreement: Agreement, store, until: dt.date | None = None) -> Record:
                  for p in parties}
     return Record(agreement.id, parties, acts, blind, context, releasers,
                   agreement.response_window_days, matcher.day_number(end), detection,
-                  seen.declared)
+                  seen.declared, weights)

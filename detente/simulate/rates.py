@@ -51,8 +51,14 @@ class Rate:
     record_end: dt.date | None = None  # set when the period runs past the record's last event
     warnings: tuple[str, ...] = ()     # thin (partial) sources under the estimate
     coverage_declared: bool = True
+    hazard: dict[str, Any] | None = None  # the fitted behaviour (source "fitted")
 
     def describe(self) -> str:
+        if self.source == "fitted":
+            h = self.hazard or {}
+            return (f"fitted hazard: {h.get('acts')} of {h.get('rows')} observed weeks with an "
+                    f"act in {h.get('fitted_from')}..{h.get('fitted_to')}; "
+                    f"{h.get('hazard_now', 0.0):.4f} a week at the start")
         if self.source != "store":
             return (f"{self.rate:.4f} per period ({self.per_week:.4f} per week, "
                     f"from the {self.source})")

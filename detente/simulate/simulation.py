@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Mapping, Sequence
@@ -9,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from detente import matcher
 from detente.agreements.spec import Agreement, Payoff
 from detente.simulate import engine
 from detente.simulate import model as model_mod
@@ -49,26 +51,93 @@ def build_model(agreement: Agreement, *, period: str = "week", horizon: str | in
                 reference: tuple[dt.date, dt.date] | None = None,
                 payoffs: Mapping[str, Payoff] | None = None,
                 tremble: Mapping[str, float] | None = None,
-                discount: float = DEFAULT_DISCOUNT) -> tuple[Model, dict[str, rates_mod.Rate]]:
-    """The model of ``agreement`` and where each temptation rate came from (``rates`` per
-    week override the spec; the rest are estimated from ``store``)."""
+                discount: float = DEFAULT_DISCOUNT, fitted: bool = True,
+                false_alarm_prior: bool = True
+                ) -> tuple[Model, dict[str, rates_mod.Rate]]:
+    """The model of ``agreement`` and where each party's behaviour came from.
+
+    A party with a rate (``rates`` per week, or the spec's ``temptation``) takes occasions at
+    that rate. Otherwise, with a ``store`` and ``fitted`` (the default), its behaviour is the
+    hazard fitted to the record before the agreement's start (``detente.simulate.fitted``: the
+    model's ``behaviour``); without ``fitted`` (or ``reference``), or when the record is too
+    thin to fit, its rate is estimated from the store (``detente.simulate.rates``)."""
     model_mod.period_days(period)
     model_mod.horizon_periods(horizon, period)
-    found = rates_mod.resolve(agreement, period, given=rates, store=store, reference=reference)
+    days = model_mod.period_days(period)
+    given = dict(rates or {})
+    behaviour: dict[str, Any] = {}
+    found: dict[str, rates_mod.Rate] = {}
+    weights: dict[str, float] = {}
+    if store is not None and fitted and reference is None:
+        behaviour, found, weights = fit_behaviour(agreement, store, days,
+                                                  skip=set(given) | set(agreement.temptation))
+    rest = rates_mod.resolve(agreement.model_copy(update={"temptation": {
+        **agreement.temptation, **{k: 1.0 for k in behaviour}}}), period, given=given,
+        store=store, reference=reference)
+    for code, rate in rest.items():
+        if code not in behaviour:
+            found[code] = rate
+    found = {code: found[code] for code in agreement.parties if code in found}
     built = model_mod.build(agreement, rates={k: r.rate for k, r in found.items()},
                             period=period, horizon=horizon, payoffs=payoffs, tremble=tremble,
-                            discount=discount, weights=rates_mod.weights(found))
-    return built, found
+                            discount=discount, weights={**rates_mod.weights(found), **weights},
+                            false_alarm_prior=false_alarm_prior)
+    return dataclasses.replace(built, behaviour=behaviour), found
+
+
+def fit_behaviour(agreement: Agreement, store, days: float = 7.0, *, skip: set[str] = frozenset()
+                  ) -> tuple[dict[str, Any], dict[str, rates_mod.Rate], dict[str, float]]:
+    """Per party (except ``skip``), the fitted strategy for ``agreement``: its hazard fitted on
+    the record before the start (or the record's end, if the start is later) and its state on
+    that day. Parties whose record is too thin to fit are left out."""
+    from detente.errors import ParameterError
+    from detente.simulate import fitted as fitted_mod
+    from detente.simulate import hazard, history
+
+    last = store.record_end()
+    if last is None:
+        return {}, {}, {}
+    record = history.load(agreement, store)
+    cut = matcher.day_number(min(agreement.start, last + dt.timedelta(days=1)))
+    behaviour, found, weights = {}, {}, {}
+    for code in record.parties:
+        if code in skip:
+            continue
+        try:
+            model = hazard.fit(record, code, cut)
+        except ParameterError:
+            continue
+        state = hazard.state_at(record, code, cut)
+        strategy = fitted_mod.Fitted(model=model, days=days,
+                                     reaction_weeks=hazard.response_weeks(record),
+                                     initial=fitted_mod.initial_state(state, days))
+        now = float(hazard.path_survival({code: model}, {code: state}, 1,
+                                         hazard.response_weeks(record))[1])
+        behaviour[code] = strategy
+        found[code] = rates_mod.Rate(party=code, rate=1.0, source="fitted",
+                                     per_week=model.weekly_rate(),
+                                     hazard={**model.to_json_dict(), "hazard_now": 1.0 - now,
+                                             "state": dataclasses.asdict(state) | {
+                                                 "past_year": sum(state.past_year)}})
+        weights.update({c.id: record.weights.get(c.id, 0.0)
+                        for c in model_mod.restraints(agreement, code)})
+    return behaviour, found, weights
 
 
 def simulate_agreement(agreement: Agreement, strategies: Mapping[str, Strategy | str]
                        | None = None, *, runs: int = DEFAULT_RUNS,
                        seed: int | np.random.SeedSequence | None = None,
                        progress: engine.Progress | None = None, workers: int | None = None,
-                       chunk_size: int = engine.DEFAULT_CHUNK, **model_options: Any
-                       ) -> SimulationResult:
-    """``build_model`` then ``simulate``; ``model_options`` go to ``build_model``."""
+                       chunk_size: int = engine.DEFAULT_CHUNK, collapse: str | None = None,
+                       **model_options: Any) -> SimulationResult:
+    """``build_model`` then ``simulate``; ``model_options`` go to ``build_model``.
+
+    ``collapse`` (default: ``"breach"`` when no strategy is named, the replay's rule that the
+    first observed breach ends the agreement; ``"response"`` when some are, the counterfactual
+    game's rule that the first response to an observed breach does): see ``Model.collapse``."""
     built, found = build_model(agreement, **model_options)
+    rule = collapse or ("response" if strategies else "breach")
+    built = dataclasses.replace(built, collapse=rule)
     for code in strategies or {}:
         if code not in agreement.parties:
             from detente.errors import ParameterError

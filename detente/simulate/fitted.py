@@ -1,0 +1,185 @@
+"""The simulator's default behaviour: each party acts as its hazard fitted to the record says.
+
+``Fitted`` is a strategy (``detente.simulate.strategy``) whose intent in each period is drawn
+from the party's fitted weekly hazard (``detente.simulate.hazard``), given its own past acts in
+the run (time since the last one, share of the past year), whether it observed a breach (real or
+a false alarm) by a party whose breach releases it within the response window (the fitted
+reaction), and the context at the start (held fixed: the future's talks and exercises are not
+known). The model's temptation for a fitted party is 1 (an occasion every period): the hazard
+decides. Its chance of acting is the fitted chance of a *recorded* act divided by the detection
+of its commitments (the record only holds what was seen), so that the simulated record matches.
+
+The hazard is read from one table of thresholds indexed by (periods since its last act, acts in
+the past year, reaction, context), so a period costs a few array operations whatever the model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from detente.simulate.hazard import CAP_WEEKS, YEAR, HazardModel, State
+from detente.simulate.strategy import Strategy, register
+
+_FULL = 1 << 32
+_BIG = 65_535
+
+
+def _thresholds(p: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(p * _FULL), 0, _FULL - 1).astype(np.uint32)
+
+
+@register
+@dataclasses.dataclass(frozen=True, eq=False)
+class Fitted(Strategy):
+    """Acts as the party's hazard fitted to the record says (the default): own acts cluster,
+    reactions to the other side's observed breaches, context at the start."""
+
+    name: ClassVar[str] = "fitted"
+    stochastic: ClassVar[bool] = True
+    model: HazardModel | None = None
+    days: float = 7.0               # length of a period
+    reaction_weeks: int = 13
+    #: per-run initial state: arrays of length 1 (every run) or of the number of runs
+    initial: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.model is None:
+            from detente.errors import ParameterError
+
+            raise ParameterError.single(
+                "the fitted strategy needs the party's model: it is the default when the "
+                "simulation is built from the event store", field="strategy", value="fitted")
+
+    # The fitted model is data, not a parameter a sweep could vary.
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def label(self) -> str:
+        return "fitted"
+
+    @property
+    def ring(self) -> int:
+        return max(1, round(YEAR * 7 / self.days))
+
+    @property
+    def cap(self) -> int:
+        return max(2, math.ceil(CAP_WEEKS * 7 / self.days))
+
+    @property
+    def react_periods(self) -> int:
+        return max(1, round(self.reaction_weeks * 7 / self.days))
+
+    def table(self) -> np.ndarray:
+        """Thresholds of the chance to act, indexed ((since * (ring + 1) + count) * 2 +
+        reaction) * 4 + context."""
+        return _table(self.model, self.days, self.cap, self.ring)
+
+    def start(self, runs: int) -> dict[str, Any]:
+        init = self.initial or initial_state(_default_state(), self.days)
+        def take(key, dtype):
+            value = np.asarray(init[key], dtype)
+            if value.shape[-1] == 1:
+                return np.repeat(value, runs, axis=-1)
+            if value.shape[-1] != runs:
+                raise ValueError(f"fitted strategy initial state for {value.shape[-1]} runs, "
+                                 f"asked for {runs}")
+            return value.copy()
+        ring = take("ring", bool)
+        return {"since": take("since", np.uint16), "other": take("other", np.uint16),
+                "ring": ring, "count": ring.sum(axis=0).astype(np.uint16),
+                "context": take("context", np.uint8).astype(np.int32),
+                "intent": np.zeros(runs, bool), "slot": [0], "table": self.table(),
+                "index": np.empty(runs, np.int32), "tmp": np.empty(runs, np.int32),
+                "near": np.empty(runs, bool), "thr": np.empty(runs, np.uint32)}
+
+    def prime(self, state: dict[str, Any], rng: np.random.Generator) -> None:
+        self._draw(state, rng)
+
+    def intent(self, state: dict[str, Any]) -> np.ndarray:
+        return state["intent"]
+
+    def react(self, state: dict[str, Any], seen: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+        acted = state["intent"]
+        since, other = state["since"], state["other"]
+        # Clocks: +1 a period (saturating at the cap), back to 1 on an act / an observation.
+        np.minimum(since, self.cap - 1, out=since)
+        since += 1
+        np.copyto(since, 1, where=acted)
+        np.minimum(other, self.cap - 1, out=other)
+        other += 1
+        np.copyto(other, 1, where=seen)
+        ring, count, slot = state["ring"], state["count"], state["slot"]
+        k = slot[0] % self.ring
+        np.subtract(count, ring[k], out=count, casting="unsafe")
+        np.add(count, acted, out=count, casting="unsafe")
+        np.copyto(ring[k], acted)
+        slot[0] += 1
+        self._draw(state, rng)
+        return seen
+
+    def _draw(self, state: dict[str, Any], rng: np.random.Generator) -> None:
+        index = state["index"]
+        np.multiply(state["since"], self.ring + 1, out=index, casting="unsafe")
+        np.add(index, state["count"], out=index, casting="unsafe")
+        np.less_equal(state["other"], self.react_periods, out=state["near"])
+        np.multiply(index, 2, out=index)
+        np.add(index, state["near"], out=index, casting="unsafe")
+        np.multiply(index, 4, out=index)
+        np.add(index, state["context"], out=index)
+        thr = np.take(state["table"], index, out=state["thr"])
+        runs = len(thr)
+        u = rng.bit_generator.random_raw((runs + 1) // 2).view(np.uint32)[:runs]
+        np.less(u, thr, out=state["intent"])
+
+
+_TABLES: dict[tuple, np.ndarray] = {}
+
+
+def _table(model: HazardModel, days: float, cap: int, ring: int) -> np.ndarray:
+    key = (id(model), model.intercept, model.coef, days, cap, ring)
+    found = _TABLES.get(key)
+    if found is not None:
+        return found
+    since = np.arange(cap + 1)
+    weeks = np.maximum(1, np.rint(since * days / 7.0))
+    share = np.arange(ring + 1) / ring
+    s, c, r, ctx = np.meshgrid(weeks, share, [0.0, 1.0], np.arange(4), indexing="ij")
+    x = np.stack([np.log1p(np.minimum(s, CAP_WEEKS)), s == 1, c, r, ctx // 2, ctx % 2],
+                 axis=-1).astype(float)
+    weekly = np.minimum(1.0, model.prob(x.reshape(-1, x.shape[-1])) / max(model.detection,
+                                                                             1e-9))
+    per_period = 1.0 - (1.0 - weekly) ** (days / 7.0)
+    table = _thresholds(per_period)
+    if len(_TABLES) > 64:
+        _TABLES.clear()
+    _TABLES[key] = table
+    return table
+
+
+def _default_state() -> State:
+    return State(weeks_since=CAP_WEEKS, past_year=(False,) * YEAR, other_since=CAP_WEEKS,
+                 diplomacy=False, exercises=False)
+
+
+def initial_state(states: State | list[State], days: float = 7.0) -> dict[str, np.ndarray]:
+    """Arrays for ``Fitted.initial`` from one state (every run) or one state per run."""
+    states = [states] if isinstance(states, State) else list(states)
+    ring = max(1, round(YEAR * 7 / days))
+    cap = max(2, math.ceil(CAP_WEEKS * 7 / days))
+    weekly = np.array([s.past_year for s in states], bool).T     # (52, runs)
+    # Spread each week's flag over the periods it covers (a week per period by default).
+    if ring != YEAR:
+        pos = np.minimum((np.arange(ring) * YEAR) // ring, YEAR - 1)
+        first = np.r_[True, pos[1:] != pos[:-1]]
+        weekly = weekly[pos] & first[:, None]
+    return {"since": np.minimum(np.ceil(np.array([s.weeks_since for s in states]) * 7 / days),
+                                cap).astype(np.uint16),
+            "other": np.minimum(np.ceil(np.array([s.other_since for s in states]) * 7 / days),
+                                cap).astype(np.uint16),
+            "ring": weekly,
+            "context": np.array([2 * s.diplomacy + s.exercises for s in states], np.uint8)}
