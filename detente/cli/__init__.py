@@ -37,6 +37,7 @@ _GROUPS: list[tuple[str, str, str]] = [
 _COMMANDS: list[str] = [
     "store",
     "monitor",
+    "evaluate",
     "report",
     "sweep",
     "tension",

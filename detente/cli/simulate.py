@@ -25,7 +25,7 @@ from detente.errors import ParameterError
 app = typer.Typer(
     cls=DefaultCommandGroup,
     help="Durability simulator: the agreement as a repeated game with noisy monitoring "
-    "(`detente simulate ID` runs it; `detente simulate calibrate` scores it against history).",
+    "(`detente simulate ID` runs it; `detente evaluate` scores it against history).",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -245,70 +245,15 @@ def _print_result(result, out: Path | None) -> None:
         console.print(f"survival curve written to {out}")
 
 
-@app.command("calibrate")
-def calibrate(
-    agreements: Annotated[list[str], typer.Argument(
-        metavar="ID|PATH...", help="Presets or spec files; 'all' for every preset.")],
-    train: Annotated[str, typer.Option("--train", help="FROM:TO to fit rates and base rates.")],
-    test: Annotated[str, typer.Option("--test", help="FROM:TO of what-if starts to score.")],
-    runs: RunsOption = 20_000,
-    seed: SeedOption = None,
-    period: PeriodOption = "week",
-    step: Annotated[int, typer.Option("--step-days", help="Days between what-if starts.",
-                                      min=1)] = 7,
-    json_out: JsonOption = False,
-    db: DbOption = None,
-) -> None:
-    """Score the simulator's forecasts against history (Brier score, reliability).
+def _calibrate_alias() -> None:
+    """``detente simulate calibrate`` is ``detente evaluate`` (kept for old scripts)."""
+    from detente.cli.evaluate import evaluate_command
 
-    Fit temptation rates on --train, predict P(holding 6 and 12 months) for every what-if
-    start in --test, and compare with two baselines: the training base rate and "always
-    holds".
+    app.command("calibrate", help="Alias of `detente evaluate`: every forecast scored on "
+                "rolling origins (see `detente evaluate --help`).")(evaluate_command)
 
-    Example: [bold]detente simulate calibrate all --train 2012-01-01:2016-12-31
-    --test 2017-01-01:2019-12-31[/]
-    """
-    from detente.agreements import presets
-    from detente.events.store import Store
-    from detente.simulate.calibrate import calibrate as calibrate_lib
-    from detente.simulate.rates import parse_range
 
-    ids = presets.ids() if agreements == ["all"] else agreements
-    specs = [presets.load(a) for a in ids]
-    train_r, test_r = parse_range(train, "--train"), parse_range(test, "--test")
-    with Store(db, read_only=True) as store:
-        result = calibrate_lib(specs, store, train_r, test_r, runs=runs, seed=seed,
-                               step_days=step, period=period)
-    if json_out:
-        emit_json(result.to_dict())
-        return
-    console.print(f"trained {train_r[0]}..{train_r[1]}; tested on what-if starts every {step} "
-                  f"days in {test_r[0]}..{test_r[1]} (seed {result.seed})")
-    fits = Table(title="fitted on the training period: P(holding)")
-    for column in ("agreement", "model 6m", "base 6m", "model 12m", "base 12m"):
-        fits.add_column(column, justify="left" if column == "agreement" else "right")
-    for f in result.fits:
-        fits.add_row(f.agreement, _fmt(f.model[6]), _fmt(f.base_rate[6]), _fmt(f.model[12]),
-                     _fmt(f.base_rate[12]))
-    console.print(fits)
-    scores = Table(title="Brier score on the test starts (lower is better)")
-    for column in ("horizon", "method", "Brier", "n", "held in test"):
-        scores.add_column(column, justify="left" if column == "method" else "right")
-    for row in result.scores().itertuples(index=False):
-        scores.add_row(f"{row.horizon_months}m", row.method, _fmt(row.brier), str(row.n),
-                       f"{row.observed_held:.3f}")
-    console.print(scores)
-    rel = Table(title="reliability: predicted vs observed share holding, per bin")
-    for column in ("horizon", "method", "bin", "n", "predicted", "observed"):
-        rel.add_column(column, justify="left" if column in ("method", "bin") else "right")
-    for row in result.reliability().itertuples(index=False):
-        rel.add_row(f"{row.horizon_months}m", row.method, row.bin, str(row.n),
-                    f"{row.mean_predicted:.3f}", f"{row.observed:.3f}")
-    console.print(rel)
-    for months, text in result.verdict().items():
-        console.print(f"{months} months: {text}")
-    for name, why in result.skipped.items():
-        console.print(f"skipped {name}: {why}", markup=False, highlight=False)
+_calibrate_alias()
 
 
 @app.command("strategies")
