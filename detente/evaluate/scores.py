@@ -141,7 +141,7 @@ def score(cases: pd.DataFrame, methods: tuple[str, ...], horizons: tuple[int, ..
                 lo, hi = (np.quantile(boot, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
                           if len(boot) else (float("nan"), float("nan")))
                 skills.append(Skill(model, base, h, float(value), float(lo), float(hi),
-                                    int(ok.sum()), int(len(np.unique(years[ok])))))
+                                    int(ok.sum()), len(np.unique(years[ok]))))
     return scores, skills, bins
 
 

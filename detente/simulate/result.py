@@ -194,7 +194,14 @@ class SimulationResult:
         return out
 
     def critical_detection(self) -> dict[str, Any]:
-        return {code: t.as_dict() for code, t in critical_detection(self.model).items()}
+        """Per party, the critical detection (``detente.simulate.analytic``), under the
+        punishment the simulated strategies inflict (grim unless they all punish for a
+        limited time)."""
+        from detente.simulate.analytic import punishment_of
+
+        punish = punishment_of(self.strategies)
+        return {code: t.as_dict()
+                for code, t in critical_detection(self.model, punish).items()}
 
     # --- output -------------------------------------------------------------------------------
 
