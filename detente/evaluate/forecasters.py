@@ -142,7 +142,7 @@ def _past(o: Origin) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _base(o: Origin, since: int | None) -> np.ndarray:
-    days, held, broken = _past(o)
+    days, held, _ = _past(o)
     out = []
     for h in o.horizons:
         window_end = days + 7 * h - 1
@@ -167,7 +167,7 @@ def base_5y(o: Origin) -> np.ndarray:
 def km(o: Origin) -> np.ndarray:
     from scipy import stats
 
-    days, held, broken = _past(o)
+    _, held, broken = _past(o)
     # A start censored after C days was seen holding on days 0..C-1 (whatif's convention).
     curve = stats.ecdf(stats.CensoredData(uncensored=held[broken].astype(float),
                                           right=held[~broken] - 0.5))

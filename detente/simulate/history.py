@@ -78,9 +78,9 @@ class Record:
         last = min(day - 1, self.end)
 
         def keep(pair):
-            d, l = pair
-            m = d <= last
-            return d[m], np.minimum(l[m], last)
+            first, final = pair
+            m = first <= last
+            return first[m], np.minimum(final[m], last)
 
         def blind(pair):
             first, lastb = pair
@@ -144,7 +144,7 @@ def load(agreement: Agreement, store, until: dt.date | None = None) -> Record:
     compiled = matcher.compile(kept)
     frame = compiled.frame(store, FIRST, end)
     seen = compiled.observability(store, FIRST, end)
-    d, l = frame["d"].to_numpy(np.int64), frame["l"].to_numpy(np.int64)
+    d, final = frame["d"].to_numpy(np.int64), frame["l"].to_numpy(np.int64)
     parties = tuple(p for p in kept.parties if restraints(kept, p))
     acts, blind, detection, weights = {}, {}, {}, {}
     for p in parties:
@@ -159,7 +159,7 @@ def load(agreement: Agreement, store, until: dt.date | None = None) -> Record:
         for rule in compiled.acts():
             if rule.party == p:
                 mask |= frame[rule.column].to_numpy(bool)
-        acts[p] = _merge(d[mask], l[mask])
+        acts[p] = _merge(d[mask], final[mask])
         firsts, lasts = [], []
         for c in restraints(kept, p):
             a, b = seen.intervals(c.id, "none")
