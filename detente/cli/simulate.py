@@ -202,12 +202,30 @@ def _print_result(result, out: Path | None) -> None:
                   f"(seed {result.seed}) in {result.elapsed:.2f} s")
     console.print("strategies: " + ", ".join(f"{k}={v}" for k, v in s["strategies"].items()),
                   markup=False, highlight=False)
-    rates = Table(title="temptation rates (chance of an occasion to breach per period)")
+    rates = Table(title="behaviour: fitted to the record, or occasions at a rate "
+                        "(chance per period)")
     for column in ("party", "rate", "source"):
         rates.add_column(column, overflow="fold")
     for code, r in result.rates.items():
-        rates.add_row(code, f"{r['rate']:.4f}", r["description"])
+        rates.add_row(code, "fitted" if r["source"] == "fitted" else f"{r['rate']:.4f}",
+                      r["description"])
     console.print(rates)
+    fitted = {code: r["hazard"] for code, r in result.rates.items()
+              if r.get("hazard") and r["source"] == "fitted"}
+    if fitted:
+        coef = Table(title="fitted weekly hazard of a recorded act (logistic; coefficient, "
+                           "95% interval)")
+        for column in ("term", *fitted):
+            coef.add_column(column, justify="left" if column == "term" else "right")
+        terms = [row["term"] for row in next(iter(fitted.values()))["coefficients"]]
+        for k, term in enumerate(terms):
+            cells = []
+            for h in fitted.values():
+                row = h["coefficients"][k]
+                cells.append("-" if row["coef"] == 0 and row["se"] == 0 else
+                             f"{row['coef']:+.2f} [{row['lo']:+.2f}, {row['hi']:+.2f}]")
+            coef.add_row(term, *cells)
+        console.print(coef)
     for code, r in result.rates.items():
         for warning in r.get("warnings") or ():
             console.print(f"[yellow]thin source under {code}'s rate: {warning}[/]")
@@ -227,15 +245,35 @@ def _print_result(result, out: Path | None) -> None:
                   f"; mean (within the horizon): {s['mean_periods']:.1f} {m.period}s; "
                   f"collapsed by the horizon: {s['collapsed']:.1%}")
     causes = s["collapse_cause_shares"]
-    console.print(f"collapses begun by a real breach: {causes['real_breach']:.1%}, "
-                  f"by a false alarm: {causes['false_alarm']:.1%}")
-    console.print("first seen to break (share of collapses): " + ", ".join(
-        f"{k} {v:.1%}" for k, v in s["first_breaker"].items()))
-    crit = Table(title="critical detection probability under grim play (detection >= critical "
-                       "makes compliance self-enforcing)")
+    if m.collapse == "breach":
+        console.print(f"collapses (the first observed breach): {causes['real_breach']:.1%} "
+                      f"unprovoked, {causes['false_alarm']:.1%} answering a false alarm")
+        console.print("first to breach (share of collapses): " + ", ".join(
+            f"{k} {v:.1%}" for k, v in s["first_breaker"].items()))
+    else:
+        console.print(f"collapses begun by a real breach: {causes['real_breach']:.1%}, "
+                      f"by a false alarm: {causes['false_alarm']:.1%}")
+        console.print("first seen to break (share of collapses): " + ", ".join(
+            f"{k} {v:.1%}" for k, v in s["first_breaker"].items()))
+    if result.sensitivity:
+        sens = Table(title="false alarms as uncertain inputs: P(holding) with every rate at a "
+                           "quantile of its prior")
+        for column in ("prior quantile", "false alarms a week", "6 months", "12 months",
+                       "24 months"):
+            sens.add_column(column, justify="right")
+        for row in result.sensitivity:
+            sens.add_row(f"{row['quantile']:.0%}", ", ".join(
+                f"{v:.4f}" for v in row["false_alarm_per_week"].values()),
+                *(_fmt(row["p_holding"][k]) for k in ("6m", "12m", "24m")))
+        console.print(sens)
+    table_crit = result.critical_detection()
+    punishment = next(iter(table_crit.values()))["punishment"] if table_crit else "grim"
+    crit = Table(title=f"critical detection probability, false alarms and delays counted, "
+                       f"punishment {punishment} (detection >= critical makes compliance "
+                       "self-enforcing)")
     for column in ("party", "commitment", "detection", "critical", "self-enforcing"):
         crit.add_column(column, overflow="fold")
-    for code, t in result.critical_detection().items():
+    for code, t in table_crit.items():
         for c in t["commitments"]:
             crit.add_row(code, c["id"], f"{c['detection']:.2f}",
                          "none suffices" if c["critical"] is None else f"{c['critical']:.4f}",

@@ -25,7 +25,7 @@ the textbook ``(1 - delta)(T - R) / (delta (R - P))``.
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -241,8 +241,9 @@ class PartyThreshold:
             "delta": self.delta, "temptation": self.temptation,
             "punishment_rate": self.punishment_rate, "false_alarm": self.false_alarm,
             "punishment": self.punishment, "T": self.T, "R": self.R, "P": self.P,
-            "commitments": [asdict(c) | {"self_enforcing": c.self_enforcing}
-                            for c in self.commitments],
+            "commitments": [{"id": c.commitment, "detection": c.detection,
+                             "delay_periods": c.delay_periods, "critical": c.critical,
+                             "self_enforcing": c.self_enforcing} for c in self.commitments],
         }
 
     to_json_dict = as_dict

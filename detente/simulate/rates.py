@@ -54,9 +54,11 @@ class Rate:
     hazard: dict[str, Any] | None = None  # the fitted behaviour (source "fitted")
 
     def describe(self) -> str:
-        if self.source == "fitted":
+        if self.source in ("fitted", "fitted-mean"):
             h = self.hazard or {}
-            return (f"fitted hazard: {h.get('acts')} of {h.get('rows')} observed weeks with an "
+            what = ("fitted hazard" if self.source == "fitted" else
+                    "occasions at the fitted mean rate")
+            return (f"{what}: {h.get('acts')} of {h.get('rows')} observed weeks with an "
                     f"act in {h.get('fitted_from')}..{h.get('fitted_to')}; "
                     f"{h.get('hazard_now', 0.0):.4f} a week at the start")
         if self.source != "store":

@@ -138,6 +138,15 @@ def simulate_agreement(agreement: Agreement, strategies: Mapping[str, Strategy |
     built, found = build_model(agreement, **model_options)
     rule = collapse or ("response" if strategies else "breach")
     built = dataclasses.replace(built, collapse=rule)
+    # A party given a named (counterfactual) strategy has occasions at its fitted mean rate.
+    for code in strategies or {}:
+        fitted = built.behaviour.get(code)
+        if fitted is not None and strategies[code] != "fitted":
+            weekly = min(1.0, fitted.model.weekly_rate() / max(fitted.model.detection, 1e-9))
+            built = built.replace_party(code, temptation=model_mod.per_period(weekly,
+                                                                              built.days))
+            found[code] = dataclasses.replace(found[code], rate=built.parties[
+                built.index(code)].temptation, source="fitted-mean", per_week=weekly)
     for code in strategies or {}:
         if code not in agreement.parties:
             from detente.errors import ParameterError
@@ -145,5 +154,58 @@ def simulate_agreement(agreement: Agreement, strategies: Mapping[str, Strategy |
             raise ParameterError.single(f"not a party of {agreement.id}; parties: "
                                         f"{', '.join(agreement.parties)}", field="strategy",
                                         value=code)
-    return simulate(built, strategies, runs=runs, seed=seed, progress=progress,
-                    workers=workers, chunk_size=chunk_size, rates=found)
+    strategies = {**default_strategies(built), **dict(strategies or {})}
+    result = simulate(built, strategies, runs=runs, seed=seed, progress=progress,
+                      workers=workers, chunk_size=chunk_size, rates=found)
+    sensitivity = false_alarm_sensitivity(built, strategies, runs=max(1, min(runs // 4, 10_000)),
+                                          seed=engine.seed_children(engine.as_seed(
+                                              result.seed), 1)[0] if result.seed is not None
+                                          else None, workers=workers)
+    return dataclasses.replace(result, sensitivity=sensitivity)
+
+
+def default_strategies(model: Model) -> dict[str, str]:
+    """For the parties without fitted behaviour: ``always_defect`` (it takes its occasions)
+    when its compliance is not self-enforcing under grim punishment, else ``grim``."""
+    from detente.simulate.analytic import critical_detection
+
+    rest = [p.code for p in model.parties if p.code not in model.behaviour and p.monitors]
+    if not rest:
+        return {}
+    table = critical_detection(model)
+    return {code: "grim" if table[code].self_enforcing else "always_defect" for code in rest}
+
+
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+def false_alarm_sensitivity(model: Model, strategies, *, runs: int, seed, workers=None,
+                            quantiles: tuple[float, ...] = QUANTILES) -> tuple[dict, ...]:
+    """P(holding) at 6, 12 and 24 months with every false-alarm rate fixed at the same
+    quantile of its Beta prior (empty when no commitment has a prior): how the forecast moves
+    with what the spec's guess leaves open."""
+    from scipy.stats import beta
+
+    if not any(m.prior(model.days) for p in model.parties for m in p.monitors):
+        return ()
+    out = []
+    for k, q in enumerate(quantiles):
+        parties = []
+        rates = {}
+        for p in model.parties:
+            monitors = []
+            for m in p.monitors:
+                prior = m.prior(model.days)
+                weekly = float(beta.ppf(q, *prior)) if prior else m.false_alarm_week
+                if prior:
+                    rates[m.commitment] = weekly
+                monitors.append(dataclasses.replace(
+                    m, prior_weeks=0.0, false_alarm=model_mod.per_period(
+                        weekly, model.days) if prior else m.false_alarm))
+            parties.append(dataclasses.replace(p, monitors=tuple(monitors)))
+        fixed = dataclasses.replace(model, parties=tuple(parties))
+        child = None if seed is None else engine.seed_children(seed, len(quantiles))[k]
+        r = simulate(fixed, strategies, runs=runs, seed=child, workers=workers)
+        out.append({"quantile": q, "false_alarm_per_week": rates, "runs": runs,
+                    "p_holding": {f"{m}m": r.p_holding(m) for m in (6, 12, 24)}})
+    return tuple(out)
