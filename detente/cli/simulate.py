@@ -189,6 +189,12 @@ def run(
     _print_result(result, out)
 
 
+def _critical(value: float | None) -> str:
+    if value is None:
+        return "none suffices"
+    return "not computed" if value != value else f"{value:.4f}"  # NaN: too many states
+
+
 def _write_parquet(frame, path: Path) -> None:
     from detente.output import write_atomically
 
@@ -276,7 +282,7 @@ def _print_result(result, out: Path | None) -> None:
     for code, t in table_crit.items():
         for c in t["commitments"]:
             crit.add_row(code, c["id"], f"{c['detection']:.2f}",
-                         "none suffices" if c["critical"] is None else f"{c['critical']:.4f}",
+                         _critical(c["critical"]),
                          "yes" if c["self_enforcing"] else "[red]no[/]")
     console.print(crit)
     if out is not None:

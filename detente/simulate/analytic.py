@@ -24,7 +24,9 @@ the textbook ``(1 - delta)(T - R) / (delta (R - P))``.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +56,7 @@ class Game:
     delta: float
     horizon: int
     punish: int | None = None   # None: for good (grim); L: for L periods after each observation
+    unseen: bool = False        # the delay reaches past the horizon: no breach is ever seen
 
 
 def _chances(intent: bool, q: float, f: float) -> list[tuple[float, float, bool, bool]]:
@@ -76,6 +79,8 @@ class _Chain:
         own = range(top + 1) if comply else [0]
         ki = game.delay
         kj = game.delay_other if comply else 0
+        if len(own) * (top + 1) * 2 ** (ki + kj) > MAX_STATES:
+            raise ValueError("too many states")
         self.states = list(itertools.product(own, range(top + 1), range(2 ** ki),
                                              range(2 ** kj)))
         if len(self.states) > MAX_STATES:
@@ -164,6 +169,10 @@ def threshold(game: Game, grid: np.ndarray = GRID) -> tuple[float | None, dict[s
     and the two values at p = 0 and p = 1."""
     if game.q == 0.0 or (game.gain + game.cost) == 0.0:
         return 0.0, {}
+    if game.unseen:  # detection cannot matter: breaching pays or not whatever p is
+        seen = dataclasses.replace(game, unseen=False, delay=0)
+        diff = _Chain(seen, False).values(grid[:1]) - _Chain(seen, True).values(grid[:1])
+        return (None if diff[0] > 0 else 0.0), {}
     chains = _Chain(game, True), _Chain(game, False)
     comply, breach = (c.values(grid) for c in chains)
     diff = breach - comply          # positive: breaching pays at that detection
@@ -194,7 +203,8 @@ class CommitmentThreshold:
 
     @property
     def self_enforcing(self) -> bool:
-        return self.critical is not None and self.detection >= self.critical
+        return self.critical is not None and not math.isnan(self.critical) \
+            and self.detection >= self.critical
 
 
 @dataclass(frozen=True)
@@ -282,9 +292,9 @@ def game_for(model: Model, i: int, monitor, punish: int | None = None,
     return Game(q=rates[party.code], q_other=q_other, value=party.payoff.other_restraint,
                 cost=party.payoff.own_restraint, gain=party.payoff.defection_gain,
                 false_alarm=party.false_alarm, false_alarm_other=fa, detection_other=det,
-                delay=min(monitor.delay, model.horizon), delay_other=min(max(delays or [0]),
-                                                                         model.horizon),
-                delta=model.delta, horizon=model.horizon, punish=punish)
+                delay=monitor.delay if monitor.delay < model.horizon else 0,
+                delay_other=min(max(delays or [0]), model.horizon), delta=model.delta,
+                horizon=model.horizon, punish=punish, unseen=monitor.delay >= model.horizon)
 
 
 def critical_detection(model: Model, punish: int | None = None,

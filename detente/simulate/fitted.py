@@ -91,10 +91,11 @@ class Fitted(Strategy):
         ring = take("ring", bool)
         return {"since": take("since", np.uint16), "other": take("other", np.uint16),
                 "ring": ring, "count": ring.sum(axis=0).astype(np.uint16),
-                "context": take("context", np.uint8).astype(np.int32),
-                "intent": np.zeros(runs, bool), "slot": [0], "table": self.table(),
-                "index": np.empty(runs, np.int32), "tmp": np.empty(runs, np.int32),
-                "near": np.empty(runs, bool), "thr": np.empty(runs, np.uint32)}
+                "context": take("context", np.uint8), "intent": np.zeros(runs, bool),
+                "near": np.empty(runs, bool), "slot": [0],
+                # Scratch (not state carried between periods): wider dtypes.
+                "_scratch": {"table": self.table(), "index": np.empty(runs, np.int32),
+                             "thr": np.empty(runs, np.uint32)}}
 
     def prime(self, state: dict[str, Any], rng: np.random.Generator) -> None:
         self._draw(state, rng)
@@ -123,7 +124,8 @@ class Fitted(Strategy):
         return seen
 
     def _draw(self, state: dict[str, Any], rng: np.random.Generator) -> None:
-        index = state["index"]
+        scratch = state["_scratch"]
+        index = scratch["index"]
         np.multiply(state["since"], self.ring + 1, out=index, casting="unsafe")
         np.add(index, state["count"], out=index, casting="unsafe")
         np.less_equal(state["other"], self.react_periods, out=state["near"])
@@ -131,7 +133,7 @@ class Fitted(Strategy):
         np.add(index, state["near"], out=index, casting="unsafe")
         np.multiply(index, 4, out=index)
         np.add(index, state["context"], out=index)
-        thr = np.take(state["table"], index, out=state["thr"])
+        thr = np.take(scratch["table"], index, out=scratch["thr"])
         runs = len(thr)
         u = rng.bit_generator.random_raw((runs + 1) // 2).view(np.uint32)[:runs]
         np.less(u, thr, out=state["intent"])

@@ -86,7 +86,6 @@ class Monitor:
     #: weight of the false-alarm guess in weeks of observation: each run draws its rate per
     #: week from Beta(f n, (1 - f) n) with f the per-week rate; 0 keeps the rate fixed
     prior_weeks: float = 0.0
-    false_alarm_week: float | None = None   # the per-week mean (None: from ``false_alarm``)
 
     def __post_init__(self) -> None:
         check_probability(f"{self.commitment}.detection", self.detection)
@@ -96,12 +95,12 @@ class Monitor:
                                         field=f"{self.commitment}.false_alarm_weeks",
                                         value=self.prior_weeks)
 
+    def false_alarm_per_week(self, days: float) -> float:
+        return self.false_alarm if days == 7.0 else 1.0 - (1.0 - self.false_alarm) ** (7.0 / days)
+
     def prior(self, days: float) -> tuple[float, float] | None:
         """Beta(a, b) of the per-week false-alarm rate, or None when it is fixed."""
-        f = self.false_alarm_week
-        if f is None:
-            f = 1.0 - (1.0 - self.false_alarm) ** (7.0 / days) if days != 7.0 else \
-                self.false_alarm
+        f = self.false_alarm_per_week(days)
         if self.prior_weeks <= 0.0 or f <= 0.0 or f >= 1.0:
             return None
         return f * self.prior_weeks, (1.0 - f) * self.prior_weeks
@@ -255,8 +254,7 @@ def build(agreement: Agreement, *, rates: Mapping[str, float], period: str = "we
                     delay=math.floor(c.verification.delay_days / days + 0.5),
                     false_alarm=per_period(c.verification.false_alarm, days), weight=w,
                     delay_days=c.verification.delay_days,
-                    prior_weeks=c.verification.false_alarm_weeks if false_alarm_prior else 0.0,
-                    false_alarm_week=c.verification.false_alarm)
+                    prior_weeks=c.verification.false_alarm_weeks if false_alarm_prior else 0.0)
             for c, w in zip(commitments, shares, strict=True))
         if code not in rates:
             raise ParameterError.single("no temptation rate for this party", field="rate",

@@ -196,7 +196,7 @@ def false_alarm_sensitivity(model: Model, strategies, *, runs: int, seed, worker
             monitors = []
             for m in p.monitors:
                 prior = m.prior(model.days)
-                weekly = float(beta.ppf(q, *prior)) if prior else m.false_alarm_week
+                weekly = float(beta.ppf(q, *prior)) if prior else m.false_alarm_per_week(model.days)
                 if prior:
                     rates[m.commitment] = weekly
                 monitors.append(dataclasses.replace(
