@@ -143,7 +143,8 @@ def evaluate(agreements: Sequence[Agreement], store, *, origins: Sequence[int] |
             continue
         record = history.load(agreement, store)
         first = _first_seen(record)
-        replay = whatif(agreement, store, matcher.from_day_number(first), end, 1).starts
+        replay = whatif(agreement, store, matcher.from_day_number(first), end, 1,
+                        bootstrap=0).starts
         arrays = {"held": replay["days_held"].to_numpy(np.int64),
                   "broken": (~replay["censored"]).to_numpy(bool)}
         for y_index, year in enumerate(years):
