@@ -156,6 +156,28 @@ def whatif_table(whatifs: dict[str, Any]) -> Table:
                  "Historical what-if", numeric=(1, 3, 4, 5, 6))
 
 
+def backtest_table(evaluation) -> Table:
+    """Brier score of each method per horizon, and the default's skill with its interval."""
+    rows = []
+    for m in evaluation.methods:
+        cells = []
+        for h in evaluation.horizons:
+            s = evaluation.score(m, h)
+            cells.append("-" if s is None else f"{s.brier:.3f}")
+        rows.append((m, *cells))
+    for base in [m for m in evaluation.methods if m != "default"]:
+        cells = []
+        for h in evaluation.horizons:
+            k = evaluation.skill("default", base, h)
+            cells.append("-" if k is None else f"{k.skill:+.3f} [{k.lo:+.2f}, {k.hi:+.2f}]")
+        rows.append((f"skill vs {base}", *cells))
+    first = evaluation.score(evaluation.methods[0], evaluation.horizons[0])
+    return table(("Brier score / skill", *(f"{h} weeks" for h in evaluation.horizons)), rows,
+                 f"Backtest, origins {evaluation.origins[0]}-{evaluation.origins[-1]} "
+                 f"({first.n if first else 0} cases at {evaluation.horizons[0]} weeks)",
+                 numeric=tuple(range(1, len(evaluation.horizons) + 1)))
+
+
 def simulation_table(simulations: dict[str, Any]) -> Table:
     rows = []
     for k, s in simulations.items():
