@@ -330,7 +330,7 @@ def bootstrap_band(days_held: np.ndarray, breached: np.ndarray, clusters: np.nda
                      np.searchsorted(event_times, days_held, side="left"))
     at = sparse.csr_matrix((np.ones(n), (np.arange(n), reach)), shape=(n, k + 1))
     risk = (sparse.csr_matrix(weights) @ at).toarray()
-    risk = np.cumsum(risk[:, ::-1], axis=1)[:, ::-1][:, :k]
+    risk = np.cumsum(risk[:, ::-1], axis=1)[:, ::-1][:, 1:]   # n_i: reach > i
     index = np.searchsorted(event_times, days_held[breached])
     ev = sparse.csr_matrix((np.ones(len(index)), (np.flatnonzero(breached), index)),
                            shape=(n, k))

@@ -133,7 +133,8 @@ def print_evaluation(result) -> None:
         cells = []
         for h in result.horizons:
             s = result.skill(model, base, h)
-            cells.append("-" if s is None else f"{s.skill:+.3f} [{s.lo:+.2f}, {s.hi:+.2f}]")
+            cells.append("-" if s is None or s.skill != s.skill else   # NaN: no error to beat
+                         f"{s.skill:+.3f} [{s.lo:+.2f}, {s.hi:+.2f}]")
         skills.add_row(model, base, *cells)
     console.print(skills)
     rel = Table(title="reliability of the default forecast: cases, mean forecast and share "

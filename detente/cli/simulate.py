@@ -148,6 +148,10 @@ def run(
     tremble: TrembleOption = None,
     discount: DiscountOption = 0.9,
     workers: WorkersOption = None,
+    collapse: Annotated[str | None, typer.Option(
+        "--collapse", help="When a run collapses: 'breach' (the first observed breach, as the "
+        "replay counts it; the default without --strategy) or 'response' (the first response "
+        "to an observed breach; the default with --strategy).")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Also write the survival curve (period, days, p, lo, hi) to Parquet.")
     ] = None,
@@ -156,9 +160,11 @@ def run(
 ) -> None:
     """Simulate an agreement many times: how long would it last?
 
-    Survival curve with 95% bands, median and mean duration, P(holding) at 6/12/24 months,
-    who breaks first, collapses begun by real breaches versus false alarms, and each party's
-    critical detection probability next to the spec's.
+    By default each party behaves as its hazard fitted to the record before the agreement's
+    start says (coefficients shown); --strategy plays a counterfactual instead. Survival curve
+    with 95% bands, median and mean duration, P(holding) at 6/12/24 months, who breaks first,
+    collapses begun by real breaches versus false alarms, how the forecast moves with the
+    false-alarm priors, and each party's critical detection probability next to the spec's.
 
     Example: [bold]detente simulate post-olympic-pause --runs 100000 --seed 1[/]  or
     [bold]detente simulate freeze-for-freeze --strategy PRK=generous:forgive=0.3 --json[/]
@@ -171,6 +177,8 @@ def run(
     strategies = strategy_map(spec, strategy)
     if runs < 1:
         raise ParameterError.single("must be a positive integer", field="--runs", value=runs)
+    if collapse is not None and collapse not in ("breach", "response"):
+        raise ParameterError.single("use breach or response", field="--collapse", value=collapse)
     if out is not None:
         output_file(out, "--out")
     with contextlib.ExitStack() as stack:
@@ -180,7 +188,7 @@ def run(
             options["store"] = stack.enter_context(Store(db, read_only=True))
         bar = stack.enter_context(progress_bar("simulating", "chunks"))
         result = simulate_agreement(spec, strategies, runs=runs, seed=seed, progress=bar,
-                                    workers=workers, **options)
+                                    workers=workers, collapse=collapse, **options)
     if out is not None:
         _write_parquet(result.survival(), out)
     if json_out:
@@ -294,7 +302,8 @@ def _calibrate_alias() -> None:
     from detente.cli.evaluate import evaluate_command
 
     app.command("calibrate", help="Alias of `detente evaluate`: every forecast scored on "
-                "rolling origins (see `detente evaluate --help`).")(evaluate_command)
+                "rolling origins (see `detente evaluate --help`). Example: [bold]detente "
+                "simulate calibrate post-olympic-pause --from 2015[/]")(evaluate_command)
 
 
 _calibrate_alias()

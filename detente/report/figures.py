@@ -244,7 +244,10 @@ def backtest_figure(evaluation) -> go.Figure:
             hovertemplate=(f"{h} weeks: forecast %{{x:.2f}}, held %{{y:.2f}} "
                            "(%{customdata} cases)<extra></extra>")), row=1, col=2)
     fig.update_xaxes(title_text="horizon (weeks)", row=1, col=1)
-    fig.update_yaxes(title_text="Brier skill", row=1, col=1)
+    lows = [s.lo for s in evaluation.skills if s.model == "default" and s.lo == s.lo]
+    # Skill is unbounded below: show down to -2 at most (the table has every value).
+    fig.update_yaxes(title_text="Brier skill", range=[max(-2.0, min([-0.2, *lows])) - 0.05,
+                                                       1.0], row=1, col=1)
     fig.update_xaxes(title_text="forecast P(holding)", range=[0, 1], row=1, col=2)
     fig.update_yaxes(title_text="share that held", range=[0, 1], row=1, col=2)
     fig.update_layout(**base_layout("Backtest: rolling origins, forecasts from the record "

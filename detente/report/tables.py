@@ -169,7 +169,8 @@ def backtest_table(evaluation) -> Table:
         cells = []
         for h in evaluation.horizons:
             k = evaluation.skill("default", base, h)
-            cells.append("-" if k is None else f"{k.skill:+.3f} [{k.lo:+.2f}, {k.hi:+.2f}]")
+            cells.append("-" if k is None or k.skill != k.skill else
+                         f"{k.skill:+.3f} [{k.lo:+.2f}, {k.hi:+.2f}]")
         rows.append((f"skill vs {base}", *cells))
     first = evaluation.score(evaluation.methods[0], evaluation.horizons[0])
     return table(("Brier score / skill", *(f"{h} weeks" for h in evaluation.horizons)), rows,
