@@ -176,7 +176,7 @@ def test_fitted_behaviour_in_the_engine_matches_its_closed_form(tmp_path):
     model = build(spec, rates={"PRK": 1.0, "USA": 1.0}, horizon=26, false_alarm_prior=False)
     model = dataclasses.replace(model.with_monitors(None, false_alarm=0.0), collapse="breach")
     runs = 40_000
-    strategies = [Fitted(model=models[p], initial=initial_state(states[p]))
+    strategies = [Fitted(model=models[p], initial=initial_state(states[p]), draws=0)
                   for p in model.codes]
     result = simulate(model, strategies, runs=runs, seed=3)
     for t in (1, 4, 13, 26):

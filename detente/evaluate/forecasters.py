@@ -9,7 +9,8 @@ start, as a user running the forecast on that day would (docs/simulate.md, "Back
 * ``default``: what ``detente simulate`` runs by default: the fitted behaviour in the engine,
   with each commitment's detection, delay and false alarms (drawn from their Beta priors), a
   run collapsing at the first observed breach;
-* ``hazard``: the same fitted hazards in closed form, recorded acts only (no false alarms);
+* ``hazard``: the same fitted hazards in closed form, recorded acts only (no false alarms),
+  averaged over coefficient draws from their posterior as the simulation draws them;
 * ``grim``: the previous default, grim against grim at constant rates estimated from the two
   years before the origin (one forecast for every start of the year);
 * ``base_all`` / ``base_5y``: the share of past starts (before the origin, decided and seen
@@ -72,16 +73,21 @@ class Origin:
 
 
 def _paths(o: Origin, models: dict[str, hazard.HazardModel]) -> np.ndarray:
-    weeks = max(o.horizons)
-    states = o.states()
-    rw = hazard.response_weeks(o.record)
-    rows = [hazard.path_survival(models, {p: states[p][k] for p in models}, weeks, rw)
-            for k in range(len(o.starts))]
-    return np.array(rows)[:, list(o.horizons)]
+    curves = hazard.paths_survival(models, o.states(), max(o.horizons),
+                                   hazard.response_weeks(o.record))
+    return curves[:, list(o.horizons)]
+
+
+POSTERIOR_DRAWS = 32
 
 
 def hazard_forecast(o: Origin) -> np.ndarray:
-    return _paths(o, {p: o.fitted(p) for p in o.record.parties})
+    """The fitted hazards' closed form, averaged over coefficient vectors drawn from their
+    Laplace posterior (as the default simulation draws them)."""
+    rng = np.random.Generator(np.random.SFC64(o.seed))
+    samples = {p: o.fitted(p).sample(rng, POSTERIOR_DRAWS) for p in o.record.parties}
+    return np.mean([_paths(o, {p: samples[p][k] for p in samples})
+                    for k in range(POSTERIOR_DRAWS)], axis=0)
 
 
 def persistence(o: Origin) -> np.ndarray:
@@ -96,9 +102,9 @@ def default(o: Origin) -> np.ndarray:
     rw = hazard.response_weeks(o.record)
     behaviour = {}
     for p in o.record.parties:
-        per_run = [states[p][k] for k in range(n) for _ in range(o.runs)]
-        behaviour[p] = Fitted(model=o.fitted(p), reaction_weeks=rw,
-                              initial=initial_state(per_run))
+        per_start = initial_state(states[p])
+        behaviour[p] = Fitted(model=o.fitted(p), reaction_weeks=rw, initial={
+            k: np.repeat(v, o.runs, axis=-1) for k, v in per_start.items()})
     built = model_mod.build(o.agreement, rates={p: 1.0 for p in o.record.parties},
                             horizon=weeks, weights=o.record.weights)
     built = dataclasses.replace(built, collapse="breach", behaviour=behaviour)

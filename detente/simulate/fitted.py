@@ -45,6 +45,9 @@ class Fitted(Strategy):
     reaction_weeks: int = 13
     #: per-run initial state: arrays of length 1 (every run) or of the number of runs
     initial: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    #: coefficient vectors drawn per chunk from the fit's Laplace posterior, one per run in
+    #: turn (the forecast then carries the fit's uncertainty); 0: the point estimate only
+    draws: int = 16
 
     def __post_init__(self) -> None:
         if self.model is None:
@@ -73,10 +76,25 @@ class Fitted(Strategy):
     def react_periods(self) -> int:
         return max(1, round(self.reaction_weeks * 7 / self.days))
 
-    def table(self) -> np.ndarray:
-        """Thresholds of the chance to act, indexed ((since * (ring + 1) + count) * 2 +
-        reaction) * 4 + context."""
-        return _table(self.model, self.days, self.cap, self.ring)
+    @property
+    def size(self) -> int:
+        return (self.cap + 1) * (self.ring + 1) * 2 * 4
+
+    def table(self, coefficients: np.ndarray | None = None) -> np.ndarray:
+        """Thresholds of the chance to act for each coefficient vector (rows: intercept and
+        coefficients; default the point estimate), indexed draw * size + ((since * (ring + 1) +
+        count) * 2 + reaction) * 4 + context."""
+        if coefficients is None:
+            coefficients = np.array([[self.model.intercept, *self.model.coef]])
+        return _table(coefficients, self.model.detection, self.days, self.cap, self.ring)
+
+    def coefficients(self, rng: np.random.Generator) -> np.ndarray:
+        """``draws`` coefficient vectors from the fit's Laplace posterior (or the estimate)."""
+        point = np.array([[self.model.intercept, *self.model.coef]])
+        if self.draws <= 0:
+            return point
+        return rng.multivariate_normal(point[0], np.asarray(self.model.cov), size=self.draws,
+                                       method="svd")
 
     def start(self, runs: int) -> dict[str, Any]:
         init = self.initial or initial_state(_default_state(), self.days)
@@ -92,12 +110,17 @@ class Fitted(Strategy):
         return {"since": take("since", np.uint16), "other": take("other", np.uint16),
                 "ring": ring, "count": ring.sum(axis=0).astype(np.uint16),
                 "context": take("context", np.uint8), "intent": np.zeros(runs, bool),
-                "near": np.empty(runs, bool), "slot": [0],
+                "near": np.empty(runs, bool), "slot": [0], "draw": np.zeros(runs, np.uint8),
                 # Scratch (not state carried between periods): wider dtypes.
-                "_scratch": {"table": self.table(), "index": np.empty(runs, np.int32),
+                "_scratch": {"table": None, "index": np.empty(runs, np.int32),
                              "thr": np.empty(runs, np.uint32)}}
 
     def prime(self, state: dict[str, Any], rng: np.random.Generator) -> None:
+        """Draw the chunk's coefficient vectors and each run's, then its first move."""
+        vectors = self.coefficients(rng)
+        state["_scratch"]["table"] = self.table(vectors)
+        runs = len(state["draw"])
+        state["draw"][:] = np.arange(runs) % len(vectors)
         self._draw(state, rng)
 
     def intent(self, state: dict[str, Any]) -> np.ndarray:
@@ -125,6 +148,8 @@ class Fitted(Strategy):
 
     def _draw(self, state: dict[str, Any], rng: np.random.Generator) -> None:
         scratch = state["_scratch"]
+        if scratch["table"] is None:   # not primed: the point estimate
+            scratch["table"] = self.table()
         index = scratch["index"]
         np.multiply(state["since"], self.ring + 1, out=index, casting="unsafe")
         np.add(index, state["count"], out=index, casting="unsafe")
@@ -133,34 +158,32 @@ class Fitted(Strategy):
         np.add(index, state["near"], out=index, casting="unsafe")
         np.multiply(index, 4, out=index)
         np.add(index, state["context"], out=index)
+        if len(scratch["table"]) > self.size:   # several coefficient vectors
+            index += state["draw"].astype(np.int32) * self.size
         thr = np.take(scratch["table"], index, out=scratch["thr"])
         runs = len(thr)
         u = rng.bit_generator.random_raw((runs + 1) // 2).view(np.uint32)[:runs]
         np.less(u, thr, out=state["intent"])
 
 
-_TABLES: dict[tuple, np.ndarray] = {}
-
-
-def _table(model: HazardModel, days: float, cap: int, ring: int) -> np.ndarray:
-    key = (id(model), model.intercept, model.coef, days, cap, ring)
-    found = _TABLES.get(key)
-    if found is not None:
-        return found
+def _table(coefficients: np.ndarray, detection: float, days: float, cap: int,
+           ring: int) -> np.ndarray:
+    """Thresholds per coefficient vector and state; the logit is a sum of one term per state
+    dimension, so it is built by broadcasting."""
     since = np.arange(cap + 1)
     weeks = np.maximum(1, np.rint(since * days / 7.0))
     share = np.arange(ring + 1) / ring
-    s, c, r, ctx = np.meshgrid(weeks, share, [0.0, 1.0], np.arange(4), indexing="ij")
-    x = np.stack([np.log1p(np.minimum(s, CAP_WEEKS)), s == 1, c, r, ctx // 2, ctx % 2],
-                 axis=-1).astype(float)
-    weekly = np.minimum(1.0, model.prob(x.reshape(-1, x.shape[-1])) / max(model.detection,
-                                                                             1e-9))
+    c = np.atleast_2d(np.asarray(coefficients, float))[:, :, None]     # (K, 7, 1)
+    a = c[:, 0] + c[:, 1] * np.log1p(np.minimum(weeks, CAP_WEEKS)) + c[:, 2] * (weeks == 1)
+    b = c[:, 3] * share
+    r = c[:, 4] * np.array([0.0, 1.0])
+    ctx = np.arange(4)
+    x = c[:, 5] * (ctx // 2) + c[:, 6] * (ctx % 2)
+    logit = (a[:, :, None, None, None] + b[:, None, :, None, None]
+             + r[:, None, None, :, None] + x[:, None, None, None, :])
+    weekly = np.minimum(1.0, 1.0 / (1.0 + np.exp(-logit)) / max(detection, 1e-9))
     per_period = 1.0 - (1.0 - weekly) ** (days / 7.0)
-    table = _thresholds(per_period)
-    if len(_TABLES) > 64:
-        _TABLES.clear()
-    _TABLES[key] = table
-    return table
+    return _thresholds(per_period.reshape(-1))
 
 
 def _default_state() -> State:

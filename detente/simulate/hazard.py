@@ -38,6 +38,8 @@ YEAR = 52
 DIPLOMACY_WEEKS = 26
 EXERCISE_WEEKS = 4
 DEFAULT_C = 1.0
+PENALTIES = (0.01, 0.1, 1.0, 10.0)
+VALIDATION_WEEKS = 260   # the last five years of observed weeks before the cut
 MIN_ROWS = 104
 Z95 = 1.959963984540054
 
@@ -99,6 +101,16 @@ class HazardModel:
         """Chance of a recorded act in a week with features ``x`` (rows)."""
         return 1.0 / (1.0 + np.exp(-self.logit(x)))
 
+    def sample(self, rng: np.random.Generator, draws: int) -> list[HazardModel]:
+        """``draws`` models with coefficients drawn from the Laplace posterior."""
+        import dataclasses
+
+        point = np.array([self.intercept, *self.coef])
+        vectors = rng.multivariate_normal(point, np.asarray(self.cov), size=draws,
+                                          method="svd")
+        return [dataclasses.replace(self, intercept=float(v[0]),
+                                    coef=tuple(float(c) for c in v[1:])) for v in vectors]
+
     def weekly_rate(self) -> float:
         return self.acts / self.rows if self.rows else 0.0
 
@@ -144,13 +156,39 @@ def record_first(record: Record) -> int:
 PERSISTENCE = ("log_weeks_since", "acted_last_week")
 
 
-def fit(record: Record, party: str, cut: int, *, penalty_c: float = DEFAULT_C,
+def _standardised_fit(x: np.ndarray, y: np.ndarray, penalty_c: float):
+    from sklearn.linear_model import LogisticRegression
+
+    mean, sd = x.mean(axis=0), x.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    model = LogisticRegression(C=penalty_c, solver="newton-cholesky", max_iter=200)
+    model.fit((x - mean) / sd, y)
+    return model, mean, sd
+
+
+def choose_penalty(x: np.ndarray, y: np.ndarray) -> float:
+    """The penalty among ``PENALTIES`` whose fit on all but the last ``VALIDATION_WEEKS``
+    observed weeks predicts those weeks best (log loss); ``DEFAULT_C`` when the earlier weeks
+    are too few or lack an act."""
+    from sklearn.metrics import log_loss
+
+    split = len(y) - VALIDATION_WEEKS
+    if split < MIN_ROWS or not 0 < y[:split].sum() < split:
+        return DEFAULT_C
+    losses = []
+    for c in PENALTIES:
+        model, mean, sd = _standardised_fit(x[:split], y[:split], c)
+        p = model.predict_proba((x[split:] - mean) / sd)[:, 1]
+        losses.append(log_loss(y[split:], p, labels=[0, 1]))
+    return PENALTIES[int(np.argmin(losses))]
+
+
+def fit(record: Record, party: str, cut: int, *, penalty_c: float | None = DEFAULT_C,
         using: tuple[str, ...] = FEATURES) -> HazardModel:
     """Fit ``party``'s hazard on the record before day ``cut`` (see the module docstring),
     on the features ``using`` (the others get coefficient 0: ``PERSISTENCE`` is the hazard on
-    the time since the last act alone)."""
-    from sklearn.linear_model import LogisticRegression
-
+    the time since the last act alone). ``penalty_c`` None: chosen by ``choose_penalty``
+    (which the backtest showed no better than the default: it is not the default)."""
     known = record.cut(cut)
     x, y, first = training_rows(known, party, cut)
     chosen = [FEATURES.index(f) for f in using]
@@ -160,11 +198,10 @@ def fit(record: Record, party: str, cut: int, *, penalty_c: float = DEFAULT_C,
             f"too little observed history to fit {party}'s behaviour before "
             f"{_iso(cut)}: {len(y)} observed weeks, {int(y.sum())} with an act (need "
             f"{MIN_ROWS} weeks and both outcomes)", field="fit", value=record.agreement)
-    mean, sd = x.mean(axis=0), x.std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
+    if penalty_c is None:
+        penalty_c = choose_penalty(x, y)
+    model, mean, sd = _standardised_fit(x, y, penalty_c)
     z = (x - mean) / sd
-    model = LogisticRegression(C=penalty_c, solver="newton-cholesky", max_iter=200)
-    model.fit(z, y)
     b = model.coef_[0]
     b0 = float(model.intercept_[0])
     # Laplace approximation: the inverse Hessian of the penalised negative log-likelihood.
@@ -241,18 +278,30 @@ def path_survival(models: dict[str, HazardModel], states: dict[str, State], week
     """``S(t)``, t = 0..weeks: the chance that no party has a recorded act in the first ``t``
     weeks, when none acts (the state then evolves without randomness: a closed form of the
     fitted behaviour without false alarms)."""
-    s = np.ones(weeks + 1)
+    return paths_survival(models, {p: [st] for p, st in states.items()}, weeks,
+                          reaction_weeks)[0]
+
+
+def paths_survival(models: dict[str, HazardModel], states: dict[str, list[State]], weeks: int,
+                   reaction_weeks: int) -> np.ndarray:
+    """``path_survival`` for many starts at once: (starts, weeks + 1)."""
+    n = len(next(iter(states.values())))
+    s = np.ones((n, weeks + 1))
+    t = np.arange(weeks)
     for party, m in models.items():
-        st = states[party]
-        t = np.arange(weeks)
-        since = np.minimum(st.weeks_since + t, CAP_WEEKS)
-        ring = np.asarray(st.past_year, np.int64)
+        sts = states[party]
+        since = np.minimum(np.array([st.weeks_since for st in sts])[:, None] + t, CAP_WEEKS)
+        ring = np.array([st.past_year for st in sts], np.int64)               # (n, 52)
         # Acts in the past 52 weeks at week t: those of the ring still inside the window.
-        tail = np.concatenate([np.cumsum(ring[::-1])[::-1], [0]])
-        past = tail[np.minimum(t, YEAR)]
-        other = np.minimum(st.other_since + t, CAP_WEEKS) <= reaction_weeks
-        x = np.column_stack([np.log1p(since), since == 1, past / YEAR, other,
-                             np.full(weeks, st.diplomacy), np.full(weeks, st.exercises)])
-        h = m.prob(x.astype(float))
-        s[1:] *= np.cumprod(1.0 - h)
+        tail = np.concatenate([np.cumsum(ring[:, ::-1], axis=1)[:, ::-1],
+                               np.zeros((n, 1), np.int64)], axis=1)
+        past = tail[:, np.minimum(t, YEAR)]
+        other = np.minimum(np.array([st.other_since for st in sts])[:, None] + t,
+                           CAP_WEEKS) <= reaction_weeks
+        c = np.asarray(m.coef)
+        logit = (m.intercept + c[0] * np.log1p(since) + c[1] * (since == 1)
+                 + c[2] * past / YEAR + c[3] * other
+                 + (c[4] * np.array([st.diplomacy for st in sts])
+                    + c[5] * np.array([st.exercises for st in sts]))[:, None])
+        s[:, 1:] *= np.cumprod(1.0 - 1.0 / (1.0 + np.exp(-logit)), axis=1)
     return s
