@@ -47,7 +47,7 @@ class Fitted(Strategy):
     initial: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     #: coefficient vectors drawn per chunk from the fit's Laplace posterior, one per run in
     #: turn (the forecast then carries the fit's uncertainty); 0: the point estimate only
-    draws: int = 16
+    draws: int = 32
 
     def __post_init__(self) -> None:
         if self.model is None:
