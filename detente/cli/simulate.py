@@ -119,7 +119,8 @@ def strategy_map(spec, items: list[str] | None) -> dict:
     out = {}
     for code, text in model_mod.parse_assignments(items, "--strategy").items():
         _party(spec, code, "--strategy")
-        out[code] = strategy_mod.parse(text)
+        # "fitted" is the party's behaviour fitted from the store, built with the model.
+        out[code] = "fitted" if text.strip() == "fitted" else strategy_mod.parse(text)
     return out
 
 

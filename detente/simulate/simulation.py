@@ -135,18 +135,6 @@ def simulate_agreement(agreement: Agreement, strategies: Mapping[str, Strategy |
     ``collapse`` (default: ``"breach"`` when no strategy is named, the replay's rule that the
     first observed breach ends the agreement; ``"response"`` when some are, the counterfactual
     game's rule that the first response to an observed breach does): see ``Model.collapse``."""
-    built, found = build_model(agreement, **model_options)
-    rule = collapse or ("response" if strategies else "breach")
-    built = dataclasses.replace(built, collapse=rule)
-    # A party given a named (counterfactual) strategy has occasions at its fitted mean rate.
-    for code in strategies or {}:
-        fitted = built.behaviour.get(code)
-        if fitted is not None and strategies[code] != "fitted":
-            weekly = min(1.0, fitted.model.weekly_rate() / max(fitted.model.detection, 1e-9))
-            built = built.replace_party(code, temptation=model_mod.per_period(weekly,
-                                                                              built.days))
-            found[code] = dataclasses.replace(found[code], rate=built.parties[
-                built.index(code)].temptation, source="fitted-mean", per_week=weekly)
     for code in strategies or {}:
         if code not in agreement.parties:
             from detente.errors import ParameterError
@@ -154,7 +142,8 @@ def simulate_agreement(agreement: Agreement, strategies: Mapping[str, Strategy |
             raise ParameterError.single(f"not a party of {agreement.id}; parties: "
                                         f"{', '.join(agreement.parties)}", field="strategy",
                                         value=code)
-    strategies = {**default_strategies(built), **dict(strategies or {})}
+    built, found = build_model(agreement, **model_options)
+    built, strategies, found = configure(built, found, strategies, collapse)
     result = simulate(built, strategies, runs=runs, seed=seed, progress=progress,
                       workers=workers, chunk_size=chunk_size, rates=found)
     sensitivity = false_alarm_sensitivity(built, strategies, runs=max(1, min(runs // 4, 10_000)),
@@ -162,6 +151,27 @@ def simulate_agreement(agreement: Agreement, strategies: Mapping[str, Strategy |
                                               result.seed), 1)[0] if result.seed is not None
                                           else None, workers=workers)
     return dataclasses.replace(result, sensitivity=sensitivity)
+
+
+def configure(model: Model, found: dict[str, rates_mod.Rate],
+              strategies: Mapping[str, Strategy | str] | None, collapse: str | None = None
+              ) -> tuple[Model, dict[str, Strategy | str], dict[str, rates_mod.Rate]]:
+    """What ``simulate_agreement`` simulates for ``build_model``'s result: the collapse rule
+    (``"breach"`` without named strategies, else ``"response"``), a party given a named
+    (counterfactual) strategy at its fitted mean rate, and the default strategy of a party
+    without fitted behaviour (``default_strategies``)."""
+    named = {code: s for code, s in (strategies or {}).items() if s != "fitted"}
+    model = dataclasses.replace(model, collapse=collapse or ("response" if named else "breach"))
+    found = dict(found)
+    for code in named:
+        fitted = model.behaviour.get(code)
+        if fitted is not None:
+            weekly = min(1.0, fitted.model.weekly_rate() / max(fitted.model.detection, 1e-9))
+            model = model.replace_party(code, temptation=model_mod.per_period(weekly,
+                                                                              model.days))
+            found[code] = dataclasses.replace(found[code], rate=model.parties[
+                model.index(code)].temptation, source="fitted-mean", per_week=weekly)
+    return model, {**default_strategies(model), **dict(strategies or {})}, found
 
 
 def default_strategies(model: Model) -> dict[str, str]:
