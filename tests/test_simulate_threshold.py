@@ -41,7 +41,7 @@ def _simulated(model: Model, strategy: str, seed: int) -> dict[str, dict[str, fl
     occasion, against B playing ``strategy``; batch means over 20 chunks."""
     out = {}
     for name, first in (("comply", strategy), ("breach", "always_defect")):
-        r = simulate(model, [first, strategy], runs=40_000, seed=seed, chunk_size=2_000)
+        r = simulate(model, [first, strategy], runs=20_000, seed=seed, chunk_size=1_000)
         v = r.discounted_payoff()["A"]
         out[name] = {"mean": v["mean"], "se": (v["hi"] - v["mean"]) / 2.093}  # t(19) 97.5%
     return out

@@ -28,10 +28,6 @@ _FULL = 1 << 32
 _BIG = 65_535
 
 
-def _thresholds(p: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(p * _FULL), 0, _FULL - 1).astype(np.uint32)
-
-
 @register
 @dataclasses.dataclass(frozen=True, eq=False)
 class Fitted(Strategy):
