@@ -60,7 +60,9 @@ def build_model(agreement: Agreement, *, period: str = "week", horizon: str | in
     that rate. Otherwise, with a ``store`` and ``fitted`` (the default), its behaviour is the
     hazard fitted to the record before the agreement's start (``detente.simulate.fitted``: the
     model's ``behaviour``); without ``fitted`` (or ``reference``), or when the record is too
-    thin to fit, its rate is estimated from the store (``detente.simulate.rates``)."""
+    thin to fit, its rate is estimated from the store (``detente.simulate.rates``). Pass the
+    result through ``configure`` (as ``simulate_agreement`` does) for the command line's
+    collapse rule and default strategies; the model alone collapses at the first response."""
     model_mod.period_days(period)
     model_mod.horizon_periods(horizon, period)
     days = model_mod.period_days(period)
