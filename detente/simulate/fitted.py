@@ -9,8 +9,11 @@ known). The model's temptation for a fitted party is 1 (an occasion every period
 decides. Its chance of acting is the fitted chance of a *recorded* act divided by the detection
 of its commitments (the record only holds what was seen), so that the simulated record matches.
 
-The hazard is read from one table of thresholds indexed by (periods since its last act, acts in
-the past year, reaction, context), so a period costs a few array operations whatever the model.
+The fit's uncertainty is carried into the forecast: when a chunk starts, ``draws`` coefficient
+vectors are drawn from the fit's Laplace posterior (``HazardModel.cov``) and the runs take them
+in turn. The hazard is read from one table of thresholds per chunk, indexed by (coefficient
+draw, periods since its last act, acts in the past year, reaction, context), so a period costs
+a few array operations whatever the model.
 """
 
 from __future__ import annotations

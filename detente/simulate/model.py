@@ -20,7 +20,6 @@ from detente.errors import ParameterError
 PERIOD_DAYS = {"day": 1.0, "week": 7.0, "month": 30.4375}
 UNIT_DAYS = {"d": 1.0, "w": 7.0, "m": 30.4375, "y": 365.25}
 DEFAULT_DISCOUNT = 0.9  # per year: see docs/simulate.md ("Critical detection")
-DEFAULT_PRIOR_WEEKS = 100.0  # weight of a spec's false-alarm guess (docs/simulate.md)
 COLLAPSE_RULES = ("response", "breach")
 _HORIZON_RE = re.compile(r"^\s*(?P<n>\d+(\.\d+)?)\s*(?P<unit>[dwmy]?)\s*$")
 
