@@ -40,6 +40,8 @@ __getattr__, __all__ = lazy("detente", {
     "SimulationResult": "detente.simulate",
     "critical_detection": "detente.simulate",
     "sweep": "detente.simulate.sweep",
+    "evaluate": "detente.evaluate:evaluate",
+    "Evaluation": "detente.evaluate",
     # event data over time
     "tension_index": "detente.tension:tension",
     "quiet_windows": "detente.tension:windows",

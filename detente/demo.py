@@ -48,10 +48,14 @@ class DemoResult:
         return self.report.options.seed
 
 
+BACKTEST_FROM = 2016  # the compared proposals' backtest: ten origins to the record's last year
+
+
 def stages(n_presets: int, n_compared: int) -> int:
     """How many progress stages the demo reports (for a progress bar's total)."""
-    # store + ingest + checks + what-ifs + simulations + dialogue + tension + timeline + write
-    return 2 + n_presets + 2 * n_compared + 4
+    # store + ingest + checks + what-ifs + simulations + backtest + dialogue + tension +
+    # timeline + write
+    return 2 + n_presets + 2 * n_compared + 5
 
 
 def run_demo(*, db: str | Path | None = None, out: str | Path = DEFAULT_OUTPUT,
@@ -78,7 +82,7 @@ def run_demo(*, db: str | Path | None = None, out: str | Path = DEFAULT_OUTPUT,
             ingest = store.load_bundled()
             options = ReportOptions(compare=COMPARED, runs=runs, seed=seed, scenario=scenario,
                                     title="detente demo: the Korean peninsula after the "
-                                          "2018 Olympics")
+                                          "2018 Olympics", backtest_from=BACKTEST_FROM)
             report = build(agreements, store, options, progress=note)
         note(f"writing {out}")
         written = report.write(out)

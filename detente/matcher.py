@@ -272,3 +272,7 @@ def day_number(value: dt.date) -> int:
     return (value - EPOCH).days
 
 
+
+
+def from_day_number(day: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))

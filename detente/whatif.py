@@ -21,9 +21,12 @@ long, as far as anyone saw) and the shares of who breaks first are taken over ob
 
 Survival: Kaplan-Meier over the starts, ``S(t) = prod_{t_i <= t} (1 - d_i / n_i)``, the chance
 that the agreement is still holding ``t`` days after its start, with starts that reach the end of
-the record (or of their term, or a blind day) unbroken censored; a 95% band from Greenwood's
-variance on the log(-log) scale. Starts a week apart overlap heavily, so they are not independent
-samples: read the band as a lower bound on the uncertainty. See docs/agreements.md.
+the record (or of their term, or a blind day) unbroken censored. Starts a week apart overlap
+heavily and many end at the same event, so they are not independent samples: the 95% band
+(``lo``, ``hi``) is a bootstrap that draws whole start years with replacement, and the result
+says how many distinct events ended the broken starts. Greenwood's band (log(-log) scale), which
+treats every start as independent and is several times too narrow, is kept beside it
+(``greenwood_lo``, ``greenwood_hi``). See docs/agreements.md.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ _NEVER = np.iinfo(np.int64).max // 4
 STARTS_COLUMNS = ["start", "breach_date", "days_held", "breaker", "commitment", "event_id",
                   "censored", "observed", "blind_from", "blind_commitment", "thin"]
 SURVIVAL_COLUMNS = ["days", "p", "lo", "hi"]
+BAND_COLUMNS = [*SURVIVAL_COLUMNS, "greenwood_lo", "greenwood_hi"]
+BOOTSTRAP_DRAWS = 1000
 UNOBSERVED = "unobserved"
 
 
@@ -72,6 +77,9 @@ class WhatIfResult:
     survival: pd.DataFrame
     shares: pd.DataFrame
     coverage_declared: bool = True
+    band: str = "greenwood"        # what lo/hi are: "year" (bootstrap of start years) or
+    ending_events: int = 0         # distinct events that ended the broken starts
+    bootstrap_draws: int = 0
 
     @property
     def breached(self) -> int:
@@ -133,6 +141,8 @@ class WhatIfResult:
             "censored": len(self.starts) - self.breached - self.unobserved,
             "unobserved": self.unobserved, "thin": self.thin,
             "coverage_declared": self.coverage_declared, "median_days": self.median_days,
+            "band": self.band, "ending_events": self.ending_events,
+            "bootstrap_draws": self.bootstrap_draws,
             "shares": self.shares.to_dict(orient="records"),
             "survival": self.survival.to_dict(orient="records"),
             "starts": starts,
@@ -168,11 +178,14 @@ def _first_blind_day(first: np.ndarray, last: np.ndarray, starts: np.ndarray) ->
 
 
 def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, step_days: int = 7,
-           *, record_end: dt.date | None = None) -> WhatIfResult:
+           *, record_end: dt.date | None = None, bootstrap: int = BOOTSTRAP_DRAWS,
+           seed: int = 0) -> WhatIfResult:
     """Replay ``agreement`` from ``start``, ``start + step_days``, ... up to ``end``.
 
     ``record_end`` (default: the last day the record covers) is where observation stops:
-    starts that reach it unbroken are censored; ``end`` is clipped to it.
+    starts that reach it unbroken are censored; ``end`` is clipped to it. The survival band
+    (``lo``, ``hi``) is a bootstrap of start years (``bootstrap`` draws, ``seed``; 0 draws:
+    Greenwood's band, which treats overlapping starts as independent).
     """
     if step_days < 1:
         raise ParameterError.single("must be at least 1 day", field="step_days", value=step_days)
@@ -279,11 +292,66 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
         "thin": observed & (thin_day <= outcome),
     }, columns=STARTS_COLUMNS)
     survival = kaplan_meier(held, breach)
+    band = "greenwood"
+    if bootstrap > 0 and breach.any():
+        years = pd.to_datetime(s, unit="D").year.to_numpy()
+        lo, hi = bootstrap_band(held, breach, years, survival["days"].to_numpy(),
+                                draws=bootstrap, seed=seed)
+        survival = survival.rename(columns={"lo": "greenwood_lo", "hi": "greenwood_hi"})
+        survival.insert(2, "lo", lo)
+        survival.insert(3, "hi", hi)
+        survival = survival[BAND_COLUMNS]
+        band = "year"
     among = {p: int((on_first[p] & observed).sum()) for p in agreement.parties}
     shares = who_breaks_first(starts, agreement.parties, among)
+    endings = {e for e, b in zip(evidence, breach, strict=True) if b and e is not None}
+    endings |= {f"{c}@{d}" for e, b, c, d in zip(evidence, breach, commitment_of[best],
+                                                   breach_day, strict=True)
+                if b and e is None}  # a missed undertaking: one ending per commitment and day
     return WhatIfResult(agreement=agreement.id, start=start, end=end, step_days=step_days,
                         record_end=record_end, term_days=term, starts=starts, survival=survival,
-                        shares=shares, coverage_declared=seen.declared)
+                        shares=shares, coverage_declared=seen.declared, band=band,
+                        ending_events=len(endings),
+                        bootstrap_draws=bootstrap if band == "year" else 0)
+
+
+def bootstrap_band(days_held: np.ndarray, breached: np.ndarray, clusters: np.ndarray,
+                   times: np.ndarray, *, draws: int = BOOTSTRAP_DRAWS, seed: int = 0,
+                   confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """A percentile band of the Kaplan-Meier curve at ``times`` from a cluster bootstrap:
+    whole clusters of starts (their start year) are drawn with replacement, since starts a
+    week apart share their ending events and are far from independent."""
+    from scipy import sparse
+
+    days_held = np.asarray(days_held, np.int64)
+    breached = np.asarray(breached, bool)
+    order, cluster = np.unique(clusters, return_inverse=True)
+    rng = np.random.Generator(np.random.SFC64(seed))
+    c = len(order)
+    picks = rng.integers(0, c, size=(draws, c)) + c * np.arange(draws)[:, None]
+    counts = np.bincount(picks.ravel(), minlength=draws * c).reshape(draws, c).astype(float)
+    weights = counts[:, cluster]                                    # draws x starts
+    event_times = np.unique(days_held[breached])
+    k = len(event_times)
+    n = len(days_held)
+    # At risk at the i-th event time while i < reach (breached: t <= held; censored: t < held).
+    reach = np.where(breached, np.searchsorted(event_times, days_held, side="right"),
+                     np.searchsorted(event_times, days_held, side="left"))
+    at = sparse.csr_matrix((np.ones(n), (np.arange(n), reach)), shape=(n, k + 1))
+    risk = (sparse.csr_matrix(weights) @ at).toarray()
+    risk = np.cumsum(risk[:, ::-1], axis=1)[:, ::-1][:, 1:]   # n_i: reach > i
+    index = np.searchsorted(event_times, days_held[breached])
+    ev = sparse.csr_matrix((np.ones(len(index)), (np.flatnonzero(breached), index)),
+                           shape=(n, k))
+    deaths = (sparse.csr_matrix(weights) @ ev).toarray()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(risk > 0, 1.0 - deaths / risk, 1.0)
+    curves = np.cumprod(step, axis=1)
+    # Each requested time takes the curve at the last event time <= it.
+    position = np.searchsorted(event_times, times, side="right") - 1
+    at_times = np.where(position[None, :] >= 0, curves[:, np.maximum(position, 0)], 1.0)
+    tail = (1 - confidence) / 2
+    return (np.quantile(at_times, tail, axis=0), np.quantile(at_times, 1 - tail, axis=0))
 
 
 def kaplan_meier(days_held: np.ndarray, breached: np.ndarray, confidence: float = 0.95

@@ -9,13 +9,9 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
 
-from detente.agreements.spec import Payoff
-from detente.simulate import critical_detection, prisoners_dilemma, simulate
-from detente.simulate.analytic import critical_value
+from detente.simulate import prisoners_dilemma, simulate
 from detente.simulate.strategy import Generous, Grim, TitForTat
-from tests.strategies import seeds, sim_model, sim_party
 
 Z = 5.3
 
@@ -83,77 +79,3 @@ def test_tit_for_tat_against_grudger_cooperates_about_14_5_percent():
     assert 0.135 < result.cooperation["P1"] < 0.155
 
 
-# --- the equilibrium threshold ---------------------------------------------------------------
-
-
-def deviation_gain(model, seed: int) -> dict[str, float]:
-    """Discounted payoff of party 0 breaching at every occasion minus complying, against grim,
-    with a batch-means confidence interval half-width at about 1e-7."""
-    out = {}
-    for name in ("always_defect", "always_comply"):
-        r = simulate(model, [name, "grim"], runs=20_000, seed=seed, chunk_size=2_000)
-        v = r.discounted_payoff(level=1 - 1e-7)[model.codes[0]]
-        out[name] = v
-    gain = out["always_defect"]["mean"] - out["always_comply"]["mean"]
-    half = sum(v["hi"] - v["mean"] for v in out.values())
-    return {"gain": gain, "half": half, "defect": out["always_defect"]["mean"],
-            "comply": out["always_comply"]["mean"]}
-
-
-def weekly_discount(delta_per_week: float) -> float:
-    return delta_per_week ** (365.25 / 7)
-
-
-@settings(max_examples=2, deadline=None)
-@given(seed=seeds)
-def test_threshold_textbook_case_both_sides(seed):
-    # q = 1, no delay: p* = (1 - delta)(T - R) / (delta (R - P)) = 0.2 * 2 / (0.8 * 2) = 0.25.
-    delta = 0.8
-    base = sim_model(sim_party("A", q=1.0), sim_party("B", q=1.0), horizon=120,
-                     discount=weekly_discount(delta))
-    critical = critical_detection(base)["A"].critical
-    assert critical == pytest.approx(0.25)
-    for p, sign in ((critical - 0.1, +1), (critical + 0.1, -1)):
-        model = base.with_monitors("A", detection=p)
-        d = deviation_gain(model, seed)
-        assert sign * d["gain"] > d["half"], (p, d)
-        # The simulated value of breaching matches its closed form T / (1 - delta (1 - p)).
-        assert abs(d["defect"] - 4 / (1 - delta * (1 - p))) < d["half"] + 1e-3
-
-
-@settings(max_examples=2, deadline=None)
-@given(seed=seeds)
-def test_threshold_with_temptation_and_delay_both_sides(seed):
-    delta, qa, qb, k = 0.9, 0.5, 0.6, 2
-    pay = Payoff()  # V, c, g = 3, 1, 1
-    base = sim_model(sim_party("A", q=qa, delay=k), sim_party("B", q=qb), horizon=260,
-                     discount=weekly_discount(delta))
-    critical = critical_detection(base)["A"].critical
-    gain_per_occasion = pay.defection_gain + pay.own_restraint
-    expect = (1 - delta) * gain_per_occasion / (
-        delta * (delta**k * qb * (pay.other_restraint + qa * pay.defection_gain)
-                 - qa * gain_per_occasion))
-    assert critical == pytest.approx(expect)
-    assert 0.2 < critical < 0.45
-    for p, sign in ((critical - 0.15, +1), (critical + 0.15, -1)):
-        d = deviation_gain(base.with_monitors("A", detection=p), seed)
-        assert sign * d["gain"] > d["half"], (p, d)
-        # Closed form of the deviator's value with delayed punishment.
-        x, h = pay.other_restraint + qa * pay.defection_gain, qa * p
-        closed = x / (1 - delta) - qb * x * delta ** (k + 1) * h / (
-            (1 - delta) * (1 - delta + delta * h))
-        assert abs(d["defect"] - closed) < d["half"] + 1e-3
-
-
-def test_critical_detection_edge_cases():
-    # No punishment available (the other side never has occasions): nothing deters.
-    assert critical_value(delta=0.99, gain=2, value=3, defection_gain=1, q_own=0.3,
-                          q_punish=0.0) is None
-    # Never tempted: nothing to deter.
-    assert critical_value(delta=0.99, gain=2, value=3, defection_gain=1, q_own=0.0,
-                          q_punish=0.5) == 0.0
-    model = sim_model(sim_party("A", q=1.0, p=0.1), sim_party("B", q=1.0, p=1.0), horizon=10,
-                      discount=weekly_discount(0.8))
-    table = critical_detection(model)
-    assert not table["A"].self_enforcing and table["B"].self_enforcing
-    assert table["A"].as_dict()["commitments"][0]["critical"] == pytest.approx(0.25)

@@ -14,7 +14,14 @@ from detente import monitor
 from detente.agreements.spec import Agreement
 from detente.errors import ParameterError
 from detente.events.kinds import EXERCISE_STATUSES, MISSILE_CLASSES
-from detente.whatif import STARTS_COLUMNS, SURVIVAL_COLUMNS, kaplan_meier, whatif
+from detente.whatif import (
+    BAND_COLUMNS,
+    STARTS_COLUMNS,
+    SURVIVAL_COLUMNS,
+    bootstrap_band,
+    kaplan_meier,
+    whatif,
+)
 from tests.strategies import make_event
 
 D = dt.date
@@ -160,7 +167,10 @@ def test_result_shape_and_json(empty_store) -> None:
     agreement = Agreement.model_validate(AGREEMENTS["open-mutual"])
     result = whatif(agreement, store, D(2018, 1, 1), D(2019, 1, 1))
     assert list(result.starts.columns) == STARTS_COLUMNS
-    assert list(result.survival.columns) == SURVIVAL_COLUMNS
+    assert list(result.survival.columns) == BAND_COLUMNS and result.band == "year"
+    assert result.ending_events == result.starts["event_id"].dropna().nunique()
+    assert list(whatif(agreement, store, D(2018, 1, 1), D(2019, 1, 1), bootstrap=0)
+                .survival.columns) == SURVIVAL_COLUMNS
     assert result.record_end == store.date_range()[1]
     assert result.shares["starts"].sum() == len(result.starts)
     assert math.isclose(result.shares["share"].sum(), 1.0)
@@ -169,6 +179,25 @@ def test_result_shape_and_json(empty_store) -> None:
     assert data["breached"] + data["censored"] == data["n_starts"]
     assert set(STARTS_COLUMNS) == set(data["starts"][0])
     assert data["unobserved"] == 0 and data["coverage_declared"] is False
+
+
+def test_bootstrap_band_draws_whole_clusters() -> None:
+    rng = np.random.default_rng(3)
+    held = rng.integers(0, 60, size=120)
+    breached = rng.random(120) < 0.8
+    times = kaplan_meier(held, breached)["days"].to_numpy()
+    p = kaplan_meier(held, breached)["p"].to_numpy()
+    # One cluster: every draw is the sample itself, so the band is the curve.
+    lo, hi = bootstrap_band(held, breached, np.zeros(120), times, draws=200)
+    assert np.allclose(lo, p) and np.allclose(hi, p)
+    # Ten clusters: a band around the curve, the same for the same seed.
+    clusters = np.repeat(np.arange(10), 12)
+    lo, hi = bootstrap_band(held, breached, clusters, times, draws=400, seed=2)
+    again = bootstrap_band(held, breached, clusters, times, draws=400, seed=2)
+    assert np.array_equal(lo, again[0]) and np.array_equal(hi, again[1])
+    assert (lo <= hi).all() and (lo < hi).any()
+    inside = (lo <= p + 1e-12) & (p <= hi + 1e-12)
+    assert inside.mean() > 0.9
 
 
 def test_parameter_errors(empty_store) -> None:

@@ -139,6 +139,9 @@ class Verification(_Frozen):
     # Infinity passes the model's no-infinity rule to this validator, which states the bound.
     delay_days: Annotated[float, Field(allow_inf_nan=True), AfterValidator(_delay_days)] = 0.0
     false_alarm: float = Field(default=0.0, ge=0.0, le=1.0)
+    # How many weeks of observation the false-alarm guess is worth: the simulator draws each
+    # run's rate from Beta(f n, (1 - f) n) (docs/simulate.md); 0 fixes it at ``false_alarm``.
+    false_alarm_weeks: float = Field(default=100.0, ge=0.0, le=1e6)
 
 
 class Undertaking(_Frozen):

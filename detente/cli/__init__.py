@@ -38,6 +38,7 @@ _GROUPS: list[tuple[str, str, str]] = [
 _COMMANDS: list[str] = [
     "store",
     "monitor",
+    "evaluate",
     "report",
     "sweep",
     "tension",

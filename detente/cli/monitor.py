@@ -232,8 +232,10 @@ def whatif(
                        f"{row.share_of_breached:.1%}" if party else "-",
                        str(row.among_first) if party and "+" not in row.breaker else "-")
     console.print(shares)
-    survival = Table(title="still holding after t days (Kaplan-Meier, 95% band)")
-    for column in ("t (days)", "S(t)", "low", "high"):
+    banded = result.band == "year"
+    survival = Table(title="still holding after t days (Kaplan-Meier; 95% band: "
+                     + ("bootstrap of start years" if banded else "Greenwood") + ")")
+    for column in ("t (days)", "S(t)", "low", "high", *(("Greenwood",) if banded else ())):
         survival.add_column(column, justify="right")
     curve = result.survival
     starts = result.starts
@@ -241,15 +243,24 @@ def whatif(
     ended = len(curve) and curve["p"].iloc[-1] == 0.0
     for t in SURVIVAL_MILESTONES:
         upto = curve[curve["days"] <= t]
+        extra = ("-",) if banded else ()
         if t > followed and not ended:
-            survival.add_row(str(t), "-", "-", "-")  # beyond the longest observation
+            survival.add_row(str(t), "-", "-", "-", *extra)  # beyond the longest observation
             continue
         if upto.empty:
-            survival.add_row(str(t), "1.000", "1.000", "1.000")
+            survival.add_row(str(t), "1.000", "1.000", "1.000", *extra)
             continue
         row = upto.iloc[-1]
-        survival.add_row(str(t), f"{row.p:.3f}", f"{row.lo:.3f}", f"{row.hi:.3f}")
+        survival.add_row(str(t), f"{row.p:.3f}", f"{row.lo:.3f}", f"{row.hi:.3f}",
+                         *((f"{row.greenwood_lo:.3f}-{row.greenwood_hi:.3f}",)
+                           if banded else ()))
     console.print(survival)
+    if banded:
+        console.print(f"the {result.breached} broken starts ended at {result.ending_events} "
+                      f"distinct events: the band draws whole start years "
+                      f"({result.bootstrap_draws} draws), since starts a week apart share "
+                      "their endings; Greenwood's, which treats them as independent, is "
+                      "beside it")
 
 
 def register(app: typer.Typer) -> None:

@@ -134,6 +134,9 @@ def report(
     compare: Annotated[list[str] | None, typer.Option(
         help="Only these agreements get the what-if and the simulation (repeatable).")] = None,
     title: Annotated[str, typer.Option(help="Title of the report.")] = "detente report",
+    backtest_from: Annotated[int | None, typer.Option(
+        "--backtest-from", help="Add a backtest of the compared agreements with origins from "
+                                "this year (`detente evaluate`).")] = None,
     db: DbOption = None,
 ) -> None:
     """Write a self-contained HTML report (works offline: plotly.js is inlined).
@@ -154,7 +157,8 @@ def report(
         whatif_from=as_date(whatif_from, "--from"), whatif_to=as_date(whatif_to, "--to"),
         step_days=parse_step(step), simulate=runs > 0, runs=max(runs, 1), seed=seed,
         horizon=horizon, scenario=None if (scenario or "").lower() in ("", "none") else scenario,
-        compare=tuple(compare) if compare else None, title=title)
+        compare=tuple(compare) if compare else None, title=title,
+        backtest_from=backtest_from)
     with Store(db, read_only=True) as store, _Bar("report") as bar:
         count = [0]
 

@@ -25,7 +25,7 @@ from detente.errors import ParameterError
 app = typer.Typer(
     cls=DefaultCommandGroup,
     help="Durability simulator: the agreement as a repeated game with noisy monitoring "
-    "(`detente simulate ID` runs it; `detente simulate calibrate` scores it against history).",
+    "(`detente simulate ID` runs it; `detente evaluate` scores it against history).",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -119,7 +119,8 @@ def strategy_map(spec, items: list[str] | None) -> dict:
     out = {}
     for code, text in model_mod.parse_assignments(items, "--strategy").items():
         _party(spec, code, "--strategy")
-        out[code] = strategy_mod.parse(text)
+        # "fitted" is the party's behaviour fitted from the store, built with the model.
+        out[code] = "fitted" if text.strip() == "fitted" else strategy_mod.parse(text)
     return out
 
 
@@ -148,6 +149,10 @@ def run(
     tremble: TrembleOption = None,
     discount: DiscountOption = 0.9,
     workers: WorkersOption = None,
+    collapse: Annotated[str | None, typer.Option(
+        "--collapse", help="When a run collapses: 'breach' (the first observed breach, as the "
+        "replay counts it; the default without --strategy) or 'response' (the first response "
+        "to an observed breach; the default with --strategy).")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Also write the survival curve (period, days, p, lo, hi) to Parquet.")
     ] = None,
@@ -156,9 +161,11 @@ def run(
 ) -> None:
     """Simulate an agreement many times: how long would it last?
 
-    Survival curve with 95% bands, median and mean duration, P(holding) at 6/12/24 months,
-    who breaks first, collapses begun by real breaches versus false alarms, and each party's
-    critical detection probability next to the spec's.
+    By default each party behaves as its hazard fitted to the record before the agreement's
+    start says (coefficients shown); --strategy plays a counterfactual instead. Survival curve
+    with 95% bands, median and mean duration, P(holding) at 6/12/24 months, who breaks first,
+    collapses begun by real breaches versus false alarms, how the forecast moves with the
+    false-alarm priors, and each party's critical detection probability next to the spec's.
 
     Example: [bold]detente simulate post-olympic-pause --runs 100000 --seed 1[/]  or
     [bold]detente simulate freeze-for-freeze --strategy PRK=generous:forgive=0.3 --json[/]
@@ -171,6 +178,8 @@ def run(
     strategies = strategy_map(spec, strategy)
     if runs < 1:
         raise ParameterError.single("must be a positive integer", field="--runs", value=runs)
+    if collapse is not None and collapse not in ("breach", "response"):
+        raise ParameterError.single("use breach or response", field="--collapse", value=collapse)
     if out is not None:
         output_file(out, "--out")
     with contextlib.ExitStack() as stack:
@@ -180,13 +189,19 @@ def run(
             options["store"] = stack.enter_context(Store(db, read_only=True))
         bar = stack.enter_context(progress_bar("simulating", "chunks"))
         result = simulate_agreement(spec, strategies, runs=runs, seed=seed, progress=bar,
-                                    workers=workers, **options)
+                                    workers=workers, collapse=collapse, **options)
     if out is not None:
         _write_parquet(result.survival(), out)
     if json_out:
         emit_json(result.to_dict())
         return
     _print_result(result, out)
+
+
+def _critical(value: float | None) -> str:
+    if value is None:
+        return "none suffices"
+    return "not computed" if value != value else f"{value:.4f}"  # NaN: too many states
 
 
 def _write_parquet(frame, path: Path) -> None:
@@ -202,12 +217,30 @@ def _print_result(result, out: Path | None) -> None:
                   f"(seed {result.seed}) in {result.elapsed:.2f} s")
     console.print("strategies: " + ", ".join(f"{k}={v}" for k, v in s["strategies"].items()),
                   markup=False, highlight=False)
-    rates = Table(title="temptation rates (chance of an occasion to breach per period)")
+    rates = Table(title="behaviour: fitted to the record, or occasions at a rate "
+                        "(chance per period)")
     for column in ("party", "rate", "source"):
         rates.add_column(column, overflow="fold")
     for code, r in result.rates.items():
-        rates.add_row(code, f"{r['rate']:.4f}", r["description"])
+        rates.add_row(code, "fitted" if r["source"] == "fitted" else f"{r['rate']:.4f}",
+                      r["description"])
     console.print(rates)
+    fitted = {code: r["hazard"] for code, r in result.rates.items()
+              if r.get("hazard") and r["source"] == "fitted"}
+    if fitted:
+        coef = Table(title="fitted weekly hazard of a recorded act (logistic; coefficient, "
+                           "95% interval)")
+        for column in ("term", *fitted):
+            coef.add_column(column, justify="left" if column == "term" else "right")
+        terms = [row["term"] for row in next(iter(fitted.values()))["coefficients"]]
+        for k, term in enumerate(terms):
+            cells = []
+            for h in fitted.values():
+                row = h["coefficients"][k]
+                cells.append("-" if row["coef"] == 0 and row["se"] == 0 else
+                             f"{row['coef']:+.2f} [{row['lo']:+.2f}, {row['hi']:+.2f}]")
+            coef.add_row(term, *cells)
+        console.print(coef)
     for code, r in result.rates.items():
         for warning in r.get("warnings") or ():
             console.print(f"[yellow]thin source under {code}'s rate: {warning}[/]")
@@ -227,88 +260,54 @@ def _print_result(result, out: Path | None) -> None:
                   f"; mean (within the horizon): {s['mean_periods']:.1f} {m.period}s; "
                   f"collapsed by the horizon: {s['collapsed']:.1%}")
     causes = s["collapse_cause_shares"]
-    console.print(f"collapses begun by a real breach: {causes['real_breach']:.1%}, "
-                  f"by a false alarm: {causes['false_alarm']:.1%}")
-    console.print("first seen to break (share of collapses): " + ", ".join(
-        f"{k} {v:.1%}" for k, v in s["first_breaker"].items()))
-    crit = Table(title="critical detection probability under grim play (detection >= critical "
-                       "makes compliance self-enforcing)")
+    if m.collapse == "breach":
+        console.print(f"collapses (the first observed breach): {causes['real_breach']:.1%} "
+                      f"unprovoked, {causes['false_alarm']:.1%} answering a false alarm")
+        console.print("first to breach (share of collapses): " + ", ".join(
+            f"{k} {v:.1%}" for k, v in s["first_breaker"].items()))
+    else:
+        console.print(f"collapses begun by a real breach: {causes['real_breach']:.1%}, "
+                      f"by a false alarm: {causes['false_alarm']:.1%}")
+        console.print("first seen to break (share of collapses): " + ", ".join(
+            f"{k} {v:.1%}" for k, v in s["first_breaker"].items()))
+    if result.sensitivity:
+        sens = Table(title="false alarms as uncertain inputs: P(holding) with every rate at a "
+                           "quantile of its prior")
+        for column in ("prior quantile", "false alarms a week", "6 months", "12 months",
+                       "24 months"):
+            sens.add_column(column, justify="right")
+        for row in result.sensitivity:
+            sens.add_row(f"{row['quantile']:.0%}", ", ".join(
+                f"{v:.4f}" for v in row["false_alarm_per_week"].values()),
+                *(_fmt(row["p_holding"][k]) for k in ("6m", "12m", "24m")))
+        console.print(sens)
+    table_crit = result.critical_detection()
+    punishment = next(iter(table_crit.values()))["punishment"] if table_crit else "grim"
+    crit = Table(title=f"critical detection probability, false alarms and delays counted, "
+                       f"punishment {punishment} (detection >= critical makes compliance "
+                       "self-enforcing)")
     for column in ("party", "commitment", "detection", "critical", "self-enforcing"):
         crit.add_column(column, overflow="fold")
-    for code, t in result.critical_detection().items():
+    for code, t in table_crit.items():
         for c in t["commitments"]:
             crit.add_row(code, c["id"], f"{c['detection']:.2f}",
-                         "none suffices" if c["critical"] is None else f"{c['critical']:.4f}",
+                         _critical(c["critical"]),
                          "yes" if c["self_enforcing"] else "[red]no[/]")
     console.print(crit)
     if out is not None:
         console.print(f"survival curve written to {out}")
 
 
-@app.command("calibrate")
-def calibrate(
-    agreements: Annotated[list[str], typer.Argument(
-        metavar="ID|PATH...", help="Presets or spec files; 'all' for every preset.")],
-    train: Annotated[str, typer.Option("--train", help="FROM:TO to fit rates and base rates.")],
-    test: Annotated[str, typer.Option("--test", help="FROM:TO of what-if starts to score.")],
-    runs: RunsOption = 20_000,
-    seed: SeedOption = None,
-    period: PeriodOption = "week",
-    step: Annotated[int, typer.Option("--step-days", help="Days between what-if starts.",
-                                      min=1)] = 7,
-    json_out: JsonOption = False,
-    db: DbOption = None,
-) -> None:
-    """Score the simulator's forecasts against history (Brier score, reliability).
+def _calibrate_alias() -> None:
+    """``detente simulate calibrate`` is ``detente evaluate`` (kept for old scripts)."""
+    from detente.cli.evaluate import evaluate_command
 
-    Fit temptation rates on --train, predict P(holding 6 and 12 months) for every what-if
-    start in --test, and compare with two baselines: the training base rate and "always
-    holds".
+    app.command("calibrate", help="Alias of `detente evaluate`: every forecast scored on "
+                "rolling origins (see `detente evaluate --help`). Example: [bold]detente "
+                "simulate calibrate post-olympic-pause --from 2015[/]")(evaluate_command)
 
-    Example: [bold]detente simulate calibrate all --train 2012-01-01:2016-12-31
-    --test 2017-01-01:2019-12-31[/]
-    """
-    from detente.agreements import presets
-    from detente.events.store import Store
-    from detente.simulate.calibrate import calibrate as calibrate_lib
-    from detente.simulate.rates import parse_range
 
-    ids = presets.ids() if agreements == ["all"] else agreements
-    specs = [presets.load(a) for a in ids]
-    train_r, test_r = parse_range(train, "--train"), parse_range(test, "--test")
-    with Store(db, read_only=True) as store:
-        result = calibrate_lib(specs, store, train_r, test_r, runs=runs, seed=seed,
-                               step_days=step, period=period)
-    if json_out:
-        emit_json(result.to_dict())
-        return
-    console.print(f"trained {train_r[0]}..{train_r[1]}; tested on what-if starts every {step} "
-                  f"days in {test_r[0]}..{test_r[1]} (seed {result.seed})")
-    fits = Table(title="fitted on the training period: P(holding)")
-    for column in ("agreement", "model 6m", "base 6m", "model 12m", "base 12m"):
-        fits.add_column(column, justify="left" if column == "agreement" else "right")
-    for f in result.fits:
-        fits.add_row(f.agreement, _fmt(f.model[6]), _fmt(f.base_rate[6]), _fmt(f.model[12]),
-                     _fmt(f.base_rate[12]))
-    console.print(fits)
-    scores = Table(title="Brier score on the test starts (lower is better)")
-    for column in ("horizon", "method", "Brier", "n", "held in test"):
-        scores.add_column(column, justify="left" if column == "method" else "right")
-    for row in result.scores().itertuples(index=False):
-        scores.add_row(f"{row.horizon_months}m", row.method, _fmt(row.brier), str(row.n),
-                       f"{row.observed_held:.3f}")
-    console.print(scores)
-    rel = Table(title="reliability: predicted vs observed share holding, per bin")
-    for column in ("horizon", "method", "bin", "n", "predicted", "observed"):
-        rel.add_column(column, justify="left" if column in ("method", "bin") else "right")
-    for row in result.reliability().itertuples(index=False):
-        rel.add_row(f"{row.horizon_months}m", row.method, row.bin, str(row.n),
-                    f"{row.mean_predicted:.3f}", f"{row.observed:.3f}")
-    console.print(rel)
-    for months, text in result.verdict().items():
-        console.print(f"{months} months: {text}")
-    for name, why in result.skipped.items():
-        console.print(f"skipped {name}: {why}", markup=False, highlight=False)
+_calibrate_alias()
 
 
 @app.command("strategies")

@@ -79,6 +79,7 @@ def sweep(
     from detente.simulate import build_model
     from detente.simulate import sweep as sweep_lib
     from detente.simulate.engine import resolve_strategies
+    from detente.simulate.simulation import configure
 
     spec, options = model_options(agreement, period=period, horizon=horizon, rate=rate,
                                   reference=reference, payoff=payoff, tremble=tremble,
@@ -92,6 +93,7 @@ def sweep(
 
             options["store"] = stack.enter_context(Store(db, read_only=True))
         model, found = build_model(spec, **options)
+    model, strategies, found = configure(model, found, strategies)
     ordered = resolve_strategies(model, strategies)
     # sweep() builds and checks every grid point, then connects, then runs; the file is
     # written only at the end, so bad input or an unreachable scheduler leaves nothing behind.

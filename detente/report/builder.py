@@ -49,6 +49,9 @@ class ReportOptions:
     tension_smooth: str | None = "8w"
     timeline_limit: int = TIMELINE_LIMIT
     title: str = "detente report"
+    #: first origin year of a backtest of the compared agreements (None: no backtest section)
+    backtest_from: int | None = None
+    backtest_runs: int = 64
 
     def __post_init__(self) -> None:
         if self.step_days < 1:
@@ -109,6 +112,7 @@ class AnalysisReport:
     version: str = __version__
     tension: Any | None = None
     forecast_error: Any | None = None  # dialogue.outcomes.Scorecard of the scenario, if any
+    evaluation: Any | None = None      # evaluate.Evaluation of the compared agreements, if any
 
     def agreement(self, agreement_id: str) -> Agreement:
         for a in self.agreements:
@@ -210,6 +214,15 @@ def build(agreements: Sequence[Agreement], store: Store, options: ReportOptions 
     simulations = {}
     if options.simulate:
         simulations = _simulate(agreements, compared, store, options, progress)
+    evaluation = None
+    if options.backtest_from is not None:
+        from detente.evaluate import evaluate, origin_years
+
+        _note(progress, f"backtest from {options.backtest_from}")
+        evaluation = evaluate([_by_id(agreements, a) for a in compared], store,
+                              origins=origin_years(store, options.backtest_from),
+                              methods=("default", "base_5y", "base_all", "persistence"),
+                              runs=options.backtest_runs, seed=options.seed, draws=1000)
     dialogue, proposals, forecast_error = None, (), None
     if options.scenario:
         _note(progress, f"dialogue {options.scenario}")
@@ -228,7 +241,7 @@ def build(agreements: Sequence[Agreement], store: Store, options: ReportOptions 
         checks=checks, whatifs=whatifs, verification=views, simulations=simulations,
         dialogue=dialogue, proposals=proposals, timeline=records, timeline_note=note,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), tension=tension,
-        forecast_error=forecast_error)
+        forecast_error=forecast_error, evaluation=evaluation)
 
 
 def _by_id(agreements: Sequence[Agreement], agreement_id: str) -> Agreement:

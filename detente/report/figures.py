@@ -244,3 +244,50 @@ def _issue_title(analysis, d: int) -> str:
 
 def titles_of(agreements: Sequence[Any]) -> dict[str, str]:
     return {a.id: a.title for a in agreements}
+
+
+def backtest_figure(evaluation) -> go.Figure:
+    """Left: Brier skill of the default forecast against each baseline per horizon, with its
+    95% interval (bootstrap of origin years). Right: reliability of the default forecast
+    (mean forecast against the share that held, per tenth; marker area ~ cases)."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
+        "Brier skill of the default forecast (95% interval)",
+        "Reliability of the default forecast"))
+    baselines = list(dict.fromkeys(s.baseline for s in evaluation.skills
+                                   if s.model == "default"))
+    for k, base in enumerate(baselines):
+        rows = [s for s in evaluation.skills if s.model == "default" and s.baseline == base]
+        x = [s.horizon for s in rows]
+        y = [s.skill for s in rows]
+        fig.add_trace(go.Scatter(
+            x=x, y=y, mode="markers+lines", name=f"vs {base}",
+            line={"color": series_colour(k)},
+            error_y={"type": "data", "symmetric": False,
+                     "array": [s.hi - s.skill for s in rows],
+                     "arrayminus": [s.skill - s.lo for s in rows]},
+            hovertemplate=f"vs {base}, %{{x}} weeks: skill %{{y:+.3f}}<extra></extra>"),
+            row=1, col=1)
+    fig.add_hline(y=0, line={"color": "grey", "dash": "dash"}, row=1, col=1)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", showlegend=False,
+                             line={"color": "grey", "dash": "dash"}, hoverinfo="skip"),
+                  row=1, col=2)
+    horizons = sorted({b.horizon for b in evaluation.reliability})
+    for k, h in enumerate(horizons):
+        bins = [b for b in evaluation.reliability if b.method == "default" and b.horizon == h]
+        fig.add_trace(go.Scatter(
+            x=[b.mean_forecast for b in bins], y=[b.observed for b in bins], mode="markers",
+            name=f"{h} weeks", marker={"size": [6 + 3 * np.sqrt(b.n) ** 0.5 for b in bins],
+                                       "color": series_colour(k + len(baselines))},
+            customdata=[b.n for b in bins],
+            hovertemplate=(f"{h} weeks: forecast %{{x:.2f}}, held %{{y:.2f}} "
+                           "(%{customdata} cases)<extra></extra>")), row=1, col=2)
+    fig.update_xaxes(title_text="horizon (weeks)", row=1, col=1)
+    lows = [s.lo for s in evaluation.skills if s.model == "default" and s.lo == s.lo]
+    # Skill is unbounded below: show down to -2 at most (the table has every value).
+    fig.update_yaxes(title_text="Brier skill", range=[max(-2.0, min([-0.2, *lows])) - 0.05,
+                                                       1.0], row=1, col=1)
+    fig.update_xaxes(title_text="forecast P(holding)", range=[0, 1], row=1, col=2)
+    fig.update_yaxes(title_text="share that held", range=[0, 1], row=1, col=2)
+    fig.update_layout(**base_layout("Backtest: rolling origins, forecasts from the record "
+                                    "before each"), height=440)
+    return fig

@@ -139,6 +139,13 @@ def report_context(report, evidence_href: Callable[[str], str] = evidence_hash
             "simulation": tables.simulation_table(report.simulations)
             if report.simulations else None,
         }
+    backtest = None
+    if report.evaluation is not None:
+        ev = report.evaluation
+        backtest = {"evaluation": ev, "verdicts": [s.verdict for s in ev.skills
+                                                  if s.verdict and s.model == "default"],
+                    "table": tables.backtest_table(ev),
+                    "figure": figure_div(figures.backtest_figure(ev), "backtest")}
     tension = None
     if report.tension is not None and int(report.tension.frame["events"].sum()):
         windows = [(a.id, report.checks[a.id].start, report.checks[a.id].last_day)
@@ -153,6 +160,7 @@ def report_context(report, evidence_href: Callable[[str], str] = evidence_hash
         "timeline": timeline_div(report),
         "agreements": agreement_sections(report, evidence_href),
         "survival": survival, "verification": verification, "dialogue": dialogue,
+        "backtest": backtest,
         "evidence": tables.evidence_table(cited_events(report)),
         "options": report.options,
     }

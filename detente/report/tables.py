@@ -180,6 +180,29 @@ def whatif_table(whatifs: dict[str, Any]) -> Table:
                  "Historical what-if", numeric=(1, 3, 4, 5, 6))
 
 
+def backtest_table(evaluation) -> Table:
+    """Brier score of each method per horizon, and the default's skill with its interval."""
+    rows = []
+    for m in evaluation.methods:
+        cells = []
+        for h in evaluation.horizons:
+            s = evaluation.score(m, h)
+            cells.append("-" if s is None else f"{s.brier:.3f}")
+        rows.append((m, *cells))
+    for base in [m for m in evaluation.methods if m != "default"]:
+        cells = []
+        for h in evaluation.horizons:
+            k = evaluation.skill("default", base, h)
+            cells.append("-" if k is None or k.skill != k.skill else
+                         f"{k.skill:+.3f} [{k.lo:+.2f}, {k.hi:+.2f}]")
+        rows.append((f"skill vs {base}", *cells))
+    first = evaluation.score(evaluation.methods[0], evaluation.horizons[0])
+    return table(("Brier score / skill", *(f"{h} weeks" for h in evaluation.horizons)), rows,
+                 f"Backtest, origins {evaluation.origins[0]}-{evaluation.origins[-1]} "
+                 f"({first.n if first else 0} cases at {evaluation.horizons[0]} weeks)",
+                 numeric=tuple(range(1, len(evaluation.horizons) + 1)))
+
+
 def simulation_table(simulations: dict[str, Any]) -> Table:
     rows = []
     for k, s in simulations.items():
@@ -189,13 +212,17 @@ def simulation_table(simulations: dict[str, Any]) -> Table:
         first = ", ".join(f"{c} {v:.0%}" for c, v in summary["first_breaker"].items() if v)
         strategies = ", ".join(f"{c}={v}" for c, v in summary["strategies"].items())
         median = s.median_periods
+        sens = {row["quantile"]: row["p_holding"]["12m"] for row in s.sensitivity}
+        moves = (f"{percent(sens[min(sens)])} to {percent(sens[max(sens)])}" if sens
+                 else "-")
         rows.append((k, s.runs, s.seed, strategies,
                      f"{median} {s.model.period}s" if median is not None else "beyond horizon",
                      percent(p.get("6m")), percent(p.get("12m")), percent(p.get("24m")),
-                     percent(causes["false_alarm"]), first or "-"))
+                     moves, percent(causes["false_alarm"]), first or "-"))
     return table(("proposal", "runs", "seed", "strategies", "median", "P(6 m)", "P(12 m)",
-                  "P(24 m)", "collapses from false alarms", "first observed breaker"), rows,
-                 "Simulation", numeric=(1, 2, 5, 6, 7, 8))
+                  "P(24 m)", "P(12 m), false alarms at their prior's 5% to 95%",
+                  "collapses from false alarms", "first observed breaker"), rows,
+                 "Simulation", numeric=(1, 2, 5, 6, 7, 9))
 
 
 def dialogue_tables(analysis) -> tuple[Table, Table]:

@@ -5,6 +5,7 @@
 versus false alarms, critical detection per party). See docs/simulate.md.
 """
 
+from detente.simulate import fitted as _fitted  # noqa: F401  (registers the strategy)
 from detente.simulate.analytic import critical_detection
 from detente.simulate.model import Model, Monitor, Party, build, prisoners_dilemma
 from detente.simulate.result import SimulationResult

@@ -16,6 +16,12 @@ One period, for every run of a chunk and every party ``i``, from one 32-bit unif
   ``u >= 1 - (1 - q) f`` (not tempted) or ``u < q f`` (tempted but refrained).
 
 Observations are public; party ``j`` reacts to those of every party whose breach releases it.
+
+False-alarm rates with a prior (``Monitor.prior``) are drawn per run at the start of a chunk,
+from the chunk's generator, before anything else. Under ``model.collapse == "breach"`` a run
+collapses at the first observed real breach (the replay's rule), blamed on the breaching party,
+and counted as answering a false alarm when that party had seen one about a party whose breach
+releases it within ``model.response_periods``.
 """
 
 from __future__ import annotations
@@ -101,6 +107,7 @@ class ChunkStats:
     trigger: np.ndarray          # (n, 2) collapses blamed on party i: [real breach, false alarm]
     walkouts: np.ndarray         # (n,) collapses in which party j responded
     first_breaker: np.ndarray    # (n,) runs whose first real breach was by party i
+    group_collapses: np.ndarray | None = None  # (H, G) collapses per group of runs, if asked
 
     @classmethod
     def zeros(cls, runs: int, horizon: int, n: int) -> ChunkStats:
@@ -111,23 +118,52 @@ class ChunkStats:
                    z(n, np.int64), z(n, np.int64))
 
     def add(self, other: ChunkStats) -> ChunkStats:
+        groups = None if self.group_collapses is None or other.group_collapses is None \
+            else self.group_collapses + other.group_collapses
         return ChunkStats(self.runs + other.runs, *(getattr(self, f) + getattr(other, f)
-                                                    for f in _COUNT_FIELDS))
+                                                    for f in _COUNT_FIELDS),
+                          group_collapses=groups)
 
 
 _COUNT_FIELDS = ("collapses", "first_breaches", "tempted", "breaches", "both", "detections",
                  "false_alarms", "trigger", "walkouts", "first_breaker")
 
 
+def _thr_runs(x: np.ndarray) -> np.ndarray:
+    """Per-run thresholds on uint32 uniforms (clipped to the top value: off by 2**-32 at most)."""
+    return np.clip(np.rint(x * _FULL), 0, _FULL - 1).astype(np.uint32)
+
+
+def draw_false_alarms(party, days: float, runs: int, rng: np.random.Generator
+                      ) -> np.ndarray | None:
+    """Per-run false-alarm chance per period of ``party``, for monitors with a prior (None when
+    every rate is fixed)."""
+    if not any(m.prior(days) for m in party.monitors):
+        return None
+    keep = np.ones(runs)
+    for m in party.monitors:
+        prior = m.prior(days)
+        if prior is None:
+            keep *= 1.0 - m.false_alarm
+            continue
+        weekly = rng.beta(prior[0], prior[1], runs)
+        keep *= (1.0 - weekly) ** (days / 7.0)
+    return 1.0 - keep
+
+
 class _PartyStep:
     """One party's per-period arithmetic, with thresholds and buffers prepared once."""
 
-    def __init__(self, party, runs: int, horizon: int):
+    def __init__(self, party, runs: int, horizon: int, fa_runs: np.ndarray | None = None):
         q, f = party.temptation, party.false_alarm
         self.q_thr = _thr(q)
         self.eps_thr = _thr(party.tremble)
-        self.fa_lo, self.fa_hi = _thr(q * f), _thr(1.0 - (1.0 - q) * f)
-        self.has_fa = f > 0.0
+        if fa_runs is not None:
+            self.fa_lo, self.fa_hi = _thr_runs(q * fa_runs), _thr_runs(1.0 - (1.0 - q) * fa_runs)
+            self.has_fa = True
+        else:
+            self.fa_lo, self.fa_hi = _thr(q * f), _thr(1.0 - (1.0 - q) * f)
+            self.has_fa = f > 0.0
         lo = 0.0
         self.segments = []  # (lo threshold, detected-below threshold, delay) per commitment
         for m in party.monitors:
@@ -196,7 +232,13 @@ class _PartyStep:
                 self.real |= det
             else:
                 ring[(t + delay) % ring.shape[0]] |= det
-        if self.has_fa:
+        if self.has_fa and isinstance(self.fa_hi, np.ndarray):
+            fa = np.greater_equal(u, self.fa_hi, out=self.fa)
+            low = np.less(u, self.fa_lo, out=self.tmp)
+            np.logical_and(low, np.logical_not(act, out=self.tmp2), out=low)
+            fa |= low
+            np.logical_or(self.real, fa, out=self.obs)
+        elif self.has_fa:
             fa = _at_least(u, self.fa_hi, self.fa)
             if self.fa_lo > 0:
                 low = _less(u, self.fa_lo, self.tmp)
@@ -219,13 +261,27 @@ def _first_time(flags: Sequence[np.ndarray], done: np.ndarray, any_buf: np.ndarr
 
 
 def run_chunk(model: Model, strats: Sequence[Strategy], runs: int,
-              seed: np.random.SeedSequence) -> ChunkStats:
-    """Simulate ``runs`` runs over the model's horizon; integer counts only."""
+              seed: np.random.SeedSequence, groups: np.ndarray | None = None) -> ChunkStats:
+    """Simulate ``runs`` runs over the model's horizon; integer counts only (and collapses
+    per period for each group of runs, when ``groups`` gives each run's group number)."""
     rng = np.random.Generator(np.random.SFC64(seed))
     n, horizon = len(model.parties), model.horizon
     out = ChunkStats.zeros(runs, horizon, n)
-    steps = [_PartyStep(p, runs, horizon) for p in model.parties]
+    if groups is not None:
+        groups = np.asarray(groups, np.int64)
+        out.group_collapses = np.zeros((horizon, int(groups.max()) + 1), np.int64)
+    fa_runs = [draw_false_alarms(p, model.days, runs, rng) for p in model.parties]
+    steps = [_PartyStep(p, runs, horizon, f) for p, f in zip(model.parties, fa_runs,
+                                                              strict=True)]
     states = [s.start(runs) for s in strats]
+    for s, state in zip(strats, states, strict=True):
+        prime = getattr(s, "prime", None)
+        if prime is not None:  # strategies whose first move is drawn (fitted behaviour)
+            prime(state, rng)
+    by_breach = model.collapse == "breach"
+    fa_watch = by_breach and any(s.has_fa for s in steps)
+    # Periods since each party last saw a false alarm about a party whose breach releases it.
+    fa_clock = [np.full(runs, 65_535, np.uint16) for _ in range(n)] if fa_watch else []
     sources = [[i for i in range(n) if model.releases[i][j]] for j in range(n)]
     n_u = sum(s.needs_u for s in steps)
     n_v = sum(s.eps_thr > 0 for s in steps)
@@ -285,14 +341,48 @@ def run_chunk(model: Model, strats: Sequence[Strategy], runs: int,
             else:
                 seen = none_seen
             np.logical_and(strats[j].react(states[j], seen, rng), seen, out=resp[j])
+        if fa_watch:
+            for j in range(n):
+                clock = fa_clock[j]
+                np.minimum(clock, 65_534, out=clock)
+                clock += 1
+                for i in sources[j]:
+                    if steps[i].has_fa:
+                        np.copyto(clock, 0, where=steps[i].fa)
         if n_collapsed == runs:
             continue
-        idx = _first_time(resp, collapsed, any_resp, newly)
+        if by_breach:
+            idx = _first_time([s.real for s in steps], collapsed, any_resp, newly)
+        else:
+            idx = _first_time(resp, collapsed, any_resp, newly)
         if idx.size:
             n_collapsed += idx.size
             out.collapses[t] = idx.size
-            _attribute(out, idx, steps, resp, model.releases)
+            if groups is not None:
+                out.group_collapses[t] += np.bincount(groups[idx],
+                                                      minlength=out.group_collapses.shape[1])
+            if by_breach:
+                _attribute_breach(out, idx, steps, fa_clock, model.response_periods)
+            else:
+                _attribute(out, idx, steps, resp, model.releases)
     return out
+
+
+def _attribute_breach(out: ChunkStats, idx: np.ndarray, steps: list[_PartyStep],
+                      fa_clock: list[np.ndarray], window: int) -> None:
+    """Blame each new collapse on the first-listed party whose real breach was observed; the
+    cause is a false alarm when that party had seen one within ``window`` periods."""
+    left = np.ones(idx.size, bool)
+    for i, step in enumerate(steps):
+        blamed = step.real[idx] & left
+        if not blamed.any():
+            continue
+        left &= ~blamed
+        answered = blamed & (fa_clock[i][idx] <= window) if fa_clock else \
+            np.zeros(idx.size, bool)
+        out.trigger[i, 1] += int(np.count_nonzero(answered))
+        out.trigger[i, 0] += int(np.count_nonzero(blamed & ~answered))
+        out.walkouts[i] += int(np.count_nonzero(blamed))
 
 
 def _attribute(out: ChunkStats, idx: np.ndarray, steps: list[_PartyStep],
@@ -363,13 +453,24 @@ def run(model: Model, strats: Mapping[str, Strategy | str] | Sequence[Strategy],
 
 def resolve_strategies(model: Model, strats: Mapping[str, Strategy | str] | Sequence[Strategy]
                        ) -> list[Strategy]:
-    """One strategy per simulated party, in the model's order (default ``grim``)."""
+    """One strategy per simulated party, in the model's order (default: the party's fitted
+    behaviour, ``model.behaviour``, else ``grim``; the name ``fitted`` asks for it)."""
+    def one(code: str, value: Strategy | str) -> Strategy:
+        if isinstance(value, str) and value.strip() == "fitted":
+            if code not in model.behaviour:
+                raise ParameterError.single(
+                    "no fitted behaviour for this party (build the model from the event "
+                    "store, without a rate for it)", field="strategy", value=f"{code}=fitted")
+            return model.behaviour[code]
+        return strategies_mod.resolve(value)
+
     if not isinstance(strats, Mapping):
         strats = list(strats)
         if len(strats) != len(model.parties):
             raise ParameterError.single(f"need one strategy per party {model.codes}",
                                         field="strategy", value=len(strats))
-        return [strategies_mod.resolve(s) for s in strats]
+        return [one(code, s) for code, s in zip(model.codes, strats, strict=True)]
     for code in strats:
         model.index(code)
-    return [strategies_mod.resolve(strats.get(code, "grim")) for code in model.codes]
+    return [one(code, strats.get(code, model.behaviour.get(code, "grim")))
+            for code in model.codes]

@@ -20,6 +20,7 @@ from detente.errors import ParameterError
 PERIOD_DAYS = {"day": 1.0, "week": 7.0, "month": 30.4375}
 UNIT_DAYS = {"d": 1.0, "w": 7.0, "m": 30.4375, "y": 365.25}
 DEFAULT_DISCOUNT = 0.9  # per year: see docs/simulate.md ("Critical detection")
+COLLAPSE_RULES = ("response", "breach")
 _HORIZON_RE = re.compile(r"^\s*(?P<n>\d+(\.\d+)?)\s*(?P<unit>[dwmy]?)\s*$")
 
 
@@ -81,10 +82,27 @@ class Monitor:
     false_alarm: float
     weight: float
     delay_days: float = 0.0
+    #: weight of the false-alarm guess in weeks of observation: each run draws its rate per
+    #: week from Beta(f n, (1 - f) n) with f the per-week rate; 0 keeps the rate fixed
+    prior_weeks: float = 0.0
 
     def __post_init__(self) -> None:
         check_probability(f"{self.commitment}.detection", self.detection)
         check_probability(f"{self.commitment}.false_alarm", self.false_alarm)
+        if not (self.prior_weeks >= 0.0) or math.isinf(self.prior_weeks):
+            raise ParameterError.single("must be a finite number >= 0",
+                                        field=f"{self.commitment}.false_alarm_weeks",
+                                        value=self.prior_weeks)
+
+    def false_alarm_per_week(self, days: float) -> float:
+        return self.false_alarm if days == 7.0 else 1.0 - (1.0 - self.false_alarm) ** (7.0 / days)
+
+    def prior(self, days: float) -> tuple[float, float] | None:
+        """Beta(a, b) of the per-week false-alarm rate, or None when it is fixed."""
+        f = self.false_alarm_per_week(days)
+        if self.prior_weeks <= 0.0 or f <= 0.0 or f >= 1.0:
+            return None
+        return f * self.prior_weeks, (1.0 - f) * self.prior_weeks
         if self.delay < 0:
             raise ParameterError.single("must be >= 0", field=f"{self.commitment}.delay_days",
                                         value=self.delay_days)
@@ -136,12 +154,23 @@ class Model:
     horizon: int = 522
     discount: float = DEFAULT_DISCOUNT  # per year
     notes: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    #: "response": a run collapses at the first response to an observed breach (the
+    #: counterfactual strategies); "breach": at the first observed real breach (the replay's
+    #: rule: the default with fitted behaviour)
+    collapse: str = "response"
+    #: periods after a false alarm in which a party's breach counts as answering it
+    response_periods: int = 13
+    #: the default strategy of each party (fitted behaviour), where there is one
+    behaviour: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         period_days(self.period)
         if self.horizon < 1:
             raise ParameterError.single("must be at least one period", field="horizon",
                                         value=self.horizon)
+        if self.collapse not in COLLAPSE_RULES:
+            raise ParameterError.single(f"use one of {', '.join(COLLAPSE_RULES)}",
+                                        field="collapse", value=self.collapse)
         if not 0.0 < self.discount <= 1.0:
             raise ParameterError.single("must be in (0, 1] (per year)", field="discount",
                                         value=self.discount)
@@ -194,7 +223,7 @@ class Model:
 def build(agreement: Agreement, *, rates: Mapping[str, float], period: str = "week",
           horizon: str | int = "10y", payoffs: Mapping[str, Payoff] | None = None,
           tremble: Mapping[str, float] | None = None, discount: float = DEFAULT_DISCOUNT,
-          weights: Mapping[str, float] | None = None) -> Model:
+          weights: Mapping[str, float] | None = None, false_alarm_prior: bool = True) -> Model:
     """The model of ``agreement``: ``rates`` are temptation probabilities per *period* for
     every party with commitments (see ``detente.simulate.rates``); ``weights`` give each
     commitment's share of its party's breaches (default: equal shares)."""
@@ -223,7 +252,8 @@ def build(agreement: Agreement, *, rates: Mapping[str, float], period: str = "we
             Monitor(commitment=c.id, detection=c.verification.detection,
                     delay=math.floor(c.verification.delay_days / days + 0.5),
                     false_alarm=per_period(c.verification.false_alarm, days), weight=w,
-                    delay_days=c.verification.delay_days)
+                    delay_days=c.verification.delay_days,
+                    prior_weeks=c.verification.false_alarm_weeks if false_alarm_prior else 0.0)
             for c, w in zip(commitments, shares, strict=True))
         if code not in rates:
             raise ParameterError.single("no temptation rate for this party", field="rate",
@@ -237,7 +267,8 @@ def build(agreement: Agreement, *, rates: Mapping[str, float], period: str = "we
     releases = tuple(tuple(j != i and b in agreement.reciprocity.released_by(a, list(codes))
                            for j, b in enumerate(codes)) for i, a in enumerate(codes))
     return Model(agreement=agreement.id, parties=tuple(parties), releases=releases,
-                 period=period, horizon=periods, discount=discount)
+                 period=period, horizon=periods, discount=discount,
+                 response_periods=max(1, round(agreement.response_window_days / days)))
 
 
 def restraints(agreement: Agreement, party: str) -> list:

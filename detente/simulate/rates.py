@@ -52,8 +52,16 @@ class Rate:
     record_end: dt.date | None = None  # set when the period runs past the record's last event
     warnings: tuple[str, ...] = ()     # thin (partial) sources under the estimate
     coverage_declared: bool = True
+    hazard: dict[str, Any] | None = None  # the fitted behaviour (source "fitted")
 
     def describe(self) -> str:
+        if self.source in ("fitted", "fitted-mean"):
+            h = self.hazard or {}
+            what = ("fitted hazard" if self.source == "fitted" else
+                    "occasions at the fitted mean rate")
+            return (f"{what}: {h.get('acts')} of {h.get('rows')} observed weeks with an "
+                    f"act in {h.get('fitted_from')}..{h.get('fitted_to')}; "
+                    f"{h.get('hazard_now', 0.0):.4f} a week at the start")
         if self.source != "store":
             return (f"{self.rate:.4f} per period ({self.per_week:.4f} per week, "
                     f"from the {self.source})")
@@ -67,7 +75,7 @@ class Rate:
                 f"periods with a breaching event in {self.start}..{self.end} "
                 f"({self.events} events{corr}{past})")
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["warnings"] = list(self.warnings)
         for key in ("start", "end", "record_end"):

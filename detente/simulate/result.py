@@ -79,6 +79,8 @@ class SimulationResult:
     chunk_runs: np.ndarray    # (chunks,)
     rates: Mapping[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
+    #: P(holding) with every false-alarm rate at quantiles of its prior (``simulate_agreement``)
+    sensitivity: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def from_chunks(cls, model: Model, strategies: tuple[str, ...], chunks: list[ChunkStats],
@@ -194,7 +196,14 @@ class SimulationResult:
         return out
 
     def critical_detection(self) -> dict[str, Any]:
-        return {code: t.as_dict() for code, t in critical_detection(self.model).items()}
+        """Per party, the critical detection (``detente.simulate.analytic``), under the
+        punishment the simulated strategies inflict (grim unless they all punish for a
+        limited time)."""
+        from detente.simulate.analytic import punishment_of
+
+        punish = punishment_of(self.strategies)
+        return {code: t.to_json_dict()
+                for code, t in critical_detection(self.model, punish).items()}
 
     # --- output -------------------------------------------------------------------------------
 
@@ -220,6 +229,7 @@ class SimulationResult:
             "agreement": self.model.agreement, "runs": self.runs, "seed": self.seed,
             "period": self.model.period, "horizon_periods": self.model.horizon,
             "strategies": dict(zip(self.model.codes, self.strategies, strict=True)),
+            "collapse_rule": self.model.collapse,
             "median_periods": self.median_periods, "mean_periods": self.mean_periods,
             "p_holding": {f"{m}m": self.p_holding(m) for m in MONTHS},
             "collapsed": self.collapsed / self.runs,
@@ -230,6 +240,9 @@ class SimulationResult:
             "mean_payoff": self.mean_payoff,
         }
 
+    def to_json_dict(self, *, curve: bool = True) -> dict[str, Any]:
+        return self.to_dict(curve=curve)
+
     def to_dict(self, *, curve: bool = True) -> dict[str, Any]:
         """Everything JSON output carries: the summary, the survival curve, thresholds."""
         out = self.summary()
@@ -237,6 +250,7 @@ class SimulationResult:
             out["survival"] = self.survival().drop(columns="days").to_dict("records")
         out["critical_detection"] = self.critical_detection()
         out["rates"] = dict(self.rates)
+        out["false_alarm_sensitivity"] = list(self.sensitivity)
         out["spawn_key"] = list(self.spawn_key)
         out["elapsed_s"] = round(self.elapsed, 3)
         return out

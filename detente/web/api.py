@@ -388,7 +388,7 @@ def plan_simulation(st, body: SimulateBody):
     from detente.simulate import model as model_mod
     from detente.simulate import simulate
     from detente.simulate import strategy as strategy_mod
-    from detente.simulate.simulation import build_model
+    from detente.simulate.simulation import build_model, configure
 
     if body.runs > st.settings.max_runs:
         raise LimitError(f"{body.runs:,} runs; this server allows at most "
@@ -409,6 +409,7 @@ def plan_simulation(st, body: SimulateBody):
     with st.access.read() as store:
         model, rates = build_model(spec, period=body.period, horizon=body.horizon,
                                    rates=dict(body.rates), store=store)
+    model, strategies, rates = configure(model, rates, strategies)
     if body.runs * model.horizon > st.settings.max_runs * REFERENCE_PERIODS:
         raise LimitError(f"{body.runs:,} runs over {model.horizon:,} periods is more work than "
                          f"this server allows ({st.settings.max_runs:,} runs of "

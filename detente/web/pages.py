@@ -108,7 +108,7 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
     from detente import monitor, verification, whatif
     from detente.simulate import simulate
     from detente.simulate import strategy as strategy_mod
-    from detente.simulate.simulation import build_model
+    from detente.simulate.simulation import build_model, configure
 
     start = as_date(form["start"], "start")
     whatif_from = as_date(form["whatif_from"], "whatif_from") or DEFAULT_WHATIF_FROM
@@ -137,6 +137,7 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
 
             tension = tension_lib.tension(store, f"{spec.parties[0]}-{spec.parties[1]}",
                                           weekly=True, smooth="8w", start=lo, end=hi)
+    model, parsed, rates = configure(model, rates, parsed)
     sim = simulate(model, parsed, runs=runs, seed=seed, rates=rates)
     note = f"{len(records):,} of {total:,} events from {lo} to {hi}" if total > len(records) \
         else f"{total:,} events from {lo} to {hi}"
