@@ -32,7 +32,7 @@ from detente.agreements import presets
 from detente.agreements.spec import Agreement
 from detente.events.kinds import EXERCISE_STATUSES, MISSILE_CLASSES
 from detente.events.store import Store
-from detente.whatif import whatif
+from detente.replay import whatif
 
 ACTORS = ["PRK", "USA", "KOR", "CHN", "JPN", "RUS"]
 KINDS = ["missile_test", "missile_test", "military_exercise", "sanctions_designation",

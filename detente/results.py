@@ -1,6 +1,6 @@
 """The results contract every analysis result follows, and writing results out.
 
-A result (``monitor.Report``, ``whatif.WhatIfResult``, ``verification.VerificationView``, a
+A result (``monitor.Report``, ``replay.WhatIfResult``, ``verification.VerificationView``, a
 simulation, an evaluation, a dialogue analysis) has:
 
 * ``to_json_dict()``: plain JSON data, what ``--json``/``--format json`` prints and the API

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from detente import monitor, verification, whatif
+from detente import monitor, replay, verification
 from detente.agreements import presets
 from detente.events.store import Store
 
@@ -28,7 +28,7 @@ with Store(read_only=True) as store:
     print("\nHow long would each have lasted from any week of 2006-2023? (what-if)")
     for preset_id in ("post-olympic-pause", "freeze-for-freeze"):
         agreement = presets.load(preset_id)
-        result = whatif.whatif(agreement, store, dt.date(2006, 1, 1), dt.date(2023, 12, 31), 7)
+        result = replay.whatif(agreement, store, dt.date(2006, 1, 1), dt.date(2023, 12, 31), 7)
         shares = ", ".join(f"{row.breaker} {row.share:.0%}" for row in result.shares.itertuples())
         median = result.median_days
         print(f"  {preset_id:20} {len(result.starts)} starts; median days held "

@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from detente import monitor, whatif  # noqa: E402
+from detente import monitor, replay  # noqa: E402
 from detente.agreements import presets  # noqa: E402
 from detente.events.store import Store  # noqa: E402
 
@@ -33,8 +33,8 @@ def rows(store: Store) -> list[str]:
     out = []
     for agreement_id in presets.ids():
         spec = presets.load(agreement_id)
-        result = whatif.whatif(spec, store, FIRST, LAST, 7)
-        shares = result.shares[~result.shares["breaker"].isin(["none", whatif.UNOBSERVED])]
+        result = replay.whatif(spec, store, FIRST, LAST, 7)
+        shares = result.shares[~result.shares["breaker"].isin(["none", replay.UNOBSERVED])]
         broken = ", ".join(f"{r.breaker} {r.share_of_breached:.1%}"
                            for r in shares.itertuples() if r.starts)
         median = result.median_days

@@ -15,8 +15,8 @@ from detente.agreements.spec import Agreement
 from detente.errors import IngestError, ParameterError, SpecError
 from detente.events import coverage
 from detente.events.coverage import Coverage, Target
+from detente.replay import whatif
 from detente.simulate import rates
-from detente.whatif import whatif
 from tests.strategies import make_event
 
 D = dt.date

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from detente import monitor, tension, whatif
+from detente import monitor, replay, tension
 from detente.agreements import presets
 from detente.cli import app
 from detente.errors import IngestError, InputError, ParameterError
@@ -72,8 +72,8 @@ def test_every_analysis_handles_events_on_the_first_and_last_allowed_days(empty_
                                                       dt.date(2199, 12, 30))]
     series = tension.tension(empty_store, "PRK-USA", weekly=True, smooth="8w")
     assert series.frame["events"].sum() == 3
-    replay = whatif.whatif(pause, empty_store, dt.date(2199, 1, 1), dt.date(2199, 12, 31), 30)
-    assert len(replay.starts) == 13 and replay.breached == 13
+    replayed = replay.whatif(pause, empty_store, dt.date(2199, 1, 1), dt.date(2199, 12, 31), 30)
+    assert len(replayed.starts) == 13 and replayed.breached == 13
     options = ReportOptions(whatif_from=dt.date(2199, 1, 1), step_days=30, runs=200,
                             scenario=None)
     html = build([pause], empty_store, options).html()

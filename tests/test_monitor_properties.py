@@ -15,7 +15,7 @@ from detente.agreements.spec import Agreement, by_party
 from detente.events.event import Event
 from detente.events.kinds import Kind
 from detente.events.store import Store
-from detente.whatif import whatif
+from detente.replay import whatif
 from tests.strategies import PARTIES, attrs_for
 from tests.test_whatif import AGREEMENTS, random_record
 

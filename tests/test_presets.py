@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from detente import monitor, whatif
+from detente import monitor, replay
 from detente.agreements import presets, spec
 from detente.agreements.spec import Selector
 from detente.errors import NotFoundError
@@ -155,7 +155,7 @@ def test_post_olympic_pause_broken_first_by_a_designation(real) -> None:
 
 def test_whatif_on_the_real_record_matches_the_monitor_at_sampled_starts(real) -> None:
     agreement = presets.load("post-olympic-pause")
-    result = whatif.whatif(agreement, real, D(2006, 1, 1), D(2023, 12, 31), 7)
+    result = replay.whatif(agreement, real, D(2006, 1, 1), D(2023, 12, 31), 7)
     assert len(result.starts) == (D(2023, 12, 31) - D(2006, 1, 1)).days // 7 + 1
     for row in result.starts.iloc[::97].itertuples():
         report = monitor.check(agreement, real, start=row.start.date(),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from detente import monitor, verification, whatif
+from detente import monitor, replay, verification
 from detente.agreements import presets
 from detente.events.store import Store
 from detente.report import notebook
@@ -40,7 +40,7 @@ def test_plotly_js_is_inlined_once_per_session(store):
     from plotly.offline import get_plotlyjs
 
     view = verification.view(presets.load("post-olympic-pause"))
-    result = whatif.whatif(presets.load("post-olympic-pause"), store, dt.date(2010, 1, 1),
+    result = replay.whatif(presets.load("post-olympic-pause"), store, dt.date(2010, 1, 1),
                            dt.date(2015, 1, 1), 30)
     first, second = result._repr_html_(), result._repr_html_()
     js = get_plotlyjs()[:300]
@@ -50,7 +50,7 @@ def test_plotly_js_is_inlined_once_per_session(store):
 
 def test_whatif_and_verification_carry_their_numbers(store):
     agreement = presets.load("post-olympic-pause")
-    result = whatif.whatif(agreement, store, dt.date(2010, 1, 1), dt.date(2015, 1, 1), 30)
+    result = replay.whatif(agreement, store, dt.date(2010, 1, 1), dt.date(2015, 1, 1), 30)
     html = result._repr_html_()
     assert f">{len(result.starts)}<" in html or f">{len(result.starts):,}<" in html
     assert f"{result.start} to {result.end}" in html

@@ -40,3 +40,17 @@ def test_the_models_refuse_fields_they_do_not_name(bundled_store) -> None:
     data["unexpected"] = 1
     with pytest.raises(ValueError, match="unexpected"):
         schemas.CheckOut.model_validate(data)
+
+
+def test_whatif_is_one_thing_a_function_whatever_was_imported_before():
+    import importlib
+    import pkgutil
+
+    import detente
+
+    for module in pkgutil.walk_packages(detente.__path__, "detente."):
+        if module.name.startswith(("detente.web", "detente.__main__")):
+            continue
+        importlib.import_module(module.name)
+    assert callable(detente.whatif) and detente.whatif.__module__ == "detente.replay"
+    assert detente.WhatIfResult.__module__ == "detente.replay"

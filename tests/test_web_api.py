@@ -9,7 +9,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from detente import monitor, whatif
+from detente import monitor, replay
 from detente.agreements import presets
 from detente.events.query import EventFilter
 from detente.events.store import Store
@@ -96,13 +96,13 @@ def test_check_and_whatif_are_the_library_answers(client, bundled):
     spec = presets.load("leap-day-2012")
     with Store(bundled, read_only=True) as store:
         report = monitor.check(spec, store)
-        replay = whatif.whatif(spec, store, dt.date(2010, 1, 1), dt.date(2014, 1, 1), 30)
+        replayed = replay.whatif(spec, store, dt.date(2010, 1, 1), dt.date(2014, 1, 1), 30)
     got = client.get("/api/check/leap-day-2012").json()
     assert got["status"] == report.status
     assert got["first_breach"]["event"]["id"] == report.first_breach.event.id
     w = client.get("/api/whatif/leap-day-2012",
                    params={"from": "2010-01-01", "to": "2014-01-01", "step": 30}).json()
-    assert w["n_starts"] == len(replay.starts) and w["median_days"] == replay.median_days
+    assert w["n_starts"] == len(replayed.starts) and w["median_days"] == replayed.median_days
     many = client.get("/api/whatif/leap-day-2012", params={"from": "1960-01-01", "step": 1})
     assert many.status_code == 413 and "step" in many.json()["message"]
 

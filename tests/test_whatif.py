@@ -14,7 +14,7 @@ from detente import monitor
 from detente.agreements.spec import Agreement
 from detente.errors import ParameterError
 from detente.events.kinds import EXERCISE_STATUSES, MISSILE_CLASSES
-from detente.whatif import (
+from detente.replay import (
     BAND_COLUMNS,
     STARTS_COLUMNS,
     SURVIVAL_COLUMNS,

@@ -179,8 +179,7 @@ def whatif(
 
     Example: [bold]detente whatif post-olympic-pause --from 2006-01-01 --to 2023-12-31 --step 7d[/]
     """
-    from detente import results
-    from detente import whatif as whatif_lib
+    from detente import replay, results
     from detente.agreements import presets
     from detente.events.store import Store
 
@@ -192,7 +191,7 @@ def whatif(
     days = parse_step(step)
     end_of_record = as_date(record_end, "--record-end")
     with Store(db, read_only=True) as store:
-        result = whatif_lib.whatif(spec, store, first, last, days, record_end=end_of_record)
+        result = replay.whatif(spec, store, first, last, days, record_end=end_of_record)
         _warn_past_record(store, end_of_record, "--record-end")
         warn_unmatched(spec, store)
     if emit_result(result, fmt, out):
@@ -225,9 +224,9 @@ def whatif(
                    "on first-breach day"):
         shares.add_column(column, justify="left" if column == "party" else "right")
     for row in result.shares.itertuples(index=False):
-        party = row.breaker not in ("none", whatif_lib.UNOBSERVED)
+        party = row.breaker not in ("none", replay.UNOBSERVED)
         shares.add_row(row.breaker, str(row.starts), f"{row.share:.1%}",
-                       f"{row.share_of_observed:.1%}" if row.breaker != whatif_lib.UNOBSERVED
+                       f"{row.share_of_observed:.1%}" if row.breaker != replay.UNOBSERVED
                        else "-",
                        f"{row.share_of_breached:.1%}" if party else "-",
                        str(row.among_first) if party and "+" not in row.breaker else "-")

@@ -3,12 +3,13 @@ against what the record then shows.
 
 For each agreement (its restraint commitments, open-ended: the first breach is what is
 forecast) and each origin (1 January of each year), starts every 7 days through the year after
-the origin are replayed (``detente.whatif``), and each (start, horizon) is **scored only when the
-record can decide it**: the whole window ``start .. start + 7h - 1`` lies inside the record and
-no day of it is blind for any party (coverage ``none``). Windows that run past the record's end
-are left out whatever happened in them (keeping only their early breaches would bias the
-outcomes towards breaking), and so are windows with a blind day (an unobserved outcome is not a
-non-event). Every forecaster (``forecasters``) is fitted on the record before the origin.
+the origin are replayed (``detente.replay.whatif``), and each (start, horizon) is **scored only
+when the record can decide it**: the whole window ``start .. start + 7h - 1`` lies inside the
+record and no day of it is blind for any party (coverage ``none``). Windows that run past the
+record's end are left out whatever happened in them (keeping only their early breaches would
+bias the outcomes towards breaking), and so are windows with a blind day (an unobserved outcome
+is not a non-event). Every forecaster (``forecasters``) is fitted on the record before the
+origin.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def evaluate(agreements: Sequence[Agreement], store, *, origins: Sequence[int] |
              runs: int = 256, seed: int = 0, draws: int = 2000,
              progress: Callable[[int, int], None] | None = None) -> Evaluation:
     """Backtest ``methods`` on ``agreements`` (see the module docstring)."""
-    from detente.whatif import whatif
+    from detente.replay import whatif
 
     started = time.perf_counter()
     methods = tuple(dict.fromkeys(methods))

@@ -181,7 +181,8 @@ def timeline_records(store: Store, agreements: Sequence[Agreement], limit: int
 def build(agreements: Sequence[Agreement], store: Store, options: ReportOptions | None = None,
           *, progress: Progress | None = None) -> AnalysisReport:
     """Compute every section of the report for ``agreements`` against ``store``."""
-    from detente import monitor, verification, whatif
+    from detente import monitor, verification
+    from detente.replay import whatif
 
     options = options or ReportOptions()
     if not agreements:
@@ -209,7 +210,7 @@ def build(agreements: Sequence[Agreement], store: Store, options: ReportOptions 
     last = options.whatif_to or record["last"]
     for agreement_id in compared:
         _note(progress, f"what-if {agreement_id}")
-        whatifs[agreement_id] = whatif.whatif(_by_id(agreements, agreement_id), store,
+        whatifs[agreement_id] = whatif(_by_id(agreements, agreement_id), store,
                                               options.whatif_from, last, options.step_days)
     simulations = {}
     if options.simulate:

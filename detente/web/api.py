@@ -356,8 +356,7 @@ def whatif(request: Request, agreement_id: str,
                alias="to", description="Last start (default: the end of the record).")] = None,
            step: Annotated[int, Query(ge=1, le=3650, description="Days between starts.")] = 7,
            ) -> Response:
-    from detente import monitor
-    from detente import whatif as whatif_lib
+    from detente import monitor, replay
 
     spec = load_preset(agreement_id)
     st = state(request)
@@ -368,7 +367,7 @@ def whatif(request: Request, agreement_id: str,
             if starts > st.settings.max_whatif_starts:
                 raise LimitError(f"{starts} start dates; the limit is "
                                  f"{st.settings.max_whatif_starts} (use a larger step)")
-        result = whatif_lib.whatif(spec, store, date_from, last, step)
+        result = replay.whatif(spec, store, date_from, last, step)
     return json_response(clean(result.to_json_dict()))
 
 

@@ -105,7 +105,8 @@ def dashboard(request: Request) -> HTMLResponse:
 
 def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, str]
                         ) -> dict[str, Any]:
-    from detente import monitor, verification, whatif
+    from detente import monitor, verification
+    from detente.replay import whatif
     from detente.simulate import simulate
     from detente.simulate import strategy as strategy_mod
     from detente.simulate.simulation import build_model, configure
@@ -124,7 +125,7 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
             raise ParameterError.single(f"{starts} start dates; the limit is "
                                         f"{st.settings.max_whatif_starts}", field="step",
                                         value=step)
-        replay = whatif.whatif(spec, store, whatif_from, record_last, step)
+        replay = whatif(spec, store, whatif_from, record_last, step)
         lo = report.start - TIMELINE_MARGIN
         hi = min(report.last_day + TIMELINE_MARGIN, record_last)
         records = list(store.records(EventFilter(kind=TIMELINE_KINDS, start=lo, end=hi,
