@@ -92,6 +92,8 @@ def check_path(path: str | Path, option: str = "--out") -> Path:
     from detente.output import check_target
 
     path = Path(path)
+    if path.is_dir():
+        return check_target(path, option)  # says it is a folder, which is the real problem
     if path.suffix.lower() not in SUFFIXES:
         raise ParameterError.single(
             "the file's extension says what to write: .json, .csv or .parquet", field=option,

@@ -206,3 +206,52 @@ def test_a_phone_width_keeps_the_charts_visible(browser, server, tmp_path):
     assert not any("Share" in (t or "") for t in modebar)
     _save(page, tmp_path, "dashboard-phone.png")
     page.close()
+
+
+def test_report_figures_are_svgs_and_pngs_that_open_in_chromium(browser, tmp_path):
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    db = tmp_path / "events.duckdb"
+    Store(db).close()
+    out = tmp_path / "figures"
+    done = CliRunner().invoke(app, ["report", "post-olympic-pause", "freeze-for-freeze", "-o",
+                                    str(tmp_path / "r.html"), "--figures", str(out), "--runs",
+                                    "500", "--step", "28d", "--db", str(db)])
+    assert done.exit_code == 0, done.output
+    names = {p.name for p in out.iterdir()}
+    for figure in ("timeline", "survival", "tension", "dialogue"):
+        assert {f"{figure}.svg", f"{figure}.png"} <= names
+    assert "post-olympic-pause-whatif-survival.csv" in names and "dialogue-issues.csv" in names
+    assert not [n for n in names if n.startswith(".")]  # no staging folder left behind
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    for figure in ("survival", "timeline"):
+        page.goto((out / f"{figure}.svg").as_uri())
+        svg = page.locator("svg").first
+        box = svg.bounding_box()
+        assert box is not None and box["width"] >= 900, (figure, box)
+        # Plotly draws curves as paths and text as text nodes: the SVG is a drawing, not an
+        # empty canvas.
+        assert page.locator("path.js-line, path.point, path.js-fill").count() > 0, figure
+        assert page.get_by_text("still holding").count() or figure != "survival"
+    png = (out / "survival.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    width = int.from_bytes(png[16:20], "big")
+    assert width == 3000  # 1000 px at 3x: 300 dpi across ten inches
+    page.context.close()
+
+
+def test_figures_into_a_file_are_refused(tmp_path):
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    target = tmp_path / "taken.txt"
+    target.write_text("keep")
+    db = tmp_path / "events.duckdb"
+    Store(db).close()
+    done = CliRunner().invoke(app, ["report", "post-olympic-pause", "-o", str(tmp_path / "r.html"),
+                                    "--figures", str(target), "--runs", "0", "--db", str(db)])
+    assert done.exit_code == 2 and "give a folder" in done.output
+    assert target.read_text() == "keep"

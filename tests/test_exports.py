@@ -1,5 +1,6 @@
-"""Exports for papers: --format table|json|csv and --out FILE by extension, on check, whatif
-and verification; CSV cells a spreadsheet would run are defused."""
+"""Exports for papers: --format table|json|csv and --out FILE by extension, on check, whatif,
+verification, dialogue, simulate, sweep and evaluate; CSV cells a spreadsheet would run are
+defused."""
 
 from __future__ import annotations
 
@@ -109,3 +110,56 @@ def test_dialogue_exports_one_row_per_actor_and_per_issue(tmp_path) -> None:
     issues = list(csv.DictReader(io.StringIO(run("dialogue", "korea-2018", "--format",
                                                   "csv").stdout)))
     assert issues[0]["issue"] == "tests" and "status_quo" in issues[0]
+
+
+SIMULATE = ("simulate", "post-olympic-pause", "--rate", "PRK=0.05", "--rate", "USA=0.02",
+            "--runs", "2000", "--seed", "3", "--horizon", "2y")
+
+
+def test_simulate_out_csv_writes_csv_and_the_format_prints_it(tmp_path) -> None:
+    out = tmp_path / "c.csv"
+    done = run(*SIMULATE, "--out", out)
+    assert done.exit_code == 0, done.output
+    text = out.read_text()
+    assert text.startswith("period,days,p,lo,hi\n")  # CSV, not Parquet bytes
+    curve = pd.read_csv(out)
+    printed = run(*SIMULATE, "--format", "csv")
+    assert printed.stdout == text
+    data = json.loads(run(*SIMULATE, "--json").stdout)
+    assert [row["p"] for row in data["survival"]] == pytest.approx(curve["p"].tolist())
+    assert curve["p"].iloc[0] == 1.0 and curve["p"].is_monotonic_decreasing
+    parquet = tmp_path / "c.parquet"
+    assert run(*SIMULATE, "--out", parquet).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), curve, check_dtype=False)
+    refused = run(*SIMULATE, "--out", tmp_path / "c.txt")
+    assert refused.exit_code == 2 and not (tmp_path / "c.txt").exists()
+
+
+def test_sweep_writes_by_extension_and_prints_csv(tmp_path) -> None:
+    args = ("sweep", "post-olympic-pause", "--rate", "PRK=0.05", "--rate", "USA=0.02",
+            "--grid", "detection=0.6,0.9", "--runs", "400", "--seed", "1", "--horizon", "1y",
+            "--workers", "1")
+    out = tmp_path / "s.csv"
+    done = run(*args, "--out", out, "--format", "csv")
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert [float(r["detection"]) for r in rows] == [0.6, 0.9]
+    assert pd.read_csv(out)["median_periods"].tolist() == pd.read_csv(
+        io.StringIO(done.stdout))["median_periods"].tolist()
+    data = tmp_path / "s.json"
+    assert run(*args, "--out", data).exit_code == 0
+    assert json.loads(data.read_text())["points"] == 2
+
+
+def test_evaluate_prints_its_scores_as_csv(tmp_path) -> None:
+    args = ("evaluate", "post-olympic-pause", "--from", "2016", "--to", "2017", "--methods",
+            "base_all,base_5y", "--bootstrap", "100")
+    done = run(*args, "--format", "csv")
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert {(r["method"], r["horizon"]) for r in rows} == {
+        (m, h) for m in ("base_all", "base_5y") for h in ("13", "26", "52", "104")}
+    out = tmp_path / "e.json"
+    assert run(*args, "--out", out).exit_code == 0
+    scores = json.loads(out.read_text())["scores"]
+    assert [s["brier"] for s in scores] == pytest.approx([float(r["brier"]) for r in rows])

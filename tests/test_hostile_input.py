@@ -251,7 +251,7 @@ def test_unwritable_outputs_are_errors_naming_the_file_not_tracebacks(tmp_path):
     Store(db).close()
     for args, code, words in (
             (["simulate", "post-olympic-pause", "--runs", "50", "--horizon", "1y", "--out",
-              "/proc/version"], 1, "cannot write /proc/version"),
+              "/proc/curve.csv"], 1, "cannot write /proc/curve.csv"),
             (["report", "post-olympic-pause", "-o", str(tmp_path)], 2, "is a folder"),
             (["events", "export", "/proc/events.parquet"], 1,
              "cannot write /proc/events.parquet")):

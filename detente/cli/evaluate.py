@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from detente.cli.common import DbOption, JsonOption, console, emit_json, output_file
+from detente.cli.common import (
+    DbOption,
+    FormatOption,
+    JsonOption,
+    OutOption,
+    console,
+    emit_result,
+    output_file,
+    output_format,
+)
 from detente.errors import ParameterError
 
 AgreementsArgument = Annotated[list[str] | None, typer.Argument(
@@ -57,6 +66,8 @@ def evaluate_command(
         "--csv", help="Write every scored case (agreement, origin, start, horizon, held, one "
                       "column per method) to this CSV file.")] = None,
     json_out: JsonOption = False,
+    fmt: FormatOption = None,
+    out: OutOption = None,
     db: DbOption = None,
 ) -> None:
     """Backtest every forecast on rolling origins: is the simulator any good?
@@ -71,7 +82,12 @@ def evaluate_command(
 
     Example: [bold]detente evaluate[/]  or  [bold]detente evaluate post-olympic-pause
     --from 2015 --methods default,base_5y --json[/]
+
+    --format csv prints the scores (method, horizon, brier, log_score, n, n_eff,
+    observed_held); --out FILE.csv|.parquet writes them, FILE.json everything; --csv FILE
+    writes every scored case.
     """
+    from detente import results
     from detente.agreements import presets
     from detente.evaluate import METHODS, evaluate
     from detente.evaluate.backtest import origin_years
@@ -85,6 +101,9 @@ def evaluate_command(
             raise ParameterError.single(f"unknown method; known: {', '.join(METHODS)}",
                                         field="--methods", value=m)
     hs = _list(horizons, "--horizons")
+    fmt = output_format(fmt, json_out)
+    if out is not None:
+        results.check_path(out)
     if csv is not None:
         output_file(csv, "--csv")
     with Store(db, read_only=True) as store:
@@ -96,8 +115,7 @@ def evaluate_command(
 
         frame = result.cases_frame()
         write_atomically(csv, lambda tmp: frame.to_csv(tmp, index=False), "--csv")
-    if json_out:
-        emit_json(result.to_json_dict())
+    if emit_result(result, fmt, out):
         return
     print_evaluation(result)
     if csv is not None:

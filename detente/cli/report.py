@@ -137,6 +137,9 @@ def report(
     backtest_from: Annotated[int | None, typer.Option(
         "--backtest-from", help="Add a backtest of the compared agreements with origins from "
                                 "this year (`detente evaluate`).")] = None,
+    figures_dir: Annotated[Path | None, typer.Option(
+        "--figures", help="Also write every figure as SVG and PNG at print resolution, and "
+        "every table as CSV, into this folder (needs kaleido and Chromium).")] = None,
     db: DbOption = None,
 ) -> None:
     """Write a self-contained HTML report (works offline: plotly.js is inlined).
@@ -145,7 +148,8 @@ def report(
     what-if and simulated survival side by side; verification; the dialogue map; and a summary
     in words at the top.
 
-    Example: [bold]detente report freeze-for-freeze post-olympic-pause -o report.html[/]
+    Example: [bold]detente report freeze-for-freeze post-olympic-pause -o report.html[/]  or,
+    for a paper, [bold]detente report post-olympic-pause -o r.html --figures figures/[/]
     """
     from detente.agreements import presets
     from detente.cli.monitor import parse_step
@@ -171,6 +175,12 @@ def report(
     for paragraph in result.summary()[:1]:
         console.print(paragraph, highlight=False, markup=False)
     console.print(f"report: [bold]{path.resolve()}[/]", highlight=False)
+    if figures_dir is not None:
+        from detente.report.export import write_figures
+
+        written = write_figures(result, figures_dir)
+        console.print(f"figures and tables: {len(written)} files in "
+                      f"[bold]{figures_dir.resolve()}[/]", highlight=False)
 
 
 def serve(

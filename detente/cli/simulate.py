@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,12 +12,14 @@ from rich.table import Table
 from detente.cli.common import (
     DbOption,
     DefaultCommandGroup,
+    FormatOption,
     JsonOption,
+    OutOption,
     SpecArgument,
     console,
-    emit_json,
+    emit_result,
     err_console,
-    output_file,
+    output_format,
 )
 from detente.errors import ParameterError
 
@@ -153,10 +154,9 @@ def run(
         "--collapse", help="When a run collapses: 'breach' (the first observed breach, as the "
         "replay counts it; the default without --strategy) or 'response' (the first response "
         "to an observed breach; the default with --strategy).")] = None,
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="Also write the survival curve (period, days, p, lo, hi) to Parquet.")
-    ] = None,
+    out: OutOption = None,
     json_out: JsonOption = False,
+    fmt: FormatOption = None,
     db: DbOption = None,
 ) -> None:
     """Simulate an agreement many times: how long would it last?
@@ -167,9 +167,14 @@ def run(
     collapses begun by real breaches versus false alarms, how the forecast moves with the
     false-alarm priors, and each party's critical detection probability next to the spec's.
 
+    --format csv prints the survival curve (period, days, p, lo, hi); --out FILE.csv|.parquet
+    writes it, FILE.json everything --format json prints.
+
     Example: [bold]detente simulate post-olympic-pause --runs 100000 --seed 1[/]  or
-    [bold]detente simulate freeze-for-freeze --strategy PRK=generous:forgive=0.3 --json[/]
+    [bold]detente simulate freeze-for-freeze --strategy PRK=generous:forgive=0.3 --json[/]  or
+    [bold]detente simulate post-olympic-pause --runs 20000 --out curve.csv[/]
     """
+    from detente import results
     from detente.simulate import simulate_agreement
 
     spec, options = model_options(agreement, period=period, horizon=horizon, rate=rate,
@@ -180,8 +185,9 @@ def run(
         raise ParameterError.single("must be a positive integer", field="--runs", value=runs)
     if collapse is not None and collapse not in ("breach", "response"):
         raise ParameterError.single("use breach or response", field="--collapse", value=collapse)
+    fmt = output_format(fmt, json_out)
     if out is not None:
-        output_file(out, "--out")
+        results.check_path(out)
     with contextlib.ExitStack() as stack:
         if needs_store(spec, options):
             from detente.events.store import Store
@@ -190,12 +196,9 @@ def run(
         bar = stack.enter_context(progress_bar("simulating", "chunks"))
         result = simulate_agreement(spec, strategies, runs=runs, seed=seed, progress=bar,
                                     workers=workers, collapse=collapse, **options)
-    if out is not None:
-        _write_parquet(result.survival(), out)
-    if json_out:
-        emit_json(result.to_dict())
+    if emit_result(result, fmt, out):
         return
-    _print_result(result, out)
+    _print_result(result)
 
 
 def _critical(value: float | None) -> str:
@@ -204,13 +207,7 @@ def _critical(value: float | None) -> str:
     return "not computed" if value != value else f"{value:.4f}"  # NaN: too many states
 
 
-def _write_parquet(frame, path: Path) -> None:
-    from detente.output import write_atomically
-
-    write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False), "--out")
-
-
-def _print_result(result, out: Path | None) -> None:
+def _print_result(result) -> None:
     m = result.model
     s = result.summary()
     console.print(f"[bold]{m.agreement}[/]: {result.runs:,} runs x {m.horizon} {m.period}s "
@@ -294,8 +291,6 @@ def _print_result(result, out: Path | None) -> None:
                          _critical(c["critical"]),
                          "yes" if c["self_enforcing"] else "[red]no[/]")
     console.print(crit)
-    if out is not None:
-        console.print(f"survival curve written to {out}")
 
 
 def _calibrate_alias() -> None:

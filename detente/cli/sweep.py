@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,11 +12,13 @@ from rich.table import Table
 
 from detente.cli.common import (
     DbOption,
+    FormatOption,
     JsonOption,
     SpecArgument,
     console,
     emit_json,
-    output_file,
+    err_console,
+    output_format,
 )
 from detente.cli.simulate import (
     DiscountOption,
@@ -63,8 +66,10 @@ def sweep(
     connect_timeout: Annotated[float, typer.Option(
         "--connect-timeout", help="Seconds to wait for the scheduler.", min=0.1)] = 5.0,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Parquet file for the table (default: sweep-ID.parquet).")] = None,
+        "--out", help="File for the table, by its extension: .parquet (the default, "
+        "sweep-ID.parquet), .csv, or .json (everything --format json prints).")] = None,
     json_out: JsonOption = False,
+    fmt: FormatOption = None,
     db: DbOption = None,
 ) -> None:
     """Simulate an agreement over a grid of parameters; write one row per point to Parquet.
@@ -75,7 +80,10 @@ def sweep(
 
     Example: [bold]detente sweep post-olympic-pause --grid detection=0.5:1.0:0.05
     --grid false_alarm=0:0.05:0.01 --runs 2000 --seed 1 --out sweep.parquet[/]
+
+    --format csv prints the table with a header row; --format json the run and every row.
     """
+    from detente import results
     from detente.simulate import build_model
     from detente.simulate import sweep as sweep_lib
     from detente.simulate.engine import resolve_strategies
@@ -86,7 +94,8 @@ def sweep(
                                   discount=discount)
     strategies = strategy_map(spec, strategy)
     grids = [sweep_lib.parse_grid(g) for g in grid]
-    target = output_file(out or Path(f"sweep-{spec.id}.parquet"), "--out")
+    fmt = output_format(fmt, json_out)
+    target = results.check_path(out or Path(f"sweep-{spec.id}.parquet"))
     with contextlib.ExitStack() as stack:
         if needs_store(spec, options):
             from detente.events.store import Store
@@ -101,13 +110,15 @@ def sweep(
         result = sweep_lib.sweep(model, ordered, grids, runs=runs, seed=seed,
                                  scheduler=scheduler, workers=workers, progress=bar,
                                  connect_timeout=connect_timeout)
-    result.to_parquet(target)
+    results.write(result, target)
     frame = result.frame
-    if json_out:
-        emit_json({"out": str(target), "points": len(frame), "runs": runs, "seed": result.seed,
-                   "backend": result.backend, "elapsed_s": round(result.elapsed, 3),
-                   "rates": {k: r.to_json_dict() for k, r in found.items()},
-                   "rows": frame.astype(object).where(frame.notna(), None).to_dict("records")})
+    if fmt == "json":
+        emit_json({"out": str(target), **result.to_json_dict(),
+                   "rates": {k: r.to_json_dict() for k, r in found.items()}})
+        return
+    if fmt == "csv":
+        sys.stdout.write(results.csv_text(frame))
+        err_console.print(f"wrote {target}", markup=False, highlight=False)
         return
     console.print(f"[bold]{model.agreement}[/]: {len(frame)} grid points x {runs:,} runs "
                   f"(seed {result.seed}) on {result.backend} in {result.elapsed:.2f} s")

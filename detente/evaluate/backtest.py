@@ -82,6 +82,15 @@ class Evaluation:
             "skipped": dict(self.skipped), "elapsed_s": round(self.elapsed, 2),
         }
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``scores`` (one row per method and horizon: the main table), ``skills`` (each model
+        against each baseline, with the interval and the verdict), ``reliability`` and
+        ``cases`` (the results contract, ``detente.results``)."""
+        return {"scores": pd.DataFrame([s.to_json_dict() for s in self.scores]),
+                "skills": pd.DataFrame([s.to_json_dict() for s in self.skills]),
+                "reliability": pd.DataFrame([b.to_json_dict() for b in self.reliability]),
+                "cases": self.cases_frame()}
+
     def cases_frame(self) -> pd.DataFrame:
         """One row per scored case: agreement, origin, start, horizon, held, each method."""
         return self.cases.copy()

@@ -99,20 +99,42 @@ def agreement_sections(report, evidence_href: Callable[[str], str]) -> list[dict
     return out
 
 
-def timeline_div(report, name: str = "timeline") -> Markup:
+def timeline_fig(report):
     tracks = [AgreementTrack.from_report(report.checks[a.id]) for a in report.agreements]
     first = min(a.start for a in report.agreements)
     last = report.record["last"]
     start = first - dt.timedelta(days=730)
-    fig = timeline_figure(report.timeline, tracks, note=report.timeline_note,
-                          initial_range=(start, last))
-    return figure_div(fig, name)
+    return timeline_figure(report.timeline, tracks, note=report.timeline_note,
+                           initial_range=(start, last))
+
+
+def tension_shown(report) -> bool:
+    return report.tension is not None and bool(int(report.tension.frame["events"].sum()))
+
+
+def report_figures(report) -> dict[str, Any]:
+    """Every figure of the report as a Plotly figure, by name, in page order: the HTML page
+    draws these and ``report --figures`` writes them (``detente.report.export``)."""
+    titles = figures.titles_of(report.agreements)
+    out: dict[str, Any] = {"timeline": timeline_fig(report)}
+    if report.whatifs or report.simulations:
+        out["survival"] = figures.survival_figure(report.whatifs, report.simulations,
+                                                  titles=titles)
+    if report.evaluation is not None:
+        out["backtest"] = figures.backtest_figure(report.evaluation)
+    if tension_shown(report):
+        windows = [(a.id, report.checks[a.id].start, report.checks[a.id].last_day)
+                   for a in report.agreements if a.id in report.compared]
+        out["tension"] = figures.tension_figure(report.tension, windows)
+    if report.dialogue is not None:
+        out["dialogue"] = figures.dialogue_figure(report.dialogue)
+    return out
 
 
 def report_context(report, evidence_href: Callable[[str], str] = evidence_hash
                    ) -> dict[str, Any]:
     """Everything the templates need: figures as divs, tables, the summary."""
-    titles = figures.titles_of(report.agreements)
+    figs = report_figures(report)
     verification = []
     for a in report.agreements:
         sim = report.simulations.get(a.id)
@@ -124,7 +146,7 @@ def report_context(report, evidence_href: Callable[[str], str] = evidence_hash
         forecasts, actors = tables.dialogue_tables(report.dialogue)
         dialogue = {
             "analysis": report.dialogue,
-            "figure": figure_div(figures.dialogue_figure(report.dialogue), "dialogue"),
+            "figure": figure_div(figs["dialogue"], "dialogue"),
             "forecasts": forecasts, "actors": actors,
             "proposals": [tables.acceptance_table(p) for p in report.proposals],
             "forecast_error": (tables.forecast_error_table(report.forecast_error)
@@ -133,8 +155,7 @@ def report_context(report, evidence_href: Callable[[str], str] = evidence_hash
     survival = None
     if report.whatifs or report.simulations:
         survival = {
-            "figure": figure_div(figures.survival_figure(report.whatifs, report.simulations,
-                                                         titles=titles), "survival"),
+            "figure": figure_div(figs["survival"], "survival"),
             "whatif": tables.whatif_table(report.whatifs) if report.whatifs else None,
             "simulation": tables.simulation_table(report.simulations)
             if report.simulations else None,
@@ -145,19 +166,16 @@ def report_context(report, evidence_href: Callable[[str], str] = evidence_hash
         backtest = {"evaluation": ev, "verdicts": [s.verdict for s in ev.skills
                                                   if s.verdict and s.model == "default"],
                     "table": tables.backtest_table(ev),
-                    "figure": figure_div(figures.backtest_figure(ev), "backtest")}
+                    "figure": figure_div(figs["backtest"], "backtest")}
     tension = None
-    if report.tension is not None and int(report.tension.frame["events"].sum()):
-        windows = [(a.id, report.checks[a.id].start, report.checks[a.id].last_day)
-                   for a in report.agreements if a.id in report.compared]
+    if "tension" in figs:
         tension = {"series": report.tension,
                    "events": int(report.tension.frame["events"].sum()),
-                   "figure": figure_div(figures.tension_figure(report.tension, windows),
-                                        "tension")}
+                   "figure": figure_div(figs["tension"], "tension")}
     return {
         "report": report, "summary": report.summary(), "tension": tension,
         "glance": tables.summary_table(summary_rows(report)),
-        "timeline": timeline_div(report),
+        "timeline": figure_div(figs["timeline"], "timeline"),
         "agreements": agreement_sections(report, evidence_href),
         "survival": survival, "verification": verification, "dialogue": dialogue,
         "backtest": backtest,

@@ -221,6 +221,27 @@ class SimulationResult:
                 "collapses": s.collapses}))
         return pd.concat(rows, ignore_index=True)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``survival`` (period, days, p, lo, hi: the main table), ``periods`` (per period and
+        party), ``critical_detection`` (per commitment) and ``false_alarm_sensitivity`` (the
+        results contract, ``detente.results``)."""
+        import pandas as pd
+
+        critical = pd.DataFrame([
+            {"party": code, "commitment": c["id"], "detection": c["detection"],
+             "delay_periods": c["delay_periods"], "critical": c["critical"],
+             "self_enforcing": c["self_enforcing"], "punishment": t["punishment"]}
+            for code, t in self.critical_detection().items() for c in t["commitments"]],
+            columns=["party", "commitment", "detection", "delay_periods", "critical",
+                     "self_enforcing", "punishment"])
+        sensitivity = pd.DataFrame([
+            {"quantile": row["quantile"],
+             **{f"false_alarm_{k}": v for k, v in row["false_alarm_per_week"].items()},
+             **{f"p_holding_{k}": v for k, v in row["p_holding"].items()}}
+            for row in self.sensitivity])
+        return {"survival": self.survival(), "periods": self.periods_frame(),
+                "critical_detection": critical, "false_alarm_sensitivity": sensitivity}
+
     def summary(self) -> dict[str, Any]:
         """The headline numbers (what ``detente simulate`` prints)."""
         causes = self.collapse_causes
@@ -241,9 +262,6 @@ class SimulationResult:
         }
 
     def to_json_dict(self, *, curve: bool = True) -> dict[str, Any]:
-        return self.to_dict(curve=curve)
-
-    def to_dict(self, *, curve: bool = True) -> dict[str, Any]:
         """Everything JSON output carries: the summary, the survival curve, thresholds."""
         out = self.summary()
         if curve:

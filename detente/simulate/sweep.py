@@ -217,6 +217,17 @@ class SweepResult:
     elapsed: float
     info: Mapping[str, Any] = field(default_factory=dict)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``points``: one row per grid point (the results contract, ``detente.results``)."""
+        return {"points": self.frame.copy()}
+
+    def to_json_dict(self) -> dict[str, Any]:
+        frame = self.frame
+        return {"points": len(frame), "runs": self.runs, "seed": self.seed,
+                "backend": self.backend, "elapsed_s": round(self.elapsed, 3),
+                "grid": [g.column for g in self.grids],
+                "rows": frame.astype(object).where(frame.notna(), None).to_dict("records")}
+
     def to_parquet(self, path: str | Path) -> Path:
         """Write the table, whole or not at all (``detente.output``)."""
         from detente.output import write_atomically

@@ -416,7 +416,7 @@ def plan_simulation(st, body: SimulateBody):
 
     def work() -> dict[str, Any]:
         result = simulate(model, strategies, runs=body.runs, seed=body.seed, rates=rates)
-        return clean(result.to_dict())
+        return clean(result.to_json_dict())
 
     return work
 
