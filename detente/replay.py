@@ -105,6 +105,13 @@ class WhatIfResult:
         below = self.survival[self.survival["p"] <= 0.5]
         return float(below["days"].iloc[0]) if len(below) else None
 
+    @property
+    def median_interval(self) -> tuple[float | None, float | None]:
+        """The 95% interval of the median, read off the band: from the first ``t`` whose lower
+        bound is at or below 0.5 to the first whose upper bound is (None: not reached within
+        the observation, i.e. beyond it)."""
+        return _crossing(self.survival, "lo"), _crossing(self.survival, "hi")
+
     def _repr_html_(self) -> str:
         """Rich output in a notebook (tables and the report's chart; detente.report)."""
         from detente.report.notebook import html_for
@@ -141,12 +148,18 @@ class WhatIfResult:
             "censored": len(self.starts) - self.breached - self.unobserved,
             "unobserved": self.unobserved, "thin": self.thin,
             "coverage_declared": self.coverage_declared, "median_days": self.median_days,
+            "median_interval_days": list(self.median_interval),
             "band": self.band, "ending_events": self.ending_events,
             "bootstrap_draws": self.bootstrap_draws,
             "shares": self.shares.to_dict(orient="records"),
             "survival": self.survival.to_dict(orient="records"),
             "starts": starts,
         }
+
+
+def _crossing(curve: pd.DataFrame, column: str) -> float | None:
+    below = curve[curve[column] <= 0.5]
+    return float(below["days"].iloc[0]) if len(below) else None
 
 
 def _first_on_or_after(d: np.ndarray, lasts: np.ndarray, starts: np.ndarray

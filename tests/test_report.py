@@ -56,11 +56,19 @@ def test_summary_figures_are_the_computed_ones(report):
         assert summary.days_text(w.median_days) in text
         assert summary.days_text(summary.simulated_median_days(s)) in text
         assert f"{s.runs:,} simulated runs (seed {s.seed})" in text
-    # The verdict names the proposal whose replay median is larger.
-    medians = {k: report.whatifs[k].median_days or float("inf") for k in COMPARED}
-    if medians[COMPARED[0]] != medians[COMPARED[1]]:
-        longer = max(COMPARED, key=medians.get)
-        assert f"{report.agreement(longer).title} lasts longer" in report.summary()[0]
+    # The verdict says "lasts longer" only when the median intervals are apart.
+    verdict = report.summary()[0]
+    intervals = {k: report.whatifs[k].median_interval for k in COMPARED}
+    a, b = (intervals[k] for k in COMPARED)
+    apart = summary._separated(a, b) or summary._separated(b, a)
+    assert ("lasts longer in the historical replay" in verdict) == apart
+    assert ("no clear difference in the historical replay" in verdict) == (not apart)
+    for k in COMPARED:
+        lo, hi = intervals[k]
+        assert lo is None or lo <= (report.whatifs[k].median_days or float("inf"))
+        if lo is not None:
+            assert f"95% interval {lo:,.0f}-" in verdict
+    assert "alike" not in text
     broken = sum(1 for c in report.checks.values() if c.first_breach is not None)
     assert f"{broken} of {len(report.agreements)} agreements were broken" in text
 
@@ -247,3 +255,37 @@ def test_agreement_sections_state_blind_stretches_and_joint_breakers(page, repor
     for cid, span in check.unobserved:
         assert f">{cid}</td>" in page and str(span.start) in page
     assert 'id="glossary"' in page and "sendDataToCloud" in page  # removed from the mode bar
+
+
+@pytest.mark.parametrize(("first", "second", "claim"), [
+    ((40, 50), (10, 20), "lasts longer"),            # apart
+    ((40, 50), (30, 45), "no clear difference"),     # overlapping
+    ((40, None), (10, 39), "lasts longer"),          # beyond observation, still apart
+    ((10, None), (20, 30), "no clear difference"),   # an open interval overlaps
+])
+def test_the_comparison_claims_only_what_the_intervals_carry(first, second, claim):
+    titles = {"a": "A", "b": "B"}
+    medians = {"a": float(first[0] + 1), "b": float(second[0] + 1)}
+    lead, text = summary._comparison("historical replay", medians,
+                                      {"a": first, "b": second}, titles, 2)
+    assert claim in text
+    assert (lead is not None) == (claim == "lasts longer")
+
+
+def test_words_state_their_thresholds(report):
+    text = " ".join(report.summary())
+    for k in COMPARED:
+        v = report.verification[k]
+        if v.asymmetry >= summary.LOPSIDED:
+            assert f"lopsided (asymmetry {v.asymmetry:.2f}, at or above the" in text
+        elif v.asymmetry > 0:
+            assert f"uneven (asymmetry {v.asymmetry:.2f}, below the" in text
+    # every assumption next to its result
+    for k in COMPARED:
+        s = report.simulations[k]
+        assert f"Assumptions for {report.agreement(k).title}" in text
+        for party, strategy in s.summary()["strategies"].items():
+            assert f"{party}={strategy}" in text
+        for m in (m for p in s.model.parties for m in p.monitors):
+            assert f"{m.commitment} seen with probability {m.detection:g}" in text
+    assert "answer different questions" in text

@@ -33,6 +33,11 @@ def pct(x: float | None) -> str:
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.0%}"
 
 
+#: asymmetry (the gap between the best- and the worst-watched party's informedness, 0 to 1)
+#: from which the summary calls verification "lopsided"; below it and above 0, "uneven"
+LOPSIDED = 0.25
+
+
 def _rank_key(value: float | None) -> float:
     return math.inf if value is None else value
 
@@ -46,15 +51,41 @@ def simulated_median_days(result) -> float | None:
     return None if periods is None else periods * result.model.days
 
 
-def _leader(values: dict[str, float | None]) -> tuple[str, list[str]]:
-    """The id with the longest duration (None = beyond observation), and the others in
-    decreasing order."""
-    order = sorted(values, key=lambda k: -_rank_key(values[k]))
-    return order[0], order[1:]
+def simulated_median_interval(result) -> tuple[float | None, float | None]:
+    days = result.model.days
+    return tuple(None if p is None else p * days  # type: ignore[return-value]
+                 for p in result.median_interval)
 
 
-def _most(ids: list[str]) -> str:
-    return "longer" if len(ids) == 2 else "longest"
+def _interval_text(interval: tuple[float | None, float | None]) -> str:
+    lo, hi = interval
+    if lo is None:
+        return "95% interval beyond the observation"
+    return f"95% interval {lo:,.0f}-{'beyond' if hi is None else f'{hi:,.0f}'}"
+
+
+def _separated(lead: tuple[float | None, float | None],
+               other: tuple[float | None, float | None]) -> bool:
+    """The leader's median interval lies wholly above the other's."""
+    return _rank_key(lead[0]) > _rank_key(other[1])
+
+
+def _comparison(kind: str, medians: dict[str, float | None],
+                intervals: dict[str, tuple[float | None, float | None]],
+                titles: dict[str, str], n: int) -> tuple[str | None, str]:
+    """(the leader, or None when no interval separates) and the clause saying so."""
+    order = sorted(medians, key=lambda k: -_rank_key(medians[k]))
+    lead, rest = order[0], order[1:]
+    figures = "; ".join(f"{titles[k]} {days_text(medians[k])} ({_interval_text(intervals[k])})"
+                        for k in order)
+    if all(_separated(intervals[lead], intervals[r]) for r in rest):
+        return lead, (f"{titles[lead]} lasts {_most(n)} in the {kind}, the median intervals "
+                      f"apart ({figures})")
+    return None, f"no clear difference in the {kind}: the median intervals overlap ({figures})"
+
+
+def _most(n: int) -> str:
+    return "longer" if n == 2 else "longest"
 
 
 def _verdict(report) -> list[str]:
@@ -66,22 +97,15 @@ def _verdict(report) -> list[str]:
             if k in report.simulations}
     if len(ids) > 1:
         bits = []
-        if hist:
-            lead, rest = _leader(hist)
-            if all(_rank_key(hist[lead]) == _rank_key(hist[r]) for r in rest):
-                bits.append("the historical replay cannot tell them apart (equal medians)")
-            else:
-                bits.append(f"{titles[lead]} lasts {_most(ids)} in the historical replay")
-        if sims:
-            lead_s, rest_s = _leader(sims)
-            if all(_rank_key(sims[lead_s]) == _rank_key(sims[r]) for r in rest_s):
-                bits.append("the simulation gives equal medians")
-            elif hist and lead_s == _leader(hist)[0]:
-                bits[-1] = (f"{titles[lead_s]} lasts {_most(ids)}, in the historical replay "
-                            "and in the simulation alike")
-            else:
-                bits.append(f"{titles[lead_s]} lasts {_most(ids)} in the simulation")
-        out.append(f"Of the {len(ids)} proposals compared, " + "; ".join(bits) + ".")
+        if len(hist) > 1:
+            bits.append(_comparison("historical replay", hist, {
+                k: report.whatifs[k].median_interval for k in hist}, titles, len(hist))[1])
+        if len(sims) > 1:
+            bits.append(_comparison("simulation", sims, {
+                k: simulated_median_interval(report.simulations[k]) for k in sims}, titles,
+                len(sims))[1])
+        if bits:
+            out.append(f"Of the {len(ids)} proposals compared: " + "; ".join(bits) + ".")
     for k in ids:
         parts = []
         if k in report.whatifs:
@@ -128,8 +152,12 @@ def _why(report) -> list[str]:
             low = min(v.parties, key=lambda p: p.observability)
             weakest = next(c for c in v.commitments if c.commitment == low.weakest)
             if v.asymmetry > 0:
+                word = (f"lopsided (asymmetry {v.asymmetry:.2f}, at or above the {LOPSIDED:g} "
+                        "this report calls lopsided)" if v.asymmetry >= LOPSIDED else
+                        f"uneven (asymmetry {v.asymmetry:.2f}, below the {LOPSIDED:g} this "
+                        "report calls lopsided)")
                 reasons.append(
-                    f"verification is lopsided (asymmetry {v.asymmetry:.2f}): {low.party}'s "
+                    f"verification is {word}: {low.party}'s "
                     f"commitment {weakest.commitment} is seen with probability "
                     f"{weakest.detection:g} after {_days(weakest.delay_days)} "
                     f"(informedness {weakest.informedness:.2f} over {v.horizon_days:g} days)")
@@ -156,6 +184,75 @@ def _why(report) -> list[str]:
         if reasons:
             title = report.agreement(k).title
             out.append(f"Why, for {title}: " + "; ".join(reasons) + ".")
+    return out
+
+
+def _medians_differ(report) -> list[str]:
+    """Why the replay and the simulation of one agreement give different medians."""
+    out = []
+    for k in report.compared:
+        w, s = report.whatifs.get(k), report.simulations.get(k)
+        if w is None or s is None:
+            continue
+        a = report.agreement(k)
+        replayed, simulated = w.median_interval, simulated_median_interval(s)
+        overlap = not (_separated(replayed, simulated) or _separated(simulated, replayed))
+        head = (f"For {a.title}, the replay's median ({days_text(whatif_median(w))}) and the "
+                f"simulation's ({days_text(simulated_median_days(s))}) "
+                + ("agree within their intervals, though they answer different questions"
+                   if overlap else "differ because they answer different questions"))
+        shares = s.summary()["collapse_cause_shares"]
+        detections = sorted({m.detection for p in s.model.parties for m in p.monitors})
+        seen = ("every breach is seen" if detections == [1.0] else
+                f"a breach is seen with probability {min(detections):g} to "
+                f"{max(detections):g}")
+        out.append(
+            f"{head}: the replay pools {w.observed:,} historical starts from {w.start} to "
+            f"{w.end}, each ended by the first act the record shows (every recorded act "
+            f"counts, and nothing else does); the simulation starts on {a.start} from the "
+            f"state of the record that day, plays behaviour fitted to the record before it, "
+            f"{seen}, and {pct(shares['false_alarm'])} of its collapses begin with a false "
+            "alarm, which the record cannot contain.")
+    return out
+
+
+def _assumptions(report) -> list[str]:
+    """Every assumption behind the numbers, next to them: strategies, fitted behaviour,
+    monitoring and false-alarm priors, and what the record cannot see."""
+    out = []
+    for k in report.compared:
+        a = report.agreement(k)
+        bits = []
+        s = report.simulations.get(k)
+        if s is not None:
+            strategies = s.summary()["strategies"]
+            bits.append("strategies " + ", ".join(f"{p}={v}" for p, v in strategies.items()))
+            bits.extend(f"{p}: {r['description']}" for p, r in s.rates.items()
+                        if r.get("description"))
+            monitors = []
+            for party in s.model.parties:
+                for m in party.monitors:
+                    prior = m.prior(s.model.days)
+                    fa = m.false_alarm_per_week(s.model.days)
+                    monitors.append(
+                        f"{m.commitment} seen with probability {m.detection:g} after "
+                        f"{_days(m.delay_days)}, false alarms {fa:.4f} a week"
+                        + (f" (Beta({prior[0]:.2g}, {prior[1]:.2g}) prior, "
+                           f"{m.prior_weeks:g} weeks' weight)" if prior else " (fixed)"))
+            bits.append("monitoring from the spec: " + "; ".join(monitors))
+        w = report.whatifs.get(k)
+        if w is not None:
+            bits.append(f"the replay sees {w.observed:,} of {len(w.starts):,} starts to their "
+                        f"end ({w.unobserved:,} reach a day the record cannot see first; "
+                        f"{w.thin:,} rest on partial sources)")
+        check = report.checks.get(k)
+        if check is not None and check.unobserved:
+            days = sum(span.days for _, span in check.unobserved)
+            bits.append(f"since its start the record is blind to some commitment on "
+                        f"{len(check.unobserved)} stretch(es), {days:,} commitment-days "
+                        "(listed in its section)")
+        if bits:
+            out.append(f"Assumptions for {a.title}: " + "; ".join(bits) + ".")
     return out
 
 
@@ -233,9 +330,10 @@ def _tension(report) -> list[str]:
 
 
 def summarise(report) -> list[str]:
-    """Paragraphs: the verdict, the reasons, the record, tension, the dialogue."""
-    return [*_verdict(report), *_why(report), *_record(report), *_tension(report),
-            *_dialogue(report)]
+    """Paragraphs: the verdict, why the replay and the simulation differ, the reasons, the
+    assumptions, the record, tension, the dialogue."""
+    return [*_verdict(report), *_medians_differ(report), *_why(report), *_assumptions(report),
+            *_record(report), *_tension(report), *_dialogue(report)]
 
 
 def summary_rows(report) -> list[dict[str, Any]]:

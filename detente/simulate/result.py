@@ -134,6 +134,15 @@ class SimulationResult:
         return int(below[0]) if below.size else None
 
     @property
+    def median_interval(self) -> tuple[int | None, int | None]:
+        """The 95% interval of the median period (Monte Carlo error of the runs), read off the
+        Wilson band: the first period whose lower bound is at or below 0.5, and the first
+        whose upper bound is (None: beyond the horizon)."""
+        lo, hi = wilson(self.alive, self.runs)
+        first = [np.flatnonzero(bound <= 0.5) for bound in (lo, hi)]
+        return tuple(int(f[0]) if f.size else None for f in first)  # type: ignore[return-value]
+
+    @property
     def mean_periods(self) -> float:
         """Mean collapse period, restricted to the horizon: sum of S(t) for t < H."""
         return float(self.survival_p[:-1].sum())
@@ -251,7 +260,9 @@ class SimulationResult:
             "period": self.model.period, "horizon_periods": self.model.horizon,
             "strategies": dict(zip(self.model.codes, self.strategies, strict=True)),
             "collapse_rule": self.model.collapse,
-            "median_periods": self.median_periods, "mean_periods": self.mean_periods,
+            "median_periods": self.median_periods,
+            "median_interval_periods": list(self.median_interval),
+            "mean_periods": self.mean_periods,
             "p_holding": {f"{m}m": self.p_holding(m) for m in MONTHS},
             "collapsed": self.collapsed / self.runs,
             "first_breaker": self.first_breaker,
