@@ -248,6 +248,11 @@ def test_dashboard_pages_render(client):
     page = client.get("/", params={"agreement": "leap-day-2012", "runs": 300})
     assert page.status_code == 200
     assert "Leap Day" in page.text and 'data-figure="timeline"' in page.text
+    # The dashboard simulates what `detente simulate` does by default: fitted behaviour.
+    assert '<option value="fitted" selected>' in page.text
+    grim = client.get("/", params={"agreement": "leap-day-2012", "runs": 300,
+                                   "strategy_PRK": "grim", "strategy_USA": "grim"})
+    assert grim.status_code == 200 and '<option value="grim" selected>' in grim.text
     assert client.get("/", params={"agreement": "nope"}).status_code == 404
     assert client.get("/", params={"runs": "lots"}).status_code == 422
     events = client.get("/events", params={"actor": "PRK", "kind": "nuclear_test"})

@@ -90,7 +90,8 @@ def dashboard(request: Request) -> HTMLResponse:
     try:
         spec = load_preset(chosen)
         context["spec"] = spec
-        strategies = {p: q.get(f"strategy_{p}") or "grim" for p in spec.parties}
+        # The default is what `detente simulate` runs: behaviour fitted to the record.
+        strategies = {p: q.get(f"strategy_{p}") or "fitted" for p in spec.parties}
         form["strategies"] = strategies
         context.update(_dashboard_sections(st, spec, form, strategies))
         status = 200
@@ -99,7 +100,7 @@ def dashboard(request: Request) -> HTMLResponse:
         status = 404 if isinstance(exc, NotFoundError) else 422
     from detente.simulate import strategy as strategy_mod
 
-    context["strategy_names"] = strategy_mod.names()
+    context["strategy_names"] = ["fitted", *strategy_mod.names()]
     return HTMLResponse(render("dashboard.html.j2", **context), status_code=status)
 
 
@@ -116,7 +117,8 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
     step = _int(form["step"], "step", 7, 1, 3650)
     runs = _int(form["runs"], "runs", DEFAULT_RUNS, 1, st.settings.dashboard_runs)
     seed = _int(form["seed"], "seed", 1, 0, 2**63 - 1)
-    parsed = {p: strategy_mod.parse(s, allow_import=False) for p, s in strategies.items()}
+    parsed = {p: s if s == "fitted" else strategy_mod.parse(s, allow_import=False)
+              for p, s in strategies.items()}
     with st.access.read() as store:
         report = monitor.check(spec, store, start=start)
         record_last = monitor.record_end(store)
