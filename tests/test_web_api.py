@@ -291,3 +291,24 @@ def test_a_body_that_is_not_json_is_a_400(client):
                     headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["type"] == "MalformedBody"
     assert "not valid JSON" in r.json()["message"]
+
+
+def test_the_dashboard_compares_several_agreements_as_the_report_does(client, bundled):
+    import html
+    import re
+
+    from detente.agreements import presets
+    from detente.report.builder import ReportOptions, build
+
+    chosen = ["post-olympic-pause", "leap-day-2012"]
+    page = client.get("/compare", params={"agreement": chosen, "runs": 400, "step": 56})
+    assert page.status_code == 200
+    assert {"timeline", "survival"} <= set(re.findall(r'data-figure="(\w+)"', page.text))
+    with Store(bundled, read_only=True) as store:
+        report = build([presets.load(a) for a in chosen], store,
+                       ReportOptions(runs=400, step_days=56, compare=tuple(chosen)))
+    # the same builder, so the same summary, word for word
+    assert html.escape(report.summary()[0], quote=False) in page.text.replace("&#39;", "'")
+    assert 'href="/events/' in page.text  # evidence opens the dashboard's event pages
+    assert client.get("/compare", params={"agreement": "nope"}).status_code == 404
+    assert client.get("/compare", params={"runs": "0"}).status_code == 422

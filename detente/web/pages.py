@@ -32,6 +32,10 @@ TIMELINE_LIMIT = 3000
 PAGE = 50
 
 
+COMPARE_DEFAULT = ("post-olympic-pause", "freeze-for-freeze")
+COMPARE_RUNS = 2_000
+
+
 def render(name: str, **context: Any) -> str:
     return environment(str(TEMPLATES)).get_template(name).render(**context)
 
@@ -241,6 +245,29 @@ def dialogue_page(request: Request) -> HTMLResponse:
         "dialogue.html.j2", nav="dialogue", analysis=result, scenarios=catalog.ids(),
         figure=figure_div(figures.dialogue_figure(result), "dialogue"), forecasts=forecasts,
         actors=actors, proposals=verdicts, forecast_error=error))
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(request: Request) -> HTMLResponse:
+    """Several agreements side by side, as the report shows them (the same builder and the
+    same sections), evidence linked to the dashboard's event pages."""
+    from detente.agreements import presets
+    from detente.report.builder import ReportOptions, build
+    from detente.report.render import report_context
+
+    st = state(request)
+    q = request.query_params
+    chosen = list(dict.fromkeys(q.getlist("agreement"))) or list(COMPARE_DEFAULT)
+    runs = _int(q.get("runs"), "runs", COMPARE_RUNS, 1, st.settings.dashboard_runs)
+    step = _int(q.get("step"), "step", 28, 7, 3650)
+    specs = [load_preset(a) for a in chosen]
+    with st.access.read() as store:
+        result = build(specs, store, ReportOptions(runs=runs, step_days=step,
+                                                   compare=tuple(chosen)))
+    context = report_context(result, evidence_href=lambda event_id: f"/events/{event_id}")
+    return HTMLResponse(render("compare.html.j2", nav="compare", presets=presets.load_all(),
+                               chosen=chosen, runs=runs, step=step, evidence_base="/events/",
+                               **context))
 
 
 @router.get("/report")
