@@ -60,3 +60,18 @@ __getattr__, __all__ = lazy("detente", {
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
+
+
+def _notebook_reprs() -> None:
+    """In a running IPython (a Jupyter kernel), draw results as tables and charts; the result
+    classes themselves know nothing of presentation (``detente.report.notebook``)."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return
+    from detente.report.notebook import register
+
+    register()
+
+
+_notebook_reprs()

@@ -247,11 +247,6 @@ class Report:
         """The timeline expanded to one row per day (``date``, ``status``, ``label``)."""
         return expand_timeline(self.timeline)
 
-    def _repr_html_(self) -> str:
-        """Rich output in a notebook (tables and the report's chart; detente.report)."""
-        from detente.report.notebook import html_for
-
-        return html_for(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``acts`` (every breach and response, one row each, first), ``timeline``,

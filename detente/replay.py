@@ -112,11 +112,6 @@ class WhatIfResult:
         the observation, i.e. beyond it)."""
         return _crossing(self.survival, "lo"), _crossing(self.survival, "hi")
 
-    def _repr_html_(self) -> str:
-        """Rich output in a notebook (tables and the report's chart; detente.report)."""
-        from detente.report.notebook import html_for
-
-        return html_for(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``starts`` (one row per start, first), ``survival`` and ``shares`` (the results

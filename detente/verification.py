@@ -102,11 +102,6 @@ class VerificationView:
                 return p
         raise KeyError(code)
 
-    def _repr_html_(self) -> str:
-        """Rich output in a notebook (tables and the report's chart; detente.report)."""
-        from detente.report.notebook import html_for
-
-        return html_for(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``commitments`` (first) and ``parties`` (the results contract)."""

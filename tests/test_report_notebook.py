@@ -1,4 +1,5 @@
-"""Results render as rich HTML in a notebook, with their data in it."""
+"""Results render as rich HTML in a notebook (through IPython's own formatter), with their data
+in it, capped, and without the result classes knowing of presentation."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def _plotly_once(monkeypatch):
 
 def test_check_result_shows_breaches_with_evidence(store):
     report = monitor.check(presets.load("leap-day-2012"), store)
-    html = report._repr_html_()
+    html = notebook.html_for(report)
     assert report.status_label in html
     for act in (*report.breaches, *report.responses):
         assert act.event.id in html
@@ -42,20 +43,20 @@ def test_plotly_js_is_inlined_once_per_session(store):
     view = verification.view(presets.load("post-olympic-pause"))
     result = replay.whatif(presets.load("post-olympic-pause"), store, dt.date(2010, 1, 1),
                            dt.date(2015, 1, 1), 30)
-    first, second = result._repr_html_(), result._repr_html_()
+    first, second = notebook.html_for(result), notebook.html_for(result)
     js = get_plotlyjs()[:300]
     assert js in first and js not in second
-    assert js not in view._repr_html_()
+    assert js not in notebook.html_for(view)
 
 
 def test_whatif_and_verification_carry_their_numbers(store):
     agreement = presets.load("post-olympic-pause")
     result = replay.whatif(agreement, store, dt.date(2010, 1, 1), dt.date(2015, 1, 1), 30)
-    html = result._repr_html_()
+    html = notebook.html_for(result)
     assert f">{len(result.starts)}<" in html or f">{len(result.starts):,}<" in html
     assert f"{result.start} to {result.end}" in html
     view = verification.view(agreement)
-    vhtml = view._repr_html_()
+    vhtml = notebook.html_for(view)
     for c in view.commitments:
         assert c.commitment in vhtml and c.means in vhtml
     assert f"asymmetry {view.asymmetry:.3f}" in vhtml
@@ -66,7 +67,7 @@ def test_simulation_shows_survival_and_critical_detection(store):
 
     result = simulate_agreement(presets.load("post-olympic-pause"), runs=1000, seed=3,
                                 store=store)
-    html = result._repr_html_()
+    html = notebook.html_for(result)
     assert "Critical detection probabilities" in html
     for party in result.critical_detection():
         assert f"<td class=\"\">{party}</td>" in html
@@ -78,7 +79,7 @@ def test_dialogue_analysis_shows_map_and_zones():
     from detente.dialogue import analysis, catalog
 
     result = analysis.analyse(catalog.load("korea-2018"))
-    html = result._repr_html_()
+    html = notebook.html_for(result)
     for issue in result.scenario.issues:
         assert issue.label in html
     for z in result.zones:
@@ -90,3 +91,43 @@ def test_dialogue_analysis_shows_map_and_zones():
 def test_unknown_objects_have_no_view():
     with pytest.raises(TypeError, match="no notebook view"):
         notebook.html_for(object())
+
+
+def test_ipython_draws_every_result_through_its_presenter(store):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    assert notebook.register(shell)
+    agreement = presets.load("post-olympic-pause")
+    for result in (monitor.check(agreement, store), verification.view(agreement),
+                   replay.whatif(agreement, store, dt.date(2012, 1, 1), dt.date(2013, 1, 1),
+                                 30)):
+        data, _ = shell.display_formatter.format(result)
+        assert data["text/html"].startswith('<div class="detente-output">')
+    data, _ = shell.display_formatter.format(object())
+    assert "text/html" not in data
+
+
+def test_a_long_result_is_capped_with_the_rest_counted(store):
+    from detente.report import views
+
+    report = monitor.check(presets.load("freeze-for-freeze"), store)
+    assert len(report.breaches) > views.MAX_ROWS
+    notebook.html_for(report)  # the session's first output carries plotly.js (4.6 MB)
+    html = notebook.html_for(report)
+    left = len(report.breaches) - views.MAX_ROWS
+    assert f"{left:,} more in result.tables()" in html
+    assert len(html) < 1_000_000, len(html)
+    assert html.count("<tr") < 6 * (views.MAX_ROWS + 2)
+
+
+def test_result_modules_never_import_the_presentation_layer():
+    import detente
+
+    root = Path(detente.__file__).parent
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(("report/", "web/", "cli/")) or rel in ("__init__.py", "demo.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "detente.report" not in text and "_repr_html_" not in text, rel

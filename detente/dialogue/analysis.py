@@ -30,11 +30,6 @@ class Analysis:
     def inputs(self) -> Inputs:
         return self.scenario.inputs
 
-    def _repr_html_(self) -> str:
-        """Rich output in a notebook (tables and the report's chart; detente.report)."""
-        from detente.report.notebook import html_for
-
-        return html_for(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``issues`` (one row per issue: status quo, each model's forecast, the zone of

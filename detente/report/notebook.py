@@ -1,9 +1,12 @@
 """Rich HTML for notebooks: results render as tables and the report's charts when they are the
 last expression of a Jupyter cell.
 
-The result classes call these functions from a one-line ``_repr_html_`` (``HtmlReprMixin``
-supplies it). plotly.js is inlined in the first output of a session only (``PLOTLY_JS =
-"once"``); set it to ``"always"`` for outputs that must stand alone (e.g. exported one by one).
+The result classes know nothing of this: ``register()`` (called by ``import detente`` when
+IPython is running) tells IPython's HTML formatter, by module and class name, to draw each
+result through its presenter (``detente.report.views``). Tables are capped at
+``views.MAX_ROWS`` rows with a line saying how many more ``result.tables()`` holds. plotly.js is
+inlined in the first output of a session only (``PLOTLY_JS = "once"``); set it to
+``"always"`` for outputs that must stand alone (e.g. exported one by one).
 """
 
 from __future__ import annotations
@@ -11,20 +14,17 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from detente.report import figures, tables
 from detente.report.render import environment, plotly_js
-from detente.report.render import figure_div as _figure_div
-from detente.report.timeline import AgreementTrack, timeline_figure
 
 PLOTLY_JS = "once"
 _loaded = False
 
-
-class HtmlReprMixin:
-    """Gives a result class ``_repr_html_`` through ``detente.report.notebook.html_for``."""
-
-    def _repr_html_(self) -> str:
-        return html_for(self)
+#: (module, class) of every result drawn in a notebook; views.view has their presenters
+RESULTS = (("detente.monitor", "Report"), ("detente.replay", "WhatIfResult"),
+           ("detente.simulate.result", "SimulationResult"),
+           ("detente.verification", "VerificationView"),
+           ("detente.dialogue.analysis", "Analysis"),
+           ("detente.evaluate.backtest", "Evaluation"))
 
 
 def _loader() -> str:
@@ -59,69 +59,6 @@ def _scoped(css: str) -> str:
     return "\n".join(out)
 
 
-def _tables(*found: tables.Table | None) -> str:
-    macro = environment().get_template("_macros.html.j2").module.render_table
-    return "".join(str(macro(t)) for t in found if t is not None)
-
-
-def figure_div(fig, name: str) -> str:
-    # Plain str: adding Markup to str would escape the tables that follow.
-    return str(_figure_div(fig, name))
-
-
-def check_html(report) -> str:
-    """A monitor ``Report``: status, the agreement's lane with breaches and responses, tables."""
-    events = {a.event.id: a.event.to_json_dict() for a in (*report.breaches, *report.responses)
-              if a.event is not None}
-    fig = timeline_figure(list(events.values()), [AgreementTrack.from_report(report)],
-                          title=f"{report.agreement.title}: status and evidence")
-    first = report.first_breach
-    head = (f"<p>Window {report.start} to {report.end or 'open'} (data to {report.as_of}); "
-            f"status <b class='status-{report.status}'>{html.escape(report.status_label)}</b>; "
-            + (f"first breach {first.party} on {first.date} ({html.escape(first.commitment)})"
-               if first else "no breach") + ".</p>")
-    href = lambda event_id: f"#ev-{event_id}"  # noqa: E731
-    body = head + figure_div(fig, "check") + _tables(
-        tables.segments_table(report),
-        tables.acts_table(report.breaches, f"Breaches ({len(report.breaches)})", href),
-        tables.acts_table(report.responses, f"Responses ({len(report.responses)})", href),
-        tables.obligations_table(report, href) if report.obligations else None,
-        tables.evidence_table(sorted(events.values(), key=lambda e: (e["date"], e["id"]))))
-    return _wrap(f"Check: {report.agreement.id}", body)
-
-
-def whatif_html(result) -> str:
-    fig = figures.survival_figure({result.agreement: result}, {})
-    return _wrap(f"What-if: {result.agreement}",
-                 figure_div(fig, "whatif") + _tables(tables.whatif_table(
-                     {result.agreement: result})))
-
-
-def simulation_html(result) -> str:
-    fig = figures.survival_figure({}, {result.model.agreement: result})
-    rows = []
-    for party, t in result.critical_detection().items():
-        rows.append((party, t.get("commitment"), t.get("detection"),
-                     "none suffices" if t.get("critical") is None else t.get("critical"),
-                     "yes" if t.get("self_enforcing") else "no"))
-    critical = tables.table(("party", "binding commitment", "detection", "critical detection",
-                             "self-enforcing"), rows, "Critical detection probabilities",
-                            numeric=(2, 3))
-    return _wrap(f"Simulation: {result.model.agreement}", figure_div(fig, "simulation")
-                 + _tables(tables.simulation_table({result.model.agreement: result}), critical))
-
-
-def verification_html(view) -> str:
-    return _wrap(f"Verification: {view.agreement}", _tables(*tables.verification_tables(view)))
-
-
-def dialogue_html(analysis) -> str:
-    forecasts, actors = tables.dialogue_tables(analysis)
-    return _wrap(f"Dialogue: {analysis.scenario.id}",
-                 figure_div(figures.dialogue_figure(analysis), "dialogue")
-                 + _tables(forecasts, actors))
-
-
 def report_fragment(report) -> str:
     """A whole ``AnalysisReport`` as one notebook output (the report's sections)."""
     from detente.report.render import report_context
@@ -131,22 +68,35 @@ def report_fragment(report) -> str:
 
 
 def html_for(obj: Any) -> str:
-    """The notebook HTML of any detente result this module knows."""
-    name = type(obj).__name__
-    module = type(obj).__module__
-    if module == "detente.monitor" and name == "Report":
-        return check_html(obj)
-    if name == "WhatIfResult":
-        return whatif_html(obj)
-    if name == "SimulationResult":
-        return simulation_html(obj)
-    if name == "VerificationView":
-        return verification_html(obj)
-    if name == "Analysis":
-        return dialogue_html(obj)
-    if name == "AnalysisReport":
+    """The notebook HTML of any detente result (``TypeError`` for anything else)."""
+    from detente.report import views
+    from detente.report.builder import AnalysisReport
+
+    if isinstance(obj, AnalysisReport):
         return report_fragment(obj)
-    raise TypeError(f"no notebook view for {module}.{name}")
+    try:
+        shown = views.view(obj)
+    except TypeError:
+        kind = type(obj)
+        raise TypeError(f"no notebook view for {kind.__module__}.{kind.__qualname__}") from None
+    return _wrap(shown.title, views.html(shown))
 
 
-__all__ = ["HtmlReprMixin", "html_for"]
+def register(shell: Any = None) -> bool:
+    """Draw detente's results in IPython (``shell``: the running one by default); False when
+    there is no IPython shell. Registered by name, so no result module is imported here."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+        if shell is None:
+            return False
+    formatter = shell.display_formatter.formatters["text/html"]
+    for module, name in RESULTS:
+        formatter.for_type_by_name(module, name, html_for)
+    return True
+
+
+__all__ = ["html_for", "register"]

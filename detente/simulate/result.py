@@ -95,11 +95,6 @@ class SimulationResult:
                    spawn_key=tuple(seed.spawn_key), stats=total, chunk_values=values,
                    chunk_runs=np.array([c.runs for c in chunks]), **extra)
 
-    def _repr_html_(self) -> str:
-        """Rich output in a notebook (tables and the report's chart; detente.report)."""
-        from detente.report.notebook import html_for
-
-        return html_for(self)
 
     # --- survival -----------------------------------------------------------------------------
 
