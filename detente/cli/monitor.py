@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -223,6 +223,7 @@ def whatif(
     for column in ("party", "starts", "share of all", "share of observed", "share of broken",
                    "on first-breach day"):
         shares.add_column(column, justify="left" if column == "party" else "right")
+    row: Any  # pandas-stubs types every itertuples field as any scalar
     for row in result.shares.itertuples(index=False):
         party = row.breaker not in ("none", replay.UNOBSERVED)
         shares.add_row(row.breaker, str(row.starts), f"{row.share:.1%}",
