@@ -60,7 +60,8 @@ def _scoped(css: str) -> str:
 
 
 def _tables(*found: tables.Table | None) -> str:
-    macro = environment().get_template("_macros.html.j2").module.render_table
+    # A template's macros are attributes its module gets at run time.
+    macro = environment().get_template("_macros.html.j2").module.render_table  # type: ignore[attr-defined]
     return "".join(str(macro(t)) for t in found if t is not None)
 
 
