@@ -245,7 +245,8 @@ class _PartyStep:
             np.logical_or(self.real, fa, out=self.obs)
         elif self.has_fa:
             # One threshold for every run here; false alarms draw uniforms (needs_u).
-            assert u is not None and isinstance(self.fa_lo, int) and isinstance(self.fa_hi, int)
+            assert u is not None and not isinstance(self.fa_lo, np.ndarray) \
+                and not isinstance(self.fa_hi, np.ndarray)
             fa = _at_least(u, self.fa_hi, self.fa)
             if self.fa_lo > 0:
                 low = _less(u, self.fa_lo, self.tmp)
