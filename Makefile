@@ -31,6 +31,7 @@ constraints: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check detente tests benchmarks examples scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --timeout 600; code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest collected no tests: failing" >&2; fi; exit $$code
 
@@ -41,4 +42,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

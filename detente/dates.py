@@ -55,6 +55,14 @@ def parse_date(value: Any, field: str) -> dt.date | None:
         raise ParameterError.single(str(exc), field=field, value=value) from None
 
 
+def required_date(value: Any, field: str) -> dt.date:
+    """``parse_date`` of a date that must be given: None or empty is refused too."""
+    day = parse_date(value, field)
+    if day is None:
+        raise ParameterError.single("a date is required: YYYY-MM-DD", field=field, value=value)
+    return day
+
+
 def parse_range(text: str, field: str) -> tuple[dt.date, dt.date]:
     """``FROM:TO`` as two dates (both included), FROM <= TO."""
     start, sep, end = str(text).partition(":")

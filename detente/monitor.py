@@ -392,7 +392,8 @@ def check(agreement: Agreement, store: Store, *, start: dt.date | None = None,
         c, u = rule.commitment, rule.undertaking
         obligation = _obligation(rule, found, start, as_of, seen)
         obligations.append(obligation)
-        if obligation.status == "missed" and obligation.date <= last:
+        if obligation.status == "missed" and obligation.date is not None \
+                and obligation.date <= last:
             items.append((obligation.date, rule.position, 1, obligation.date, u.id,
                           Breach(c.party, c.id, obligation.date, None, undertaking=u.id)))
     items.sort(key=lambda item: item[:5])

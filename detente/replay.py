@@ -124,6 +124,7 @@ class WhatIfResult:
 
     def to_json_dict(self) -> dict[str, Any]:
         starts = []
+        row: Any  # pandas-stubs types every itertuples field as any scalar
         for row in self.starts.itertuples(index=False):
             starts.append({
                 "start": row.start.date().isoformat(),
@@ -229,14 +230,18 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
             ev = np.where(index >= 0, ids[mask][np.maximum(index, 0)] if mask.any() else None,
                           None)
             codes.append(day)
-            events.append(np.where(day < _NEVER, ev, None))
+            # numpy's stubs refuse None in np.where; it makes an object array
+            events.append(np.where(day < _NEVER, ev, None))  # type: ignore[call-overload]
             rows.append((i, 0))
             continue
         u = rule.undertaking
         rank = {x.id: k for k, x in enumerate(sorted(c.undertakes, key=lambda x: x.id))}
         met_day, _ = _first_on_or_after(d_all[mask], l_all[mask], s)
-        deadline = s + u.within_days if u.within_days is not None \
-            else np.full(len(s), _day(u.by), np.int64)
+        if u.within_days is not None:
+            deadline = s + u.within_days
+        else:
+            assert u.by is not None  # the validator requires one of the two
+            deadline = np.full(len(s), _day(u.by), np.int64)
         due = np.maximum(deadline + 1, s)
         missed = (met_day > deadline) & (deadline < _day(record_end)) & (due <= horizon)
         codes.append(np.where(missed, due, _NEVER))
@@ -289,14 +294,15 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
         "start": pd.to_datetime(s, unit="D"),
         "breach_date": pd.to_datetime(np.where(breach, breach_day, np.nan), unit="D"),
         "days_held": held.astype(np.int64),
-        # object columns keep None (a string dtype would turn it into NaN)
-        "breaker": pd.Series(np.where(breach, breaker, None), dtype=object),
+        # object columns keep None (a string dtype would turn it into NaN); numpy's stubs refuse
+        # None in np.where (it makes an object array), which pandas-stubs then reads as str data
+        "breaker": pd.Series(np.where(breach, breaker, None), dtype=object),  # type: ignore[call-overload, arg-type]
         "commitment": pd.Series(np.where(breach, commitment_of[best], None), dtype=object),
         "event_id": pd.Series(np.where(breach, evidence, None), dtype=object),
         "censored": ~breach,
         "observed": observed,
         "blind_from": pd.to_datetime(np.where(unseen, blind, np.nan), unit="D"),
-        "blind_commitment": pd.Series(np.where(unseen, blind_of, None), dtype=object),
+        "blind_commitment": pd.Series(np.where(unseen, blind_of, None), dtype=object),  # type: ignore[call-overload, arg-type]
         "thin": observed & (thin_day <= outcome),
     }, columns=STARTS_COLUMNS)
     survival = kaplan_meier(held, breach)

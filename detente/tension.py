@@ -178,6 +178,7 @@ class TensionSeries:
 
     def to_json_dict(self) -> dict[str, Any]:
         rows = []
+        row: Any  # pandas-stubs types every itertuples field as any scalar
         for row in self.frame.itertuples(index=False):
             item = {"date": row.date.isoformat(), "events": int(row.events),
                     "conflict": float(row.conflict), "cooperation": float(row.cooperation),
@@ -400,7 +401,8 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     for r in rows:
         by_day.setdefault(r[1], []).append(Provocation(*r))
     declarations = store.coverage()
-    watched = list(actors or ()) or ([dyad.a, dyad.b] if dyad is not None else [None])
+    watched: list[str | None] = list(actors or ()) or (
+        [dyad.a, dyad.b] if dyad is not None else [None])
     blind = coverage.gaps(coverage.spans(
         declarations, [coverage.Target(k, a) for k in kinds for a in watched],
         span_start, span_end)) if declarations else ()

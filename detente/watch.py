@@ -383,7 +383,7 @@ class Watch:
             for path, state in ready:
                 if cursor.get(str(path)) == state:
                     continue
-                options = {"rejects": self.rejects} if self.rejects else {}
+                options: dict[str, Any] = {"rejects": self.rejects} if self.rejects else {}
                 try:
                     done = coded.ingest(store, path, self.fmt, **options)
                 except IngestError as exc:

@@ -42,6 +42,20 @@ def test_dates_ranges_and_durations() -> None:
         dates.parse_days("1.5", "--step", whole=True)
 
 
+def test_a_required_date_refuses_empty_text(tmp_path) -> None:
+    assert dates.required_date("2018-02-26", "--from") == dt.date(2018, 2, 26)
+    for empty in ("", None):
+        with pytest.raises(ParameterError, match="a date is required"):
+            dates.required_date(empty, "--from")
+    # `--from ""` used to reach the replay as None and end in a TypeError traceback.
+    db = str(tmp_path / "x.duckdb")
+    for args in (["whatif", "post-olympic-pause", "--from", "", "--to", "2018-12-31"],
+                 ["report", "post-olympic-pause", "--from", "", "-o", str(tmp_path / "r.html")]):
+        done = CliRunner().invoke(app, [*args, "--db", db])
+        assert done.exit_code == 2 and "a date is required" in done.output, done.output
+    assert not (tmp_path / "x.duckdb").exists() and not (tmp_path / "r.html").exists()
+
+
 @pytest.mark.parametrize("text", ["20180226", "2018-W09-1"])
 def test_the_cli_the_spec_and_the_api_refuse_the_same_dates(text, tmp_path) -> None:
     done = CliRunner().invoke(app, ["check", "post-olympic-pause", "--start", text, "--db",

@@ -166,7 +166,10 @@ class Undertaking(_Frozen):
         return Selector(kind=self.kind, where=self.where)
 
     def deadline(self, start: dt.date) -> dt.date:
-        return self.by if self.by is not None else start + dt.timedelta(days=self.within_days)
+        if self.by is not None:
+            return self.by
+        assert self.within_days is not None  # the validator requires one of the two
+        return start + dt.timedelta(days=self.within_days)
 
 
 class Commitment(_Frozen):
@@ -403,7 +406,7 @@ def _raw_cross_problems(data: Any) -> list[tuple[tuple[str | int, ...], str, Any
                 out.append((("commitments", i, "id"), "duplicate commitment id", cid))
             seen.add(cid)
         # With a misspelt party in the list, membership would only echo that error.
-        valid = parties and len(parties) == len(raw_parties) and all(
+        valid = parties and len(parties) == len(raw_parties or ()) and all(
             actors.is_valid_code(p) and actors.is_known(p) for p in parties)
         if isinstance(party, str) and valid and party not in parties:
             out.append((("commitments", i, "party"),

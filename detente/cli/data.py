@@ -128,7 +128,7 @@ def declare_command(
     if (path is None) == (not bundled):
         raise ParameterError.single("give a YAML file or --bundled (one of them)", field="path",
                                     value=str(path) if path else None)
-    found = coverage.read_sources(BUNDLED_SOURCES) if bundled else coverage.read(path)
+    found = coverage.read(path) if path is not None else coverage.read_sources(BUNDLED_SOURCES)
     with Store(db) as store:
         added = store.declare_coverage(found)
         end = store.record_end()

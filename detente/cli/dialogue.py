@@ -220,7 +220,7 @@ def roadmap_command(
             moves = "\n".join(f"{m.issue} {m.start:g} -> {m.end:g}" +
                               (f" (gives: {', '.join(m.gives)})" if m.gives else "")
                               for m in s.moves)
-            low = min(s.gains, key=s.gains.get)
+            low = min(s.gains, key=lambda actor: s.gains[actor])
             verification = f"{s.verification:.2f}"
             if s.unverified:
                 verified = ("" if s.weakest_verified is None else

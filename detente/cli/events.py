@@ -23,7 +23,7 @@ from detente.cli.common import (
 from detente.errors import DetenteError, NotFoundError, ParameterError
 from detente.events import ingest as ingest_lib
 from detente.events.event import JSON_FIELDS, defused
-from detente.events.query import EventFilter, as_date
+from detente.events.query import Condition, EventFilter, as_date
 from detente.events.store import IngestResult, Store
 
 app = typer.Typer(help="Ingest, query and export events.", no_args_is_help=True)
@@ -150,10 +150,11 @@ def list_command(
         detente events list --actor PRK --kind missile_test --where class=ICBM
         --from 2017-01-01 --to 2017-12-31 --format json
     """
-    flt = EventFilter(actor=actor, target=target, involving=involving, kind=kind,
-                      where=tuple(where or ()), start=as_date(date_from, "--from"),
-                      end=as_date(date_to, "--to"), text=text,
-                      source=source, offset=offset,
+    flt = EventFilter(actor=tuple(actor or ()), target=tuple(target or ()),
+                      involving=tuple(involving or ()), kind=tuple(kind or ()),
+                      where=tuple(Condition.parse(w) for w in where or ()),
+                      start=as_date(date_from, "--from"), end=as_date(date_to, "--to"), text=text,
+                      source=tuple(source or ()), offset=offset,
                       limit=limit if limit is not None or output != OutputFormat.table
                       else TABLE_LIMIT)
     with Store(db, read_only=True) as store:

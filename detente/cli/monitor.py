@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,7 +19,7 @@ from detente.cli.common import (
     err_console,
     output_format,
 )
-from detente.dates import parse_days
+from detente.dates import parse_days, required_date
 from detente.events.query import as_date
 
 SURVIVAL_MILESTONES = (0, 30, 90, 180, 365, 730)
@@ -145,6 +145,7 @@ def check(
         for column in ("commitment", "party", "from", "to", "days", "needs"):
             blind.add_column(column, overflow="fold")
         parties = {c.id: c.party for c in spec.commitments}
+        assert report.observability is not None  # the unobserved spans come from it
         for cid, span in report.unobserved:
             blind.add_row(cid, parties[cid], str(span.start), str(span.end), str(span.days),
                           report.observability.labels.get(cid, ""))
@@ -187,7 +188,7 @@ def whatif(
     fmt = output_format(fmt, json_out)
     if out is not None:
         results.check_path(out)
-    first, last = as_date(from_, "--from"), as_date(to, "--to")
+    first, last = required_date(from_, "--from"), required_date(to, "--to")
     days = parse_step(step)
     end_of_record = as_date(record_end, "--record-end")
     with Store(db, read_only=True) as store:
@@ -223,6 +224,7 @@ def whatif(
     for column in ("party", "starts", "share of all", "share of observed", "share of broken",
                    "on first-breach day"):
         shares.add_column(column, justify="left" if column == "party" else "right")
+    row: Any  # pandas-stubs types every itertuples field as any scalar
     for row in result.shares.itertuples(index=False):
         party = row.breaker not in ("none", replay.UNOBSERVED)
         shares.add_row(row.breaker, str(row.starts), f"{row.share:.1%}",

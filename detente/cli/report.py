@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
 from detente.cli.common import DbOption, console, err_console
+from detente.dates import required_date
 from detente.events.query import as_date
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 SpecArguments = Annotated[list[str], typer.Argument(
     metavar="ID|PATH...", help="Preset ids (see `detente agreements list`) or spec file paths.")]
@@ -21,8 +25,8 @@ class _Bar:
 
     def __init__(self, label: str):
         self.label = label
-        self.progress = None
-        self.task = None
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> _Bar:
         if err_console.is_terminal:
@@ -36,7 +40,7 @@ class _Bar:
         return self
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.progress is not None:
+        if self.progress is not None and self.task is not None:
             self.progress.update(self.task, description=f"{self.label}: {stage}",
                                  completed=done, total=total or None)
         elif stage != "done":
@@ -158,7 +162,7 @@ def report(
 
     specs = [presets.load(a) for a in agreements]  # invalid specs stop here: nothing written
     options = ReportOptions(
-        whatif_from=as_date(whatif_from, "--from"), whatif_to=as_date(whatif_to, "--to"),
+        whatif_from=required_date(whatif_from, "--from"), whatif_to=as_date(whatif_to, "--to"),
         step_days=parse_step(step), simulate=runs > 0, runs=max(runs, 1), seed=seed,
         horizon=horizon, scenario=None if (scenario or "").lower() in ("", "none") else scenario,
         compare=tuple(compare) if compare else None, title=title,

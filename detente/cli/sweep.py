@@ -126,8 +126,9 @@ def sweep(
     table = Table(title="summary (first and last points, and the extremes of P(holding 12m))")
     for column in (*params, *SHOWN.values()):
         table.add_column(column, justify="right")
-    picks = sorted({0, len(frame) - 1, int(frame["p_holding_12m"].fillna(-1).idxmin()),
-                    int(frame["p_holding_12m"].fillna(-1).idxmax())})
+    # positions, as iloc reads them
+    picks = sorted({0, len(frame) - 1, int(frame["p_holding_12m"].fillna(-1).argmin()),
+                    int(frame["p_holding_12m"].fillna(-1).argmax())})
     for i in picks:
         row = frame.iloc[i]
         table.add_row(*(f"{row[p]:g}" for p in params),

@@ -61,7 +61,8 @@ def tension(
                   f"{int(frame['events'].sum()):,} events in {len(active):,} {unit}"
                   + (f"; EWMA half-life {series.halflife_days:g} days"
                      if series.halflife_days else ""))
-    peak = frame.loc[frame["tension"].idxmax()]
+    # pandas-stubs type idxmax's label as Hashable, which their .loc overloads refuse
+    peak = frame.loc[frame["tension"].idxmax()]  # type: ignore[call-overload]
     console.print(f"highest: {peak['tension']:.1f} in the {unit[:-1]} of {peak['date']}; "
                   f"mean {frame['tension'].mean():.2f} per {unit[:-1]}")
     table = Table(title=f"latest {min(limit, len(frame))} {unit}")

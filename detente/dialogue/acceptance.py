@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -145,7 +146,7 @@ def load_proposal(ref: str | Path, scenario: Scenario,
             file=doc.file, line=doc.line_of(("scenario",)), field="scenario",
             value=proposal.scenario))
     for issue, value in proposal.positions.items():
-        where = {"file": doc.file, "line": doc.line_of(("positions", issue)),
+        where: dict[str, Any] = {"file": doc.file, "line": doc.line_of(("positions", issue)),
                  "field": f"positions.{issue}"}
         if issue not in scenario.issue_ids:
             problems.append(Problem(f"unknown issue; issues: {', '.join(scenario.issue_ids)}",

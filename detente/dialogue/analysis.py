@@ -53,8 +53,8 @@ class Analysis:
         issues = []
         for d, issue in enumerate(sc.issues):
             forecasts = {n: round(float(f.position[d]), 4) for n, f in self.forecasts.items()}
-            finals = {n: {a: round(v, 4) for a, v in self.forecasts[n].finals_by_issue(inputs, d)
-                          .items()} for n in dynamic}
+            finals = {n: {a: round(v, 4) for a, v in (self.forecasts[n].finals_by_issue(
+                inputs, d) or {}).items()} for n in dynamic}  # dynamic ones have finals
             z = self.zones[d]
             entry = {
                 "issue": issue.id, "name": issue.label, "scale": list(issue.scale),

@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -173,7 +173,7 @@ def load(ref: str | Path, scenario: Scenario) -> Decisions:
 def _resolve(decision: Decision, folder: Path, scenario: Scenario):
     """(the decision with a named proposal's moves and deciders filled in, problems as
     (message, field path, value))."""
-    trouble = []
+    trouble: list[tuple[str, tuple[str, ...], Any]] = []
     moves = dict(decision.moves)
     signatories, consent = decision.signatories, decision.consent
     if decision.proposal is not None:

@@ -59,6 +59,7 @@ def unfitted(scenario: Scenario) -> Scenario:
             holder, key = data.setdefault("acceptance", {}), "third_party_weight"
             current = scenario.acceptance.third_party_weight
         else:
+            assert move.actor is not None and move.issue is not None  # a stance move names both
             actor = scenario.actor_ids.index(move.actor)
             holder = data["actors"][actor]["positions"][move.issue]
             key = move.field
@@ -255,6 +256,7 @@ def _apply(base: Scenario, moves: list[FitMove], record: FitRecord) -> Scenario:
         if move.field == "third_party_weight":
             data.setdefault("acceptance", {})["third_party_weight"] = move.after
         else:
+            assert move.actor is not None and move.issue is not None  # a stance move names both
             i = base.actor_ids.index(move.actor)
             data["actors"][i]["positions"][move.issue][move.field] = move.after
     data["fit"] = record.model_dump(mode="json", exclude_defaults=True)

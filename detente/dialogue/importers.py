@@ -147,7 +147,7 @@ def read_bdm(path: str | Path) -> Scenario:
             problems.append(Problem(f"expected {len(header)} fields, found {len(fields)}",
                                     file=file, line=line, row=row))
             continue
-        where = {"file": file, "line": line, "row": row}
+        where: dict[str, Any] = {"file": file, "line": line, "row": row}
         name = fields[index["actor"]]
         if not name:
             problems.append(Problem("empty actor name", field="Actor", **where))
@@ -245,7 +245,7 @@ def read_ktab(path: str | Path) -> Scenario:
     pos = np.zeros((n_actors, n_dims))
     sal = np.zeros((n_actors, n_dims))
     for row, (line, fields) in enumerate(data_rows, start=1):
-        where = {"file": file, "line": line, "row": row}
+        where: dict[str, Any] = {"file": file, "line": line, "row": row}
         need = 3 + 2 * n_dims
         if len(fields) < need or any(not f for f in fields[2:need]):
             problems.append(Problem(f"expected {need} fields (actor, description, power, then a "

@@ -119,7 +119,7 @@ def pressure_weights(capability: np.ndarray, veto: np.ndarray) -> np.ndarray:
     return np.minimum(ratio, 1.0) * (veto[:, None] & ~veto[None, :])
 
 
-def choice_probability(gains: np.ndarray, crossed: np.ndarray, noise: float,
+def choice_probability(gains: np.ndarray, crossed: np.ndarray | np.bool_, noise: float,
                        tremble: float) -> np.ndarray:
     """Per draw, the probability of accepting: t + (1 - 2t) sigma(g / noise), t where a red
     line is crossed. ``crossed`` broadcasts against ``gains``."""

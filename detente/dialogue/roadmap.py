@@ -150,7 +150,7 @@ def roadmap(inputs: Inputs, target: np.ndarray, commitments: dict[str, list[str]
     notes say which finer grids failed and why."""
     if step is not None:
         return _roadmap(inputs, target, commitments, step, name, resolver, budget)
-    failed = []
+    failed: list[tuple[float, str]] = []
     for size in STEPS:
         result = _roadmap(inputs, target, commitments, size, name, resolver, budget)
         if result.feasible or not result.explored:
@@ -223,8 +223,8 @@ def _roadmap(inputs: Inputs, target: np.ndarray, commitments: dict[str, list[str
         return _blocked(inputs, name, target, who, active, counts, levels, increments, deepest,
                         explored, explored > budget)
     path = [goal]
-    while parent[path[-1]] is not None:
-        path.append(parent[path[-1]])
+    while (previous := parent[path[-1]]) is not None:
+        path.append(previous)
     path.reverse()
     steps = _steps(inputs, path, who, active, levels, increments, commitments, resolver)
     return Roadmap(name, target, True, tuple(steps),

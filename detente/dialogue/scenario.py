@@ -274,11 +274,11 @@ def cross_problems(scenario: Scenario) -> list[tuple[Path_, str, Any]]:
                             "needs position and salience on every issue)", None))
         for issue_id, stance in actor.positions.items():
             base: Path_ = ("actors", n, "positions", issue_id)
-            issue = issues.get(issue_id)
-            if issue is None:
+            known = issues.get(issue_id)
+            if known is None:
                 out.append((base, f"unknown issue; issues: {', '.join(issues)}", issue_id))
                 continue
-            out.extend(_stance_problems(stance, issue, base))
+            out.extend(_stance_problems(stance, known, base))
     if scenario.actors and sum(a.capability for a in scenario.actors) <= 0:
         out.append((("actors",), "total capability must be positive", 0))
     for k, move in enumerate(scenario.fit.moves if scenario.fit else ()):

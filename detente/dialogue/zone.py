@@ -37,7 +37,7 @@ class Zone:
     reason: str
 
     @property
-    def bounds(self) -> list[float] | None:
+    def bounds(self) -> list[float | None] | None:
         return [self.low, self.high] if self.agreement else None
 
     def to_json_dict(self) -> dict:

@@ -54,7 +54,7 @@ class Origin:
     replay_first: int               # day number of the replay's first (daily) start
     store: Any = None
     runs: int = 256
-    seed: np.random.SeedSequence | None = None
+    seed: np.random.SeedSequence = dataclasses.field(default_factory=np.random.SeedSequence)
     cache: dict = dataclasses.field(default_factory=dict)
 
     def fitted(self, party: str, using: tuple[str, ...] = hazard.FEATURES
@@ -111,6 +111,7 @@ def default(o: Origin) -> np.ndarray:
     strats = engine.resolve_strategies(built, {})
     groups = np.repeat(np.arange(n), o.runs)
     stats = engine.run_chunk(built, strats, n * o.runs, o.seed, groups=groups)
+    assert stats.group_collapses is not None  # counted per group when groups are given
     alive = o.runs - np.cumsum(stats.group_collapses, axis=0)          # (H, n)
     alive = np.vstack([np.full((1, n), o.runs), alive])
     return (alive[list(o.horizons)] / o.runs).T
@@ -178,7 +179,8 @@ def km(o: Origin) -> np.ndarray:
     curve = stats.ecdf(stats.CensoredData(uncensored=held[broken].astype(float),
                                           right=held[~broken] - 0.5))
     # Holding h weeks is holding more than 7h - 1 days.
-    out = [float(curve.sf.evaluate(7 * h - 1)) for h in o.horizons]
+    # scipy-stubs types x as an array; evaluate takes a scalar too (array_like).
+    out = [float(curve.sf.evaluate(7 * h - 1)) for h in o.horizons]  # type: ignore[arg-type]
     return np.tile(out, (len(o.starts), 1))
 
 

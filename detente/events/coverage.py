@@ -361,10 +361,10 @@ def grid(declarations: Sequence[Coverage]) -> list[dict[str, Any]]:
     charts and ``detente data coverage --chart``."""
     rows: dict[tuple[str, str, str], tuple[dict[str, tuple[str, ...]], list[Coverage]]] = {}
     for d in declarations:
-        for kind in d.kinds:
+        for declared in d.kinds:
             for actor in d.actors:
-                where = "".join(f" {n} {'/'.join(v)}" for n, v in sorted(d.where.items()))
-                rows.setdefault((actor, kind.value, where), (dict(d.where), []))[1].append(d)
+                label = "".join(f" {n} {'/'.join(v)}" for n, v in sorted(d.where.items()))
+                rows.setdefault((actor, declared.value, label), (dict(d.where), []))[1].append(d)
     out = []
     for (actor, kind, where_text), (where, decls) in sorted(rows.items()):
         target = Target(kind, None if actor == ANY_ACTOR else actor,

@@ -224,6 +224,7 @@ def build(agreements: Sequence[Agreement], store: Store, options: ReportOptions 
                               origins=origin_years(store, options.backtest_from),
                               methods=("default", "base_5y", "base_all", "persistence"),
                               runs=options.backtest_runs, seed=options.seed, draws=1000)
+    proposals: tuple[ProposalVerdict, ...]
     dialogue, proposals, forecast_error = None, (), None
     if options.scenario:
         _note(progress, f"dialogue {options.scenario}")
@@ -268,6 +269,7 @@ def _simulate(agreements: Sequence[Agreement], compared: Sequence[str], store: S
 def _dialogue(options: ReportOptions) -> tuple[Any, tuple[ProposalVerdict, ...], Any]:
     from detente.dialogue import acceptance, analysis, catalog, outcomes
 
+    assert options.scenario is not None  # called only when a scenario is given
     scenario = catalog.load(options.scenario)
     result = analysis.analyse(scenario)
     if options.proposals is not None:

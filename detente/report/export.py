@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,21 +69,23 @@ def write_figures(report, directory: str | Path, *, formats: tuple[str, ...] = F
     figures = report_figures(report)
     written = _images(figures, directory, formats, scale)
     for stem, frame in result_tables(report).items():
-        text = results.csv_text(frame)
         written.append(write_atomically(directory / f"{stem}.csv",
-                                        lambda tmp, text=text: tmp.write_text(text, "utf-8"),
-                                        "--figures"))
+                                        _text_writer(results.csv_text(frame)), "--figures"))
     return written
+
+
+def _text_writer(text: str) -> Callable[[Path], object]:
+    return lambda tmp: tmp.write_text(text, "utf-8")
 
 
 def _images(figures: dict[str, Any], directory: Path, formats: tuple[str, ...],
             scale: float) -> list[Path]:
-    try:
-        import kaleido  # noqa: F401  (plotly's static export needs it)
-        import plotly.io as pio
-    except ImportError:
-        raise OutputError("writing figures needs kaleido: pip install 'detente[figures]'"
-                          ) from None
+    import importlib.util
+
+    import plotly.io as pio
+
+    if importlib.util.find_spec("kaleido") is None:  # plotly's static export needs it
+        raise OutputError("writing figures needs kaleido: pip install 'detente[figures]'")
     staging = Path(tempfile.mkdtemp(prefix=".figures-", dir=directory))
     try:
         figs, paths, widths, heights = [], [], [], []

@@ -213,7 +213,7 @@ def tension_figure(series, windows: Sequence[tuple[str, Any, Any]] = ()) -> go.F
     first, last = (frame["date"].iloc[0], frame["date"].iloc[-1]) if len(frame) else (None,
                                                                                      None)
     recent = None
-    if first is not None and (last - first).days > RECENT_YEARS * 366:
+    if first is not None and last is not None and (last - first).days > RECENT_YEARS * 366:
         recent = [(last - dt.timedelta(days=round(RECENT_YEARS * YEAR_DAYS))).isoformat(),
                   last.isoformat()]
     layout.update(height=340, hovermode="closest", bargap=0,

@@ -60,7 +60,7 @@ def _actor_rank(actor: str) -> tuple[int, str]:
 
 def lanes_for(records: Iterable[dict[str, Any]]) -> list[str]:
     """Lane labels in display order (actor order, then kind order)."""
-    seen = {(r["actor"], lane_kind(r["kind"])) for r in records if lane_kind(r["kind"])}
+    seen = {(r["actor"], kind) for r in records if (kind := lane_kind(r["kind"]))}
     ordered = sorted(seen, key=lambda p: (_actor_rank(p[0]), LANE_KINDS.index(p[1])))
     return [f"{actor} · {LANE_NAMES[group]}" for actor, group in ordered]
 
@@ -144,7 +144,7 @@ class AgreementTrack:
                               "event": act.event.to_json_dict() if act.event else None,
                               "undertaking": act.undertaking})
         window = dt.timedelta(days=report.agreement.response_window_days)
-        firsts = {}
+        firsts: dict[str, dt.date] = {}
         for b in report.breaches:
             firsts.setdefault(b.party, b.date)
         windows = tuple((day, min(day + window, report.last_day), party)

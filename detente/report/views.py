@@ -150,7 +150,8 @@ def html(v: View, *, max_rows: int | None = MAX_ROWS) -> str:
     """The sections of ``v`` as HTML (plotly.js must be on the page)."""
     from detente.report.render import environment, figure_div
 
-    macro = environment().get_template("_macros.html.j2").module.render_table
+    # A template's macros are attributes its module gets at run time.
+    macro = environment().get_template("_macros.html.j2").module.render_table  # type: ignore[attr-defined]
     out = []
     for section in v.sections:
         if isinstance(section, Figure):

@@ -120,8 +120,8 @@ class ChunkStats:
     def add(self, other: ChunkStats) -> ChunkStats:
         groups = None if self.group_collapses is None or other.group_collapses is None \
             else self.group_collapses + other.group_collapses
-        return ChunkStats(self.runs + other.runs, *(getattr(self, f) + getattr(other, f)
-                                                    for f in _COUNT_FIELDS),
+        return ChunkStats(self.runs + other.runs, **{f: getattr(self, f) + getattr(other, f)
+                                                     for f in _COUNT_FIELDS},
                           group_collapses=groups)
 
 
@@ -153,6 +153,9 @@ def draw_false_alarms(party, days: float, runs: int, rng: np.random.Generator
 
 class _PartyStep:
     """One party's per-period arithmetic, with thresholds and buffers prepared once."""
+
+    fa_lo: np.ndarray | int  # false-alarm thresholds: per run, or one for every run
+    fa_hi: np.ndarray | int
 
     def __init__(self, party, runs: int, horizon: int, fa_runs: np.ndarray | None = None):
         q, f = party.temptation, party.false_alarm
@@ -231,14 +234,19 @@ class _PartyStep:
             if delay == 0:
                 self.real |= det
             else:
+                assert ring is not None  # a delay has its ring buffer
                 ring[(t + delay) % ring.shape[0]] |= det
         if self.has_fa and isinstance(self.fa_hi, np.ndarray):
+            assert u is not None  # false alarms draw uniforms (needs_u)
             fa = np.greater_equal(u, self.fa_hi, out=self.fa)
             low = np.less(u, self.fa_lo, out=self.tmp)
             np.logical_and(low, np.logical_not(act, out=self.tmp2), out=low)
             fa |= low
             np.logical_or(self.real, fa, out=self.obs)
         elif self.has_fa:
+            # One threshold for every run here; false alarms draw uniforms (needs_u).
+            assert u is not None and not isinstance(self.fa_lo, np.ndarray) \
+                and not isinstance(self.fa_hi, np.ndarray)
             fa = _at_least(u, self.fa_hi, self.fa)
             if self.fa_lo > 0:
                 low = _less(u, self.fa_lo, self.tmp)
@@ -358,7 +366,7 @@ def run_chunk(model: Model, strats: Sequence[Strategy], runs: int,
         if idx.size:
             n_collapsed += idx.size
             out.collapses[t] = idx.size
-            if groups is not None:
+            if groups is not None and out.group_collapses is not None:
                 out.group_collapses[t] += np.bincount(groups[idx],
                                                       minlength=out.group_collapses.shape[1])
             if by_breach:

@@ -56,6 +56,12 @@ class Fitted(Strategy):
                 "the fitted strategy needs the party's model: it is the default when the "
                 "simulation is built from the event store", field="strategy", value="fitted")
 
+    @property
+    def hazard(self) -> HazardModel:
+        """The fitted model (``__post_init__`` refuses None)."""
+        assert self.model is not None
+        return self.model
+
     # The fitted model is data, not a parameter a sweep could vary.
     def params(self) -> dict[str, Any]:
         return {}
@@ -84,15 +90,15 @@ class Fitted(Strategy):
         coefficients; default the point estimate), indexed draw * size + ((since * (ring + 1) +
         count) * 2 + reaction) * 4 + context."""
         if coefficients is None:
-            coefficients = np.array([[self.model.intercept, *self.model.coef]])
-        return _table(coefficients, self.model.detection, self.days, self.cap, self.ring)
+            coefficients = np.array([[self.hazard.intercept, *self.hazard.coef]])
+        return _table(coefficients, self.hazard.detection, self.days, self.cap, self.ring)
 
     def coefficients(self, rng: np.random.Generator) -> np.ndarray:
         """``draws`` coefficient vectors from the fit's Laplace posterior (or the estimate)."""
-        point = np.array([[self.model.intercept, *self.model.coef]])
+        point = np.array([[self.hazard.intercept, *self.hazard.coef]])
         if self.draws <= 0:
             return point
-        return rng.multivariate_normal(point[0], np.asarray(self.model.cov), size=self.draws,
+        return rng.multivariate_normal(point[0], np.asarray(self.hazard.cov), size=self.draws,
                                        method="svd")
 
     def start(self, runs: int) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def horizon_periods(horizon: str | int, period: str) -> int:
     periods; must come to at least one period."""
     days = period_days(period)
     if isinstance(horizon, int | float) and not isinstance(horizon, bool):
-        count = horizon
+        count: float = horizon
     else:
         match = _HORIZON_RE.match(str(horizon))
         if not match:

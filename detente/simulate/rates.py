@@ -115,9 +115,9 @@ def estimate(agreement: Agreement, party: str, store, start: dt.date, end: dt.da
     for c in commitments:
         blind = seen.first_gap(c.id, start, "none")
         if blind is not None:
-            covered = [s for s in seen.by_commitment[c.id] if s.level != "none"]
-            hint = (f"; it is covered on {covered[0].start}..{covered[-1].end} in part"
-                    if covered else "")
+            partial = [s for s in seen.by_commitment[c.id] if s.level != "none"]
+            hint = (f"; it is covered on {partial[0].start}..{partial[-1].end} in part"
+                    if partial else "")
             raise ParameterError.single(
                 f"the record cannot see {c.id} ({seen.labels[c.id]}) from {blind.start} to "
                 f"{blind.end}: no source covers it then, so its quiet weeks would count as "

@@ -87,7 +87,8 @@ def build_model(agreement: Agreement, *, period: str = "week", horizon: str | in
     return dataclasses.replace(built, behaviour=behaviour), found
 
 
-def fit_behaviour(agreement: Agreement, store, days: float = 7.0, *, skip: set[str] = frozenset()
+def fit_behaviour(agreement: Agreement, store, days: float = 7.0, *,
+                  skip: set[str] | frozenset[str] = frozenset()
                   ) -> tuple[dict[str, Any], dict[str, rates_mod.Rate], dict[str, float]]:
     """Per party (except ``skip``), the fitted strategy for ``agreement``: its hazard fitted on
     the record before the start (or the record's end, if the start is later) and its state on

@@ -399,8 +399,9 @@ def plan_simulation(st, body: SimulateBody):
                 raise ParameterError.single(f"not a party of {spec.id}; parties: "
                                             f"{', '.join(spec.parties)}", field=option,
                                             value=code)
-    strategies = {code: strategy_mod.parse(text, allow_import=False)
-                  for code, text in body.strategies.items()}
+    strategies: dict[str, strategy_mod.Strategy | str] = {
+        code: strategy_mod.parse(text, allow_import=False)
+        for code, text in body.strategies.items()}
     periods = model_mod.horizon_periods(body.horizon, body.period)
     if periods > MAX_HORIZON_PERIODS:
         raise LimitError(f"a horizon of {periods:,} {body.period}s; this server simulates at "

@@ -59,10 +59,11 @@ class GuardedProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
-        # Connections of this process waiting for headers, oldest first.
+        # Connections of this process waiting for headers, oldest first (detente's own
+        # attribute on uvicorn's per-process state, which does not declare it).
         if not hasattr(self.server_state, "detente_waiting"):
-            self.server_state.detente_waiting = OrderedDict()
-        self.waiting: OrderedDict[GuardedProtocol, None] = self.server_state.detente_waiting
+            self.server_state.detente_waiting = OrderedDict()  # type: ignore[attr-defined]
+        self.waiting: OrderedDict[GuardedProtocol, None] = self.server_state.detente_waiting  # type: ignore[attr-defined]
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

@@ -47,7 +47,8 @@ _ALSO = ("coalesce((SELECT list({'source': a.source, 'source_ref': a.source_ref}
 
 def _day(value) -> np.int32:
     # An int32 like the arrays searched: a Python int would make numpy cast the whole array.
-    return np.int32((np.datetime64(value, "D") - EPOCH).astype(np.int64))
+    # (numpy's stubs type the difference as datetime.timedelta; it is a timedelta64)
+    return np.int32((np.datetime64(value, "D") - EPOCH).astype(np.int64))  # type: ignore[attr-defined]
 
 
 def sql_page(store: Store, flt: EventFilter,

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from detente.errors import InputError, NotFoundError, ParameterError
-from detente.events.query import EventFilter, as_date
+from detente.events.query import Condition, EventFilter, as_date
 from detente.report import figures, tables
 from detente.report.render import environment, figure_div
 from detente.report.timeline import TIMELINE_KINDS, AgreementTrack, timeline_figure
@@ -85,7 +85,7 @@ def dashboard(request: Request) -> HTMLResponse:
     q = request.query_params
     ids = presets.ids()
     chosen = q.get("agreement") or (DEFAULT_AGREEMENT if DEFAULT_AGREEMENT in ids else ids[0])
-    form = {"agreement": chosen, "start": q.get("start") or "",
+    form: dict[str, Any] = {"agreement": chosen, "start": q.get("start") or "",
             "whatif_from": q.get("whatif_from") or DEFAULT_WHATIF_FROM.isoformat(),
             "step": q.get("step") or "7", "runs": q.get("runs") or str(DEFAULT_RUNS),
             "seed": q.get("seed") or "1", "horizon": q.get("horizon") or "10y"}
@@ -121,8 +121,9 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
     step = _int(form["step"], "step", 7, 1, 3650)
     runs = _int(form["runs"], "runs", DEFAULT_RUNS, 1, st.settings.dashboard_runs)
     seed = _int(form["seed"], "seed", 1, 0, 2**63 - 1)
-    parsed = {p: s if s == "fitted" else strategy_mod.parse(s, allow_import=False)
-              for p, s in strategies.items()}
+    parsed: dict[str, strategy_mod.Strategy | str] = {
+        p: s if s == "fitted" else strategy_mod.parse(s, allow_import=False)
+        for p, s in strategies.items()}
     with st.access.read() as store:
         report = monitor.check(spec, store, start=start)
         record_last = monitor.record_end(store)
@@ -183,9 +184,12 @@ def events_page(request: Request) -> HTMLResponse:
     try:
         offset = _int(q.get("offset"), "offset", 0, 0, 10_000_000)
         flt = bounded(state(request).settings, EventFilter(
-            actor=form["actor"] or None, kind=form["kind"] or None,
-            start=form["from"] or None, end=form["to"] or None, text=form["text"] or None,
-            where=tuple(w for w in form["where"].split(";") if w.strip()), limit=PAGE,
+            # EventFilter splits comma-separated codes itself
+            actor=form["actor"] or None, kind=form["kind"] or None,  # type: ignore[arg-type]
+            start=as_date(form["from"] or None, "start"), end=as_date(form["to"] or None, "end"),
+            text=form["text"] or None,
+            where=tuple(Condition.parse(w) for w in form["where"].split(";") if w.strip()),
+            limit=PAGE,
             offset=offset))
         total, events = state(request).queries.page(flt)
         context.update(total=total, offset=offset, events=events, page=PAGE,

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from detente.errors import ParameterError
 from detente.web import connections
@@ -52,9 +53,9 @@ def run(host: str = "127.0.0.1", port: int = 8000, db: str | Path | None = None,
               "/docs", flush=True)
         # Slow clients: uvicorn's keep-alive timeout, and the header timeout and connection
         # cap of detente's protocol (connections.py; set in each worker by create_app).
-        options = {"host": host, "port": port, "log_level": "warning", "access_log": False,
-                   "timeout_keep_alive": settings.keep_alive_seconds,
-                   "http": connections.IMPORT_PATH}
+        options: dict[str, Any] = {
+            "host": host, "port": port, "log_level": "warning", "access_log": False,
+            "timeout_keep_alive": settings.keep_alive_seconds, "http": connections.IMPORT_PATH}
         if workers == 1:
             from detente.web.app import create_app
 

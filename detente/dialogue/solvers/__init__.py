@@ -15,7 +15,7 @@ from detente.dialogue.solvers.nash import Nash
 from detente.dialogue.solvers.smp import SMP
 from detente.errors import ParameterError
 
-SOLVERS: dict[str, type] = {cls.name: cls for cls in (Compromise, Median, Nash, BdM, SMP)}
+SOLVERS: dict[str, type[Solver]] = {cls.name: cls for cls in (Compromise, Median, Nash, BdM, SMP)}
 MODELS: tuple[str, ...] = tuple(SOLVERS)
 
 __all__ = [

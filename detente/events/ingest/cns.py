@@ -144,7 +144,7 @@ def parse_time(text: str) -> str | None:
     return f"{hour:02d}:{minute:02d}" + (f":{second:02d}" if second else "")
 
 
-def _coordinate(text: str) -> float:
+def _coordinate(text: str) -> float | None:
     t = text.strip()
     if t.lower() in _UNKNOWN:
         return None

@@ -33,7 +33,7 @@ import os
 import re
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,7 @@ def _s(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def header_index(plain: Path, file: str, wanted: dict[str, tuple[str, ...]],
+def header_index(plain: Path, file: str, wanted: Mapping[str, tuple[str, ...]],
                  required: tuple[str, ...], label: str) -> tuple[dict[str, int], int]:
     """Positions (1-based) of the ``wanted`` columns in the header line, and the header's
     width. ``wanted`` maps each column to the header names accepted for it (compared without
@@ -425,7 +425,7 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, k
     (a stale rejects file from an earlier read of the same input is removed)."""
     if rejects is False:
         return None
-    target = Path(rejects) if rejects not in (None, True) else \
+    target = Path(rejects) if isinstance(rejects, str | Path) else \
         path.with_name(path.name + REJECTS_SUFFIX)
     if target.is_dir():
         target = target / (path.name + REJECTS_SUFFIX)
@@ -453,7 +453,7 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, k
     try:
         # COPY takes no parameters: the rejects (few) go through a temp table first.
         execute(con, f"CREATE TEMP TABLE {table} AS {query}", layout.params)
-        con.execute(f"COPY (SELECT * FROM {table} ORDER BY line) TO {_s(tmp)} (FORMAT json)")
+        con.execute(f"COPY (SELECT * FROM {table} ORDER BY line) TO {_s(str(tmp))} (FORMAT json)")
         os.replace(tmp, target)
     except (OSError, duckdb.Error) as exc:
         tmp.unlink(missing_ok=True)

@@ -289,7 +289,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, encoding: 
     salvos: list[_Salvo] = []
     overridden = 0
     for line, r in records:
-        where = {"line": line}
+        where: dict[str, Any] = {"line": line}
         day = iso_date(r["date"], issues, "date", required=True, **where)
         type_ = " ".join(r["type"].split())
         if type_ not in TYPES:
@@ -332,8 +332,8 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, encoding: 
     for s in salvos:
         steps[s.step] += 1
         if s.chosen is None:
-            day = s.day.strftime("%Y-%m") if s.month_only else s.day.isoformat() + "|"
-            rows[s.index]["match_key"] = f"{MISSILE_KEY_PREFIX}{day}*"
+            stem = s.day.strftime("%Y-%m") if s.month_only else s.day.isoformat() + "|"
+            rows[s.index]["match_key"] = f"{MISSILE_KEY_PREFIX}{stem}*"
         elif s.chosen.endswith("|") or len(s.chosen) == 7:
             rows[s.index]["match_key"] = f"{MISSILE_KEY_PREFIX}{s.chosen}*"
         else:
@@ -342,7 +342,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, encoding: 
     same = _same_events(rows)
     kinds: dict[str, int] = defaultdict(int)
     for row in rows:
-        kinds[row["kind"]] += 1
+        kinds[str(row["kind"])] += 1
     notes = (
         f"{len(rows)} rows: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())),
         f"{len(salvos)} salvo rows summarise per-missile events; day linked: "

@@ -18,7 +18,9 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+import pandas as pd
 
 from detente.errors import IngestError, Problem, SpecError
 from detente.events import coverage, ingest
@@ -110,10 +112,15 @@ def read_coverage(path: Path = COVERAGE_FILE) -> dict[str, list[coverage.Coverag
     return out
 
 
+def _frame(batch: ingest.Batch) -> pd.DataFrame:
+    """The batch's rows as a DataFrame (every source built here reads to one)."""
+    return batch.data if isinstance(batch.data, pd.DataFrame) else batch.data.df()
+
+
 def check_coverage(declared: list[coverage.Coverage], batch: ingest.Batch, file: str,
                    coverage_file: Path) -> None:
     """Refuse a declaration that the batch's own rows contradict (file, line, field named)."""
-    rows = batch.data.to_dict(orient="records")
+    rows = cast(list[dict[str, Any]], _frame(batch).to_dict(orient="records"))
     for row in rows:
         if isinstance(row.get("attrs"), str):
             row["attrs"] = json.loads(row["attrs"])
@@ -131,7 +138,7 @@ def fill_classes(store: Store, csis: ingest.Batch) -> list[str]:
     """Give per-missile events of class ``unknown`` the class their CSIS summary row states
     (ballistic of unknown range, SRBM, satellite launch, cruise ...), when every CSIS row linked
     to the event states the same single class; returns what changed, one entry per event."""
-    data = csis.data
+    data = _frame(csis)
     stated: dict[str, str | None] = {}
     for ref, kind, attrs in zip(data["source_ref"], data["kind"], data["attrs"], strict=True):
         attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
@@ -187,7 +194,7 @@ def build(shared: Path, out_dir: Path = DATA_DIR, *, progress=None,
                 progress(item.path)
             batch = ingest.read(path, store.con, item.format)
             module = ingest.adapters()[item.format]
-            source_id = str(batch.data["source"].iloc[0]) if len(batch.data) else module.SOURCE
+            source_id = str(_frame(batch)["source"].iloc[0]) if len(batch.data) else module.SOURCE
             if source_id not in declared:
                 raise SpecError.single(f"no coverage declared for source {source_id} (read from "
                                        f"{item.path}): every source declares what it covers",
@@ -198,8 +205,8 @@ def build(shared: Path, out_dir: Path = DATA_DIR, *, progress=None,
             name = path.name
             prov = (curated_provenance(curated_md, name) if item.path.startswith("curated/")
                     else raw_provenance(provenance_md, name))
-            dates = batch.data["date"]
-            source = str(batch.data["source"].iloc[0]) if len(batch.data) else module.SOURCE
+            dates = _frame(batch)["date"]
+            source = str(_frame(batch)["source"].iloc[0]) if len(batch.data) else module.SOURCE
             records.append({
                 "source": source, "format": item.format, "title": module.TITLE,
                 "file": item.path, "sha256": _sha256(path), **prov,

@@ -63,9 +63,9 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
     issues = Issues(file)
     declared = _declared(con)
     kinds = {k.value for k in Kind}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line, r in csv_records(read_text(path, encoding), file, COLUMNS):
-        where = {"line": line}
+        where: dict[str, Any] = {"line": line}
         start = iso_date(r["start"], issues, "start", required=True, **where)
         end = iso_date(r["end"], issues, "end", **where)
         raw_kind = r["kind"].strip().lower()

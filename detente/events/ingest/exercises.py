@@ -51,11 +51,11 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
     """A ``Batch`` of exercises (and announcements of restraint); see the module docstring."""
     file = str(path)
     issues = Issues(file)
-    rows = []
+    rows: list[dict[str, Any]] = []
     names: dict[str, int] = {}
     announced_n = 0
     for line, r in csv_records(read_text(path, encoding), file, COLUMNS):
-        where = {"line": line}
+        where: dict[str, Any] = {"line": line}
         name = " ".join(r["name"].split())
         if not name:
             issues.add("missing value", field="name", **where)

@@ -193,7 +193,7 @@ def _column_names(header: list[str]) -> list[str]:
 
 def _sniff_delimiter(head: str) -> str:
     counts = {d: head.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 

@@ -200,7 +200,7 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *,
         }
         if precision == "month":
             attrs["date_precision"] = "month"
-        day_text = raw_date.strip()
+        day_text = str(raw_date).strip()  # a str: day was read from it
         if precision == "day":
             day, why = utc_day(day, attrs["time_utc"])
             if why:

@@ -44,7 +44,7 @@ COLUMNS: tuple[str, ...] = (
     "District", "Province", "Country", "Latitude", "Longitude", "GeoNames ID", "Raw Placename",
     "Feature Type", "Source", "Publication Date", "Story People", "Story Organizations",
     "Story Locations", "Language", "Version")
-_WANTED = {c: (c,) for c in COLUMNS}
+_WANTED: dict[str, tuple[str, ...]] = {c: (c,) for c in COLUMNS}
 _WANTED["Event Intensity"] = ("Event Intensity", "Intensity")
 _REQUIRED = ("Event ID", "Event Date", "Event Type", "Event Intensity", "Actor Country",
              "Recipient Country")

@@ -65,10 +65,10 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
     """A ``Batch`` of Security Council actions; see the module docstring."""
     file = str(path)
     issues = Issues(file)
-    rows = []
+    rows: list[dict[str, Any]] = []
     refs_seen: dict[str, int] = {}
     for line, r in csv_records(read_text(path, encoding), file, COLUMNS):
-        where = {"line": line}
+        where: dict[str, Any] = {"line": line}
         day = iso_date(r["date"], issues, "date", required=True, **where)
         curated.choice(r, "body", BODIES, issues, **where)
         action = curated.choice(r, "action", KINDS, issues, **where)

@@ -60,9 +60,9 @@ def read(path: Path, con: duckdb.DuckDBPyConnection | None = None, *, source: st
     """A ``Batch`` of US sanctions actions; see the module docstring."""
     file = str(path)
     issues = Issues(file)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line, r in csv_records(read_text(path, encoding), file, COLUMNS):
-        where = {"line": line}
+        where: dict[str, Any] = {"line": line}
         day = iso_date(r["date"], issues, "date", required=True, **where)
         issuer = curated.choice(r, "issuer", ISSUERS, issues, **where)
         action = curated.choice(r, "action", ACTIONS, issues, **where)
