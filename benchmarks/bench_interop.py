@@ -141,7 +141,7 @@ def main() -> None:
             reset_peak()
             start = time.perf_counter()
 
-            def note(stage: str, _: int | None) -> None:
+            def note(stage: str, _done: int, _total: int | None) -> None:
                 stages[stage] = time.perf_counter() - start
 
             done = coded.ingest(store, path, rejects=folder / "rejects.jsonl", progress=note)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from detente.agreements import presets
 from detente.events.store import IngestResult, Store
+from detente.progress import Progress
 from detente.report.builder import AnalysisReport, ReportOptions, build
 
 COMPARED = ("freeze-for-freeze", "post-olympic-pause")
@@ -24,8 +24,8 @@ DEMO_RUNS = 100_000
 DEMO_SEED = 2018
 DEFAULT_OUTPUT = Path("detente-report.html")
 
-# progress(stage, done, total): called before each stage and once at the end ("done").
-Progress = Callable[[str, int, int], None]
+# progress(stage, done, total) (detente.progress): before each stage and once at the end
+# ("done"), counting the demo's stages.
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,7 +68,7 @@ def run_demo(*, db: str | Path | None = None, out: str | Path = DEFAULT_OUTPUT,
     total = stages(len(agreements), len(COMPARED))
     done = 0
 
-    def note(stage: str) -> None:
+    def note(stage: str, _done: int = 0, _total: int | None = None) -> None:
         nonlocal done
         if progress is not None:
             progress(stage, done, total)

@@ -148,7 +148,7 @@ class StageProgress:
         self._task: Any = None
         self.interactive = err_console.is_terminal
 
-    def __call__(self, stage: str, total: int | None = None) -> None:
+    def __call__(self, stage: str, done: int = 0, total: int | None = None) -> None:
         if time.monotonic() - self.start < self.delay:
             return
         if not self.interactive:

@@ -39,7 +39,7 @@ class _Bar:
             self.task = self.progress.add_task(self.label, total=None)
         return self
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, description=f"{self.label}: {stage}",
                                  completed=done, total=total or None)
@@ -170,8 +170,8 @@ def report(
     with Store(db, read_only=True) as store, _Bar("report") as bar:
         count = [0]
 
-        def note(stage: str) -> None:
-            bar(stage, count[0], 0)
+        def note(stage: str, _done: int = 0, _total: int | None = None) -> None:
+            bar(stage, count[0], None)  # the builder names its stages; count them here
             count[0] += 1
 
         result = build(specs, store, options, progress=note)

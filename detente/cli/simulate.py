@@ -69,7 +69,7 @@ def progress_bar(label: str, unit: str) -> Iterator:
     with Progress(f"[bold]{label}", BarColumn(), MofNCompleteColumn(), f"{unit}",
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        yield lambda stage, done, total: bar.update(task, completed=done, total=total)
 
 
 def model_options(agreement: str, *, period: str, horizon: str, rate: list[str] | None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from detente.agreements.spec import Agreement
 from detente.errors import ParameterError
 from detente.evaluate import forecasters as fc
 from detente.evaluate.scores import ReliabilityBin, Score, Skill, score
+from detente.progress import Progress
 from detente.simulate import engine, history
 
 HORIZONS = (13, 26, 52, 104)
@@ -124,7 +125,7 @@ def _first_seen(record: history.Record) -> int:
 def evaluate(agreements: Sequence[Agreement], store, *, origins: Sequence[int] | None = None,
              horizons: Sequence[int] = HORIZONS, methods: Sequence[str] = fc.METHODS,
              runs: int = 256, seed: int = 0, draws: int = 2000,
-             progress: Callable[[int, int], None] | None = None) -> Evaluation:
+             progress: Progress | None = None) -> Evaluation:
     """Backtest ``methods`` on ``agreements`` (see the module docstring)."""
     from detente.replay import whatif
 
@@ -159,7 +160,7 @@ def evaluate(agreements: Sequence[Agreement], store, *, origins: Sequence[int] |
                   "broken": (~replay["censored"]).to_numpy(bool)}
         for y_index, year in enumerate(years):
             if progress:
-                progress(a_index * len(years) + y_index, total)
+                progress("backtest", a_index * len(years) + y_index, total)
             origin = matcher.day_number(dt.date(year, 1, 1))
             if origin - first < MIN_HISTORY_DAYS or origin > last:
                 skipped[f"{spec.id}@{year}"] = "less than two years of record before it"
@@ -184,7 +185,7 @@ def evaluate(agreements: Sequence[Agreement], store, *, origins: Sequence[int] |
                 frame[m] = f[keep]
             frames.append(frame)
     if progress:
-        progress(total, total)
+        progress("backtest", total, total)
     if not frames:
         raise ParameterError.single("nothing to score: " + "; ".join(
             f"{k}: {v}" for k, v in skipped.items()), field="origins",

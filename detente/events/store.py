@@ -37,6 +37,7 @@ from detente.events import coverage as coverage_model
 from detente.events import validation, writer
 from detente.events.event import Event, json_record
 from detente.events.query import EventFilter
+from detente.progress import silent
 
 ENV_VAR = "DETENTE_DB"
 BUNDLED_EVENTS = Path(__file__).resolve().parent.parent / "data" / "events.parquet"
@@ -395,11 +396,11 @@ class Store:
         nothing is ingested (a file replaced between the reads).
         """
         self._require_writable()
-        note = progress or (lambda stage, n: None)
+        note = progress or silent
         if not prebuilt:
             self._begin_ingest()
             try:
-                note("reading", None)
+                note("reading", 0, None)
                 done = writer.write_direct(self.con, relation, file=file, loc=loc,
                                            in_place=in_place, note=note)
                 if in_place and unchanged is not None and not unchanged():
@@ -417,12 +418,12 @@ class Store:
             writer.drop_staged(self.con)
         self._begin_ingest()
         try:
-            note("reading", None)
+            note("reading", 0, None)
             writer.stage(self.con, relation, file, prebuilt)
             total = self.con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
-            note("validating", total)
+            note("validating", 0, total)
             validation.check_staged(self.con, file=file, loc=loc, prebuilt=prebuilt)
-            note("merging", total)
+            note("merging", 0, total)
             result = writer.merge(self.con, file, total, prebuilt=prebuilt)
         except BaseException:
             rollback(self.con)
@@ -448,7 +449,7 @@ class Store:
                     "INSERT INTO ingests VALUES (now(), ?, ?, ?, ?, ?, ?, ?)",
                     [result.file, fmt, result.rows, result.added, result.merged, result.linked,
                      result.unchanged])
-            note("committing", result.rows)
+            note("committing", result.rows, result.rows)
             writer.drop_staged(self.con)
             if self._pending_coverage:
                 self._check_coverage({d.source for d in self._pending_coverage})
@@ -458,7 +459,7 @@ class Store:
             raise
         self._pending_actors.clear()
         self._pending_coverage.clear()
-        note("done", result.rows)
+        note("done", result.rows, result.rows)
         return result
 
     # --- queries ------------------------------------------------------------------------------

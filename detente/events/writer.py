@@ -23,7 +23,6 @@ queries skip the rest (DuckDB's zone maps).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -31,6 +30,7 @@ import duckdb
 from detente.errors import IngestError, Problem
 from detente.events import validation
 from detente.events.event import ID_LENGTH
+from detente.progress import Progress, silent
 
 EVENT_COLUMNS = ("id", "date", "end", "actor", "target", "kind", "attrs", "source", "source_ref",
                  "confidence", "summary", "match_key")
@@ -48,8 +48,8 @@ _EVENT_SELECT = ", ".join(f'"{c}"' if c != "attrs" else "CAST(json(attrs) AS VAR
                           for c in EVENT_COLUMNS)
 _ROW_BROKEN = "detente: a row breaks an event rule"  # the direct path's abort message
 
-# Hears an ingest's stages (reading, validating, merging, committing, done) and its row count.
-Progress = Callable[[str, int | None], None]
+# An ingest's stages: reading, validating, merging, committing, done, counting rows
+# (detente.progress).
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, fil
 
 def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, *,
                  file: str, loc: str, in_place: bool = False,
-                 note: Progress = lambda stage, rows: None,
+                 note: Progress = silent,
                  ) -> tuple[IngestResult, int] | None:
     """Validate and insert a batch in one pass (see the module docstring): the result and the
     batch's longest event span in days, or None when the batch needs the full path (it has
@@ -154,12 +154,12 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
     ).fetchall()[0]
     if keyed:
         return None
-    note("validating", rows)
+    note("validating", 0, rows)
     try:
         if not validation.passes_batch_rules(con, file=file, loc=loc,
                                              attrs="attrs" in relation.columns):
             return None
-        note("merging", rows)
+        note("merging", 0, rows)
         guard, params = validation.row_guard(con)
         new = _new_rows(con)
         added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM (

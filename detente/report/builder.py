@@ -8,7 +8,7 @@ is the self-contained page (``render.report_html``) and it renders itself in a n
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,9 @@ from detente.agreements.spec import Agreement
 from detente.errors import ParameterError
 from detente.events.query import EventFilter
 from detente.events.store import Store
+from detente.progress import Progress
 from detente.report.timeline import TIMELINE_KINDS
 
-Progress = Callable[[str], None]
 DEFAULT_WHATIF_FROM = dt.date(2006, 1, 1)  # North Korea's first nuclear test year
 DEFAULT_SCENARIO = "korea-2018"
 TIMELINE_LIMIT = 5000
@@ -149,7 +149,7 @@ class AnalysisReport:
 
 def _note(progress: Progress | None, stage: str) -> None:
     if progress is not None:
-        progress(stage)
+        progress(stage, 0, None)
 
 
 def record_info(store: Store) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from detente.errors import ParameterError
+from detente.progress import Progress
 from detente.simulate import strategy as strategies_mod
 from detente.simulate.model import Model
 from detente.simulate.strategy import Strategy
@@ -45,7 +46,6 @@ MAX_RUNS = 100_000_000
 _FULL = 1 << 32
 _EMPTY = np.empty(0, dtype=bool)
 
-Progress = Callable[[int, int], None]
 
 
 def _thr(x: float) -> int:
@@ -447,7 +447,7 @@ def run(model: Model, strats: Mapping[str, Strategy | str] | Sequence[Strategy],
         for c, (size, s) in enumerate(zip(sizes, seeds, strict=True)):
             results[c] = run_chunk(model, ordered, size, s)
             if progress:
-                progress(c + 1, len(sizes))
+                progress("simulating", c + 1, len(sizes))
         return results
     with ThreadPoolExecutor(workers) as pool:
         futures = {pool.submit(run_chunk, model, ordered, size, s): c
@@ -455,7 +455,7 @@ def run(model: Model, strats: Mapping[str, Strategy | str] | Sequence[Strategy],
         for done, future in enumerate(as_completed(futures), 1):
             results[futures[future]] = future.result()
             if progress:
-                progress(done, len(sizes))
+                progress("simulating", done, len(sizes))
     return results
 
 

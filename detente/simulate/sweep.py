@@ -18,7 +18,7 @@ import math
 import os
 import pickle
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ import numpy as np
 
 from detente.agreements.spec import MAX_DELAY_DAYS
 from detente.errors import ParameterError, SchedulerError
+from detente.progress import Progress, silent
 from detente.simulate import engine
 from detente.simulate.model import Model, per_period
 from detente.simulate.simulation import simulate
@@ -276,19 +277,19 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT):
 
 
 def execute(tasks: Sequence[Task], *, scheduler: str | None = None, workers: int | None = None,
-            progress: Callable[[int, int], None] | None = None,
+            progress: Progress | None = None,
             connect_timeout: float = CONNECT_TIMEOUT) -> tuple[list[dict[str, Any]], str]:
     """Rows in task order, and the backend used (``process``, ``processes:N``, ``dask``)."""
     total = len(tasks)
     rows: list[Any] = [None] * total
-    note = progress or (lambda done, total: None)
+    note = progress or silent
     if scheduler:
         client = connect(scheduler, connect_timeout)
         try:
             futures = client.map(_run_blob, [_dumps(t) for t in tasks], pure=False)
             for i, future in enumerate(futures):  # in order: the bar moves as rows arrive
                 rows[i] = future.result()
-                note(i + 1, total)
+                note("sweeping", i + 1, total)
         finally:
             client.close()
         return rows, "dask"
@@ -298,7 +299,7 @@ def execute(tasks: Sequence[Task], *, scheduler: str | None = None, workers: int
     if workers == 1:
         for i, task in enumerate(tasks):
             rows[i] = run_task(task)
-            note(i + 1, total)
+            note("sweeping", i + 1, total)
         return rows, "process"
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -308,7 +309,7 @@ def execute(tasks: Sequence[Task], *, scheduler: str | None = None, workers: int
         futures = {pool.submit(_run_blob, _dumps(t)): i for i, t in enumerate(tasks)}
         for done, future in enumerate(completed(futures), 1):
             rows[futures[future]] = future.result()
-            note(done, total)
+            note("sweeping", done, total)
     return rows, f"processes:{workers}"
 
 
@@ -316,7 +317,7 @@ def sweep(model: Model, strategies: Mapping[str, Strategy | str] | Sequence[Stra
           grids: Sequence[Grid | str], *, runs: int = 2_000,
           seed: int | np.random.SeedSequence | None = None, scheduler: str | None = None,
           workers: int | None = None, chunk_size: int = engine.DEFAULT_CHUNK,
-          progress: Callable[[int, int], None] | None = None,
+          progress: Progress | None = None,
           connect_timeout: float = CONNECT_TIMEOUT) -> SweepResult:
     """Simulate every point of the grids; see the module docstring."""
     import pandas as pd

@@ -188,10 +188,10 @@ def build(shared: Path, out_dir: Path = DATA_DIR, *, progress=None,
     batches: dict[str, ingest.Batch] = {}
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "build.duckdb",
                                                       empty=True) as store:
-        for item in SOURCES:
+        for number, item in enumerate(SOURCES):
             path = (data if item.path.startswith("curated/") else shared) / item.path
             if progress:
-                progress(item.path)
+                progress(item.path, number, len(SOURCES))
             batch = ingest.read(path, store.con, item.format)
             module = ingest.adapters()[item.format]
             source_id = str(_frame(batch)["source"].iloc[0]) if len(batch.data) else module.SOURCE
