@@ -64,6 +64,12 @@ def ingest_command(
     ] = None,
     declare: Annotated[list[str] | None, typer.Option(
         "--declare-actor", help="Allow a non-ISO actor code: CODE or CODE=Name.")] = None,
+    gdelt_version: Annotated[str | None, typer.Option(
+        "--gdelt-version", help="GDELT: read the files as version 1 or 2 (by default from "
+        "their field count, or from a header's columns).")] = None,
+    geo: Annotated[bool, typer.Option(
+        "--geo", help="GDELT, ICEWS, POLECAT: add the action location (lat, lon, location) to "
+        "each event's attributes.")] = False,
     coverage_file: Annotated[Path | None, typer.Option(
         "--coverage", help="YAML file declaring what the files' sources cover (layout of "
         "data/coverage.yaml); stored with the first file, checked against its rows.")] = None,
@@ -76,6 +82,9 @@ def ingest_command(
     covered by them: declare what a source reports completely, or the record stays blind
     where no other source covers it (docs/data.md, Coverage).
 
+    GDELT files are read as they come: raw exports, headered CSV (BigQuery, gdeltPyR) and
+    Parquet, by column name; bad rows go to FILE.rejects.jsonl with their line numbers.
+
     Example:
 
         detente events ingest mydata.csv --map date=Day --map actor=Country
@@ -85,6 +94,13 @@ def ingest_command(
                "date_format": date_format}
     if encoding:
         options["encoding"] = encoding
+    if gdelt_version is not None:
+        if gdelt_version not in ("1", "2"):
+            raise ParameterError.single("expected 1 or 2", field="--gdelt-version",
+                                        value=gdelt_version)
+        options["version"] = gdelt_version
+    if geo:
+        options["geo"] = True
     results = []
     from detente.events import coverage
 

@@ -343,9 +343,18 @@ class Store:
         frame = pd.DataFrame(rows, columns=list(STAGED_COLUMNS))
         return self.ingest_frame(frame, file=file, fmt="events")
 
-    def ingest_frame(self, frame: pd.DataFrame, *, file: str, fmt: str = "frame",
-                     loc: str = "row", progress: Progress | None = None) -> IngestResult:
-        """Ingest a normalised frame with the columns ``STAGED_COLUMNS``."""
+    def ingest_frame(self, frame: Any, *, file: str = "<frame>", fmt: str = "frame",
+                     loc: str = "row", progress: Progress | None = None,
+                     format: str | None = None, **options: Any) -> IngestResult:
+        """Ingest a normalised frame with the columns ``STAGED_COLUMNS``; or, with ``format``
+        (e.g. ``"gdelt"``), a pandas or Arrow frame of that source's own columns, checked and
+        normalised by its adapter like a file (``ingest.ingest_frame``; ``options`` go to it,
+        e.g. ``version="2"``, ``rejects="bad.jsonl"``)."""
+        if format is not None:
+            from detente.events import ingest
+
+            return ingest.ingest_frame(self, frame, format, label=file, progress=progress,
+                                       **options)
         missing = [c for c in STAGED_COLUMNS if c not in frame.columns]
         if missing:
             raise IngestError.single(f"normalised frame lacks columns {missing}", file=file)
