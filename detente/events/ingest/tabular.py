@@ -224,7 +224,6 @@ class _Read:
     table: str
     rows: str             # view of the table with ``pos``
     loc: str              # "line" or "row"
-    dropped: str | None = None   # text: lines the reader skipped (``t`` thresholds)
     blank: int = 0
     located: bool = False
 
@@ -232,18 +231,18 @@ class _Read:
         with contextlib.suppress(duckdb.Error):  # a closed connection took its temp tables
             self.con.execute(f"DROP VIEW IF EXISTS {self.rows}")
             self.con.execute(f"DROP TABLE IF EXISTS {self.table}")
-            if self.dropped:
-                self.con.execute(f"DROP TABLE IF EXISTS {self.dropped}")
 
 
 def _set_dropped(read: _Read, first: int, lines: Iterable[int]) -> None:
-    """Lines the reader did not return (rejected or blank): row i of the reader is line
-    ``first + i + #{j : t_j <= i}`` with t_j = d_j - first - j over the sorted lines d."""
+    """Number the reader's rows by line, given the lines it did not return (rejected or
+    blank): row i is line ``first + i + #{j : t_j <= i}`` with t_j = d_j - first - j over the
+    sorted lines d. (Inline thresholds: a correlated subquery would join every scan of the
+    rows on rowid, used or not.)"""
     ordered = sorted(set(lines))
-    read.con.execute(f"DELETE FROM {read.dropped}")
-    if ordered:
-        read.con.execute(f"INSERT INTO {read.dropped} SELECT unnest(?)",
-                         [[d - first - j for j, d in enumerate(ordered)]])
+    thresholds = [d - first - j for j, d in enumerate(ordered)]
+    shift = (f" + len(list_filter({thresholds}, lambda t: t <= rowid))" if thresholds else "")
+    read.con.execute(f"""CREATE OR REPLACE TEMP VIEW {read.rows} AS SELECT rowid AS rid,
+        rowid + {int(first)}{shift} AS pos, * FROM {read.table}""")
 
 
 def _locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
@@ -259,8 +258,9 @@ def _locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
                                                          GROUP BY key HAVING count(*) > 1)"""
                                       ).fetchall() if k is not None]
     keys += [_field(t, text, key_at) for t in reader.values()]
-    field = (f"trim(split_part(l, {_s(text.delimiter)}, {key_at + 1}), "
-             f"{_s(text.quote or ' ')})")
+    delim = _s(text.delimiter)
+    field = (f"left(l, strpos(l, {delim}) - 1)" if key_at == 0 and not text.quote else
+             f"trim(split_part(l, {delim}, {key_at + 1}), {_s(text.quote or ' ')})")
     table = f"{read.table}_lines"
     try:
         with _insertion_order(con):  # rowid + 1 is the line number
@@ -297,10 +297,21 @@ def _field(line: str, text: Text, at: int) -> str:
     return parts[at].strip().strip(text.quote or " ") if at < len(parts) else ""
 
 
+def _repeated(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether a key occurs twice among the good rows (64-bit hashes count faster than the
+    keys; a repeated hash is checked on the keys themselves)."""
+    if not con.execute(f"SELECT count(key) - count(DISTINCT hash(key)) FILTER (key IS NOT NULL) "
+                       f"FROM {table}"
+                       ).fetchall()[0][0]:
+        return False
+    return bool(con.execute(f"SELECT count(key) - count(DISTINCT key) FROM {table}"
+                            ).fetchall()[0][0])
+
+
 def _mark_duplicates(read: _Read) -> dict[int, int]:
     """Reject repeats of a key seen earlier in the input: {position: first position}."""
     con, table = read.con, read.table
-    if not con.execute(f"SELECT count(key) - count(DISTINCT key) FROM {table}").fetchall()[0][0]:
+    if not _repeated(con, table):
         return {}
     repeats = con.execute(f"""SELECT rid, pos, first FROM (
         SELECT rid, pos, min(pos) OVER (PARTITION BY key) AS first
@@ -480,11 +491,9 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
     tag = uuid.uuid4().hex[:12]
     errors, scans = f"_tab_errors_{tag}", f"_tab_scans_{tag}"
     first = 2 if text.header else 1
-    read = _Read(file, con, layout, f"_tab_{tag}", f"_tab_rows_{tag}", "line",
-                 dropped=f"_tab_dropped_{tag}")
+    read = _Read(file, con, layout, f"_tab_{tag}", f"_tab_rows_{tag}", "line")
     try:
         try:
-            con.execute(f"CREATE TEMP TABLE {read.dropped} (t BIGINT)")
             absent = ", ".join(f"CAST(NULL AS {_type_of(layout, n)}) AS {q(n)}"
                                for n in layout.inputs if n not in names)
             source = _reader(plain, names, layout, text, (errors, scans))
@@ -492,10 +501,6 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
                 source = f"(SELECT *, {absent} FROM {source})"
             with _insertion_order(con):  # rows in file order: row i is a line (docstring)
                 _check(con, layout, read.table, source, casts=False, position=None)
-            con.execute(f"""CREATE TEMP VIEW {read.rows} AS SELECT rowid AS rid,
-                rowid + {first} + (SELECT count(*) FROM {read.dropped} d
-                                   WHERE d.t <= {read.table}.rowid) AS pos,
-                * FROM {read.table}""")
         except duckdb.Error as exc:
             raise read_error(file, exc) from None
         if FileState.of(path) != before:
@@ -504,11 +509,10 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
                 "ingested; retry when it is complete", file=file)
         reader = _reader_rejects(con, file, errors)
         _set_dropped(read, first, reader)
-        flagged = con.execute(f"""SELECT count(*) FILTER (WHERE err IS NOT NULL AND
-            NOT starts_with(err, 'skip:')), count(key) - count(DISTINCT key)
-            FROM {read.table}""").fetchall()[0]
+        rejected = con.execute(f"""SELECT count(*) FROM {read.table} WHERE err IS NOT NULL
+            AND NOT starts_with(err, 'skip:')""").fetchall()[0][0]
         texts: dict[int, str] = {}
-        if reader or any(flagged):  # something is named by line: number lines exactly
+        if reader or rejected or _repeated(con, read.table):  # lines named: number them exactly
             key_at = list(names).index("GLOBALEVENTID") if "GLOBALEVENTID" in names else 0
             texts = _locate(read, plain, text, first, key_at, reader)
         _refuse(read, "nul", _NUL)
