@@ -196,7 +196,7 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
         new = _new_rows(con)
         # Typed attributes are written minified already (``attrs_json``).
         select = _EVENT_SELECT if typed is None else _PLAIN_SELECT
-        added = con.execute(f"""INSERT INTO events SELECT {select} FROM (
+        added = con.execute(f"""INSERT INTO stored_events SELECT {select} FROM (
             SELECT * FROM staged WHERE CASE WHEN {guard} THEN error('{_ROW_BROKEN}')
                                             ELSE true END) s
             WHERE {new} ORDER BY date""", params).fetchall()[0][0]
@@ -263,13 +263,13 @@ def merge(con: duckdb.DuckDBPyConnection, file: str, total: int, *,
                 SELECT substr(sha256(r.source || chr(31) || r.source_ref), 1, {ID_LENGTH}),
                        f.id, r.source, r.source_ref
                 FROM (SELECT id, unnest(also) AS r FROM staged s WHERE {new}) f""")
-        added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM staged s
+        added = con.execute(f"""INSERT INTO stored_events SELECT {_EVENT_SELECT} FROM staged s
                                 WHERE {new} ORDER BY date""").fetchall()[0][0]
         return IngestResult(file, total, added, 0, 0, total - added)
     con.execute(f"CREATE TEMP TABLE fresh AS SELECT * FROM staged s WHERE {new}")
     unchanged = total - con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
     merged, linked = _merge_keyed(con)
-    added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh
+    added = con.execute(f"""INSERT INTO stored_events SELECT {_EVENT_SELECT} FROM fresh
                             WHERE NOT _aliased ORDER BY date""").fetchall()[0][0]
     con.execute("DROP TABLE fresh")
     return IngestResult(file, total, added, merged, linked, unchanged)
@@ -317,7 +317,7 @@ def _merge_keyed(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
             FROM absorbed a JOIN aliases x ON x.event_id = a.group_id""")
         con.execute("""DELETE FROM aliases WHERE event_id IN
             (SELECT group_id FROM absorbed)""")
-        con.execute("DELETE FROM events WHERE id IN (SELECT group_id FROM absorbed)")
+        con.execute("DELETE FROM stored_events WHERE id IN (SELECT group_id FROM absorbed)")
     con.execute("DROP TABLE absorbed")
     # 4. New summary rows link to every item they summarise (existing or from this batch).
     con.execute(f"""CREATE TEMP TABLE links AS
