@@ -131,14 +131,24 @@ def check(con: duckdb.DuckDBPyConnection, path: Path) -> Dataset:
     IngestError.collect(f"{path}: not a dataset in detente's event layout (write one with "
                         "detente events export --partition-by year,month)", wrong)
     has_also = types.get("also", "").replace('"', "") == ALSO_TYPE
-    for file in names:  # every row against the store's rules, named by file and row
+
+    def check_rows(files: list[str], label: str) -> None:
         relation = con.sql(f"""SELECT file_row_number + 1 AS _loc, {_SELECT}
-            {', also' if has_also else ''} FROM {parquet_sql([file], row_numbers=True)}""")
-        writer.stage(con, relation, file, prebuilt=True)
+            {', also' if has_also else ''} FROM {parquet_sql(files, row_numbers=True)}""")
+        writer.stage(con, relation, label, prebuilt=True, in_place=True)  # read where it is
         try:
-            validation.check_staged(con, file=file, loc="row", prebuilt=True)
+            validation.check_staged(con, file=label, loc="row", prebuilt=True)
         finally:
             writer.drop_staged(con)
+
+    # Every row against the store's rules, as an ingest of the export would: all files in
+    # one pass; a problem is then named by file and row, file by file.
+    try:
+        check_rows(names, str(path))
+    except IngestError:
+        for file in names:
+            check_rows([file], file)
+        raise
     source = parquet_sql(names)
     repeated = con.execute(f"""SELECT id, count(*) FROM {source} GROUP BY id
                                HAVING count(*) > 1 LIMIT 5""").fetchall()

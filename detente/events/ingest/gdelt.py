@@ -108,12 +108,15 @@ def _signature(line: str) -> bool:
             and f[2] == f[1][:6] and f[3] == f[1][:4])
 
 
-def header_names(line: str) -> tuple[list[str], str] | None:
-    """The column names of a GDELT header line and its delimiter (tab or comma), or None."""
+def header_names(line: str, *, loose: bool = False) -> tuple[list[str], str] | None:
+    """The column names of a GDELT header line and its delimiter (tab or comma), or None: a
+    header has the required columns, or (``loose``, for a file read as GDELT) three of the
+    codebook's names, so that a header lacking some is told which."""
     line = line.lstrip("\ufeff")
     delimiter = "\t" if line.count("\t") >= line.count(",") else ","
     names = [n.strip().strip('"').strip() for n in line.split(delimiter)]
-    if {r.lower() for r in REQUIRED} <= {n.lower() for n in names}:
+    found = {n.lower() for n in names}
+    if {r.lower() for r in REQUIRED} <= found or (loose and len(found & set(_CANONICAL)) >= 3):
         return names, delimiter
     return None
 
@@ -324,7 +327,7 @@ def read_with_summary(path: Path, con: duckdb.DuckDBPyConnection, *, version: st
     plain, workdir, before = coded.prepare(path, allow_unterminated=allow_unterminated)
     try:
         with open(plain, encoding=encoding, errors="replace") as handle:
-            header = header_names(handle.readline().rstrip("\r\n"))
+            header = header_names(handle.readline().rstrip("\r\n"), loose=True)
         if header is not None:
             names, present = _named(header[0])
             _missing(present, str(path), names)

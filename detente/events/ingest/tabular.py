@@ -83,7 +83,7 @@ class Text:
     def options(self) -> str:
         return (f"delim={_s(self.delimiter)}, quote={_s(self.quote)}, escape={_s(self.quote)}, "
                 f"header={'true' if self.header else 'false'}, auto_detect=false, "
-                f"encoding={_s(self.encoding)}, strict_mode=false")
+                f"encoding={_s(self.encoding)}")
 
 
 def _type_of(layout: Layout, name: str) -> str:
