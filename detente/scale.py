@@ -48,6 +48,7 @@ class Part:
 
     files: tuple[str, ...]
     span_days: int
+    has_also: bool = True       # the files carry ``also`` (a detente export does)
     threads: int | None = None  # DuckDB threads of the task (1 on a cluster: a task a core)
 
     @property
@@ -57,20 +58,23 @@ class Part:
 
 def parts(store: Store, tasks: int = 1) -> list[Part]:
     """The stored events, then the files of the attached datasets in about ``tasks`` parts of
-    similar size (whole files, in path order: a partition is never split)."""
+    similar size (whole files of one dataset, in path order: a partition is never split)."""
     stored = int(store.con.execute('SELECT coalesce(max("end" - date), 0) FROM stored_events'
                                    ).fetchall()[0][0])
-    files = [(f, size, d.span_days) for d in store.datasets() for f, size, _ in d.files]
-    if not files:
-        return [Part((), stored)]
-    share = sum(size for _, size, _ in files) / max(1, tasks)
-    groups: list[list[tuple[str, int, int]]] = [[]]
-    for item in files:
-        if groups[-1] and sum(x[1] for x in groups[-1]) + item[1] / 2 > share:
-            groups.append([])
-        groups[-1].append(item)
-    return [Part((), stored)] + [Part(tuple(f for f, _, _ in g), max(s for _, _, s in g))
-                                 for g in groups]
+    found = [Part((), stored)]
+    datasets = store.datasets()
+    share = sum(size for d in datasets for _, size, _ in d.files) / max(1, tasks)
+    for d in datasets:
+        group: list[str] = []
+        size = 0
+        for name, bytes_, _ in d.files:
+            if group and size + bytes_ / 2 > share:
+                found.append(Part(tuple(group), d.span_days, d.has_also))
+                group, size = [], 0
+            group.append(name)
+            size += bytes_
+        found.append(Part(tuple(group), d.span_days, d.has_also))
+    return found
 
 
 class PartReader:
@@ -83,7 +87,8 @@ class PartReader:
         if part.threads:
             self.con.execute(f"SET threads = {int(part.threads)}")
         select = ", ".join(f'"{c}"' for c in attached.EVENT_COLUMNS)
-        self.con.execute(f"""CREATE VIEW events AS SELECT {select}, also AS _also
+        also = "also" if part.has_also else f"CAST([] AS {attached.ALSO_TYPE})"
+        self.con.execute(f"""CREATE VIEW events AS SELECT {select}, {also} AS _also
                              FROM {attached.parquet_sql(list(part.files))}""")
         self.con.execute("CREATE TABLE aliases (id VARCHAR, event_id VARCHAR, source VARCHAR, "
                          "source_ref VARCHAR)")
