@@ -83,7 +83,9 @@ class PartReader:
 
     def __init__(self, part: Part):
         self.part = part
+        # No progress bar: a worker's stderr is no terminal, and a slow scan would print one.
         self.con = duckdb.connect()
+        self.con.execute("SET enable_progress_bar = false")
         if part.threads:
             self.con.execute(f"SET threads = {int(part.threads)}")
         select = ", ".join(f'"{c}"' for c in attached.EVENT_COLUMNS)
