@@ -89,6 +89,8 @@ def ingest_command(
 
         detente events ingest mydata.csv --map date=Day --map actor=Country
         --map kind=Type --set source=mydata --coverage mydata-coverage.yaml
+        detente events ingest 20170721000000.export.CSV --gdelt-version 2 --geo
+        detente events ingest bq-results-gdelt.csv --format gdelt
     """
     options = {"mapping": _pairs(mapping, "--map"), "constants": _pairs(constants, "--set"),
                "date_format": date_format}
