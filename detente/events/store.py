@@ -519,7 +519,8 @@ class Store:
             digest = self.con.execute(
                 f"SELECT count(*), coalesce(md5(string_agg(t::VARCHAR, '|' ORDER BY {order})), '')"
                 f" FROM {table} t").fetchall()[0]
-            parts.append(f"{table}:{digest[0]}:{digest[1]}")
+            # The stored events keep the label "events" they had before migration 5.
+            parts.append(f"{table.removeprefix('stored_')}:{digest[0]}:{digest[1]}")
         return ";".join(parts)
 
     def export_parquet(self, path: str | Path, *, partition_by: Sequence[str] = ()) -> int:
