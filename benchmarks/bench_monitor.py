@@ -55,7 +55,7 @@ def make_store(path: Path, rows: int) -> Store:
                          n=len(EXERCISE_STATUSES))
     issuer = pick.format(values=_sql_list(ISSUERS), salt=6, n=len(ISSUERS))
     store.con.execute(f"""
-        INSERT INTO events
+        INSERT INTO stored_events
         SELECT printf('%016x', i) AS id, d AS date,
                CASE WHEN k = 'military_exercise' THEN d + CAST(hash(i, 7) % 21 AS INTEGER)
                END AS "end",

@@ -53,6 +53,44 @@ def write_atomically(path: str | Path, write: Callable[[Path], object], option: 
     return path
 
 
+def write_folder_atomically(path: str | Path, write: Callable[[Path], object],
+                            option: str = "path") -> Path:
+    """Call ``write(temporary folder)``, then move the folder to ``path``, which must not
+    exist yet (a folder is not replaced in one step); removed on any error."""
+    import shutil
+
+    path = Path(path)
+    if path.exists():
+        raise ParameterError.single("already exists; remove it or give a new folder",
+                                    field=option, value=str(path))
+    if not path.parent.is_dir():
+        raise ParameterError.single("no such folder", field=option, value=str(path.parent))
+    tmp = _temporary(path, os.getpid())
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        write(tmp)
+        os.rename(tmp, path)
+    except OSError as exc:
+        raise failure(path, exc) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def copy_partitioned(con, relation, folder: Path, partition_by) -> None:
+    """Write ``relation`` (events with ``date``) as Parquet hive partitions of ``folder`` by
+    ``year`` and/or ``month`` of ``date``, each file in the relation's (date) order."""
+    allowed = {"year": "year(date)", "month": "month(date)"}
+    unknown = [p for p in partition_by if p not in allowed]
+    if unknown:
+        raise ParameterError.single("partition by year and/or month", field="partition_by",
+                                    value=",".join(unknown))
+    keys = ", ".join(f"{allowed[p]} AS {p}" for p in partition_by)
+    literal = "'" + str(folder).replace("'", "''") + "'"
+    con.execute(f"COPY (SELECT *, {keys} FROM ({relation.sql_query()})) TO {literal} "
+                f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({', '.join(partition_by)}))")
+
+
 def failure(path: str | Path, exc: Exception) -> OutputError:
     """``OutputError`` naming ``path`` and the cause: the system's words for an ``OSError``
     (a full disk, a file-size limit, a refused folder), else the first line of a writer's

@@ -188,13 +188,15 @@ def _first_blind_day(first: np.ndarray, last: np.ndarray, starts: np.ndarray) ->
 
 def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, step_days: int = 7,
            *, record_end: dt.date | None = None, bootstrap: int = BOOTSTRAP_DRAWS,
-           seed: int = 0) -> WhatIfResult:
+           seed: int = 0, frame: pd.DataFrame | None = None) -> WhatIfResult:
     """Replay ``agreement`` from ``start``, ``start + step_days``, ... up to ``end``.
 
     ``record_end`` (default: the last day the record covers) is where observation stops:
     starts that reach it unbroken are censored; ``end`` is clipped to it. The survival band
     (``lo``, ``hi``) is a bootstrap of start years (``bootstrap`` draws, ``seed``; 0 draws:
-    Greenwood's band, which treats overlapping starts as independent).
+    Greenwood's band, which treats overlapping starts as independent). ``frame``: the
+    agreement's matched events from ``start`` to ``record_end`` (``Matcher.frame``), when
+    already gathered (``detente.scale.whatif_many`` reads them part by part).
     """
     if step_days < 1:
         raise ParameterError.single("must be at least 1 day", field="step_days", value=step_days)
@@ -212,7 +214,8 @@ def whatif(agreement: Agreement, store: Store, start: dt.date, end: dt.date, ste
         else np.full(len(s), _day(record_end), np.int64)
 
     compiled = matcher.compile(agreement)
-    frame = compiled.frame(store, start, record_end)
+    if frame is None:
+        frame = compiled.frame(store, start, record_end)
     seen = compiled.observability(store, start, record_end)
     d_all, l_all = frame["d"].to_numpy(np.int64), frame["l"].to_numpy(np.int64)
     ids = frame["id"].to_numpy(object)

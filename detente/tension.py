@@ -425,3 +425,148 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
             previous = item
     return Windows(span_start, span_end, min_days, tuple(actors or ()), dyad, kinds, max_weight,
                    tuple(found), len(rows), tuple(blind), bool(declarations))
+
+
+# --- all dyads ----------------------------------------------------------------------------------
+
+_THOUSANDTHS = 1000  # weights are summed as integers: partial sums add up alike in any order
+_BI, _UNI, _PAIR = "bilateral", "unilateral", "pairs"
+
+
+def _base_sql(source: str, *, weekly: bool, start: dt.date | None, end: dt.date | None,
+              sources: Sequence[str] | None, per_mention: bool) -> str:
+    """Per event of ``source`` (a FROM item with the event columns): its sides (the actor and
+    any ``attrs.parties``), target, period and weight in thousandths."""
+    where = " AND ".join(_filters(start, end, sources)) or "true"
+    period = "CAST(date_trunc('week', date) AS DATE)" if weekly else "date"
+    sides = ("CASE WHEN contains(attrs, '\"parties\"') THEN list_distinct(list_concat([actor], "
+             "coalesce(json_extract_string(attrs, '$.parties[*]'), []))) ELSE [actor] END")
+    return f"""(SELECT {sides} AS sides, target, {period} AS period,
+        CAST(round(({weight_sql(per_mention)}) * {_THOUSANDTHS}) AS BIGINT) AS w
+        FROM {source} WHERE {where})"""
+
+
+_SUMS = ("count(*) AS events, sum(CASE WHEN w < 0 THEN -w ELSE 0 END) AS conflict, "
+         "sum(CASE WHEN w > 0 THEN w ELSE 0 END) AS cooperation, sum(w) AS net")
+
+
+def dyad_parts(con: Any, source: str, *, weekly: bool = False, start: dt.date | None = None,
+               end: dt.date | None = None, sources: Sequence[str] | None = None,
+               per_mention: bool = False, unilateral: bool = True) -> dict[str, pd.DataFrame]:
+    """The partial sums behind :func:`dyads` over ``source``: per (a, b, period) of the acts
+    between a and b; per (a, period) of a's acts with no target; per (a, b, period) of joint
+    acts with no target by both (counted once in their dyad). Sums over parts of the record
+    add up to the sums over the whole (``detente.scale``)."""
+    base = _base_sql(source, weekly=weekly, start=start, end=end, sources=sources,
+                     per_mention=per_mention)
+    out = {_BI: con.sql(f"""SELECT least(s, target) AS a, greatest(s, target) AS b, period,
+        {_SUMS} FROM (SELECT unnest(sides) AS s, target, period, w FROM {base}
+                      WHERE target IS NOT NULL) WHERE s <> target GROUP BY ALL""").df()}
+    if unilateral:
+        out[_UNI] = con.sql(f"""SELECT s AS a, period, {_SUMS} FROM (
+            SELECT unnest(sides) AS s, period, w FROM {base} WHERE target IS NULL)
+            GROUP BY ALL""").df()
+        out[_PAIR] = con.sql(f"""SELECT x AS a, y AS b, period, {_SUMS} FROM (
+            SELECT x, unnest(sides) AS y, period, w FROM (
+                SELECT unnest(sides) AS x, sides, period, w FROM {base}
+                WHERE target IS NULL AND len(sides) > 1)) WHERE x < y GROUP BY ALL""").df()
+    return out
+
+
+def _combined(con: Any, parts: Sequence[dict[str, pd.DataFrame]], unilateral: bool
+              ) -> pd.DataFrame:
+    """Sum the partial sums of every part and put each dyad's series together: its own acts,
+    plus (``unilateral``) each side's acts with no target, less the joint ones counted by both
+    sides."""
+    names = [_BI, _UNI, _PAIR] if unilateral else [_BI]
+    tables = {}
+    for name in names:
+        frames = [p[name] for p in parts if len(p[name])]
+        tables[name] = pd.concat(frames, ignore_index=True) if frames else parts[0][name]
+        con.register(f"_dyads_{name}", tables[name])
+    try:
+        sums = "sum(events) AS events, sum(conflict) AS conflict, " \
+               "sum(cooperation) AS cooperation, sum(net) AS net"
+        rows = f"SELECT a, b, period, {sums} FROM _dyads_{_BI} GROUP BY ALL"
+        if unilateral:
+            uni = f"(SELECT a, period, {sums} FROM _dyads_{_UNI} GROUP BY ALL)"
+            pairs = f"(SELECT a, b, period, {sums} FROM _dyads_{_PAIR} GROUP BY ALL)"
+            dyads = f"(SELECT DISTINCT a, b FROM _dyads_{_BI})"
+            cols = "u.period, u.events, u.conflict, u.cooperation, u.net"
+            rows = f"""{rows}
+                UNION ALL SELECT d.a, d.b, {cols} FROM {dyads} d JOIN {uni} u ON u.a = d.a
+                UNION ALL SELECT d.a, d.b, {cols} FROM {dyads} d JOIN {uni} u ON u.a = d.b
+                UNION ALL SELECT p.a, p.b, p.period, -p.events, -p.conflict, -p.cooperation,
+                                 -p.net FROM {pairs} p JOIN {dyads} d USING (a, b)"""
+        frame = con.sql(f"""SELECT a || '-' || b AS dyad, a, b, period AS date,
+            CAST(sum(events) AS BIGINT) AS events,
+            CAST(sum(conflict) AS DOUBLE) / {_THOUSANDTHS} AS conflict,
+            CAST(sum(cooperation) AS DOUBLE) / {_THOUSANDTHS} AS cooperation,
+            CAST(sum(net) AS DOUBLE) / {_THOUSANDTHS} AS net
+            FROM ({rows}) GROUP BY ALL HAVING sum(events) > 0 ORDER BY a, b, date""").df()
+    finally:
+        for name in names:
+            con.unregister(f"_dyads_{name}")
+    frame["tension"] = frame["conflict"] - frame["cooperation"]
+    frame["mean_weight"] = frame["net"] / frame["events"]
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    return frame.drop(columns="net")
+
+
+@dataclass(frozen=True)
+class DyadTension:
+    """The tension index of every dyad: one row per dyad and period with events (``frame``:
+    dyad, a, b, date, events, conflict, cooperation, tension, mean_weight; periods without
+    events are left out, unlike :func:`tension`)."""
+
+    freq: str
+    per_mention: bool
+    unilateral: bool
+    frame: pd.DataFrame = field(repr=False)
+    parts: int = 1
+
+    def summary(self) -> pd.DataFrame:
+        """One row per dyad: events, conflict, cooperation and tension in total, and the
+        period of highest tension; highest total tension first."""
+        f = self.frame
+        if f.empty:
+            return pd.DataFrame(columns=["dyad", "events", "conflict", "cooperation", "tension",
+                                         "peak", "peak_tension"])
+        totals = f.groupby("dyad", sort=True)[["events", "conflict", "cooperation",
+                                               "tension"]].sum()
+        peaks = f.loc[f.groupby("dyad", sort=True)["tension"].idxmax(), ["dyad", "date",
+                                                                           "tension"]]
+        out = totals.join(peaks.set_index("dyad").rename(
+            columns={"date": "peak", "tension": "peak_tension"})).reset_index()
+        return out.sort_values(["tension", "dyad"], ascending=[False, True],
+                               ignore_index=True)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        rows = [{**r, "date": r["date"].isoformat()} for r in self.frame.to_dict("records")]
+        return {"freq": "weekly" if self.freq == "W" else "daily", "per_mention": self.per_mention,
+                "unilateral": self.unilateral, "series": rows}
+
+
+def dyads(store: Store, *, weekly: bool = False, start: dt.date | None = None,
+          end: dt.date | None = None, sources: Sequence[str] | None = None,
+          per_mention: bool = False, unilateral: bool = True) -> DyadTension:
+    """The tension index of every dyad in the record, in one process (``detente.scale.dyads``
+    fans the same sums out over the record's parts). A dyad is a pair with at least one act
+    between them; with ``unilateral`` its series also counts either side's acts with no target,
+    as :func:`tension` does. Weights are summed in thousandths, exactly."""
+    if start is not None and end is not None and end < start:
+        raise ParameterError.single(f"the end {end} is before the start {start}", field="to",
+                                    value=end.isoformat())
+    options: dict[str, Any] = {"weekly": weekly, "start": start, "end": end,
+                               "sources": sources, "per_mention": per_mention,
+                               "unilateral": unilateral}
+    parts = [dyad_parts(store.con, "events", **options)]
+    return DyadTension("W" if weekly else "D", per_mention, unilateral,
+                       _combined(store.con, parts, unilateral))
+
+
+def combine_dyads(con: Any, parts: Sequence[dict[str, pd.DataFrame]], *, weekly: bool,
+                  per_mention: bool, unilateral: bool) -> DyadTension:
+    """:class:`DyadTension` from the partial sums of several parts of the record."""
+    return DyadTension("W" if weekly else "D", per_mention, unilateral,
+                       _combined(con, parts, unilateral), parts=len(parts))

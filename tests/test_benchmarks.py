@@ -23,19 +23,24 @@ RUNS = {
                         "ingest_csv_rows_per_s", "query_ratio_vs_pandas"}),
     "bench_interop.py": (["--rows", "20000", "--memory-limit", "500MB"],
                          {"peak_memory_mb", "ingest_rows_per_s", "ratio_vs_pandas",
-                          "floor_ratio_vs_pandas", "arrow_floor_ratio_vs_pandas"}),
+                          "floor_ratio_vs_pandas", "arrow_floor_ratio_vs_pandas",
+                          "ingest_share_of_floor"}),
     "bench_monitor.py": (["--rows", "20000", "--big-rows", "40000", "--starts", "20",
                           "--baseline-sample", "4"], {"whatif_ratio_vs_naive"}),
     "bench_simulate.py": (["--seconds", "0.2", "--ipd-runs", "2000", "--runs", "2000",
                            "--periods", "52"], {"seconds_1m_x_520", "ratio_vs_axelrod"}),
     "bench_evaluate.py": (["--agreements", "post-olympic-pause", "--from", "2016", "--to",
                            "2017", "--runs", "8"], {"evaluate_seconds"}),
+    "bench_scale.py": (["--rows", "20000"], {"rows_per_s_one_process", "rows_per_s_1_worker",
+                                             "rows_per_s_2_workers", "speedup_2_workers"}),
     "bench_web.py": (["--rows", "5000", "--clients", "4", "--requests", "200", "--seconds", "5",
                       "--workers", "1"], {"p99_ms", "ratio_p50_library_vs_api",
                                           "mixed_read_p99_ms"}),
 }
-HEADLINES = {"bench_store.py": "query_ratio_vs_pandas", "bench_interop.py": "ratio_vs_pandas",
+HEADLINES = {"bench_store.py": "query_ratio_vs_pandas",
+             "bench_interop.py": "ingest_share_of_floor",
              "bench_monitor.py": "whatif_ratio_vs_naive", "bench_simulate.py": "ratio_vs_axelrod",
+             "bench_scale.py": "speedup_2_workers",
              "bench_web.py": "p99_ms", "bench_evaluate.py": "evaluate_seconds"}
 # bench_dialogue.py has no size options (it is the 1,000-scenario goal itself, ~16 s): left to
 # the full-size runs.

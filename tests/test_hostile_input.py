@@ -83,7 +83,8 @@ def test_every_analysis_handles_events_on_the_first_and_last_allowed_days(empty_
 def test_quiet_windows_tolerate_a_store_written_before_dates_were_bounded(empty_store):
     # An older detente accepted the calendar's ends: windows never start before or after them.
     empty_store.con.execute(
-        """INSERT INTO events (id, date, actor, kind, attrs, source, source_ref, confidence)
+        """INSERT INTO stored_events (id, date, actor, kind, attrs, source, source_ref,
+        confidence)
            VALUES ('a', DATE '0001-01-01', 'PRK', 'missile_test', '{}', 't', 'a', 'high'),
                   ('b', DATE '9999-12-31', 'PRK', 'missile_test', '{}', 't', 'b', 'high')""")
     found = tension.windows(empty_store, min_days=1)

@@ -103,7 +103,7 @@ def test_missing_or_renamed_column_is_named(tmp_path, empty_store):
     error = ingest_refused(empty_store, path, mapping=MAPPING, constants=CONSTANTS)
     (problem,) = error.problems
     assert problem.field == "actor" and problem.value == "Who"
-    assert "Actor" in problem.message  # the columns the file does have
+    assert "columns: Day, Actor" in str(error)  # the columns the file does have
 
 
 def test_unmapped_required_field_is_named(tmp_path, empty_store):
@@ -503,7 +503,15 @@ def test_an_unmapped_required_field_lists_the_columns_the_file_has(tmp_path, emp
     path = write(tmp_path, "c.csv", "Date,actor,kind\n2017-07-04,PRK,nuclear_test\n")
     error = ingest_refused(empty_store, path, constants=CONSTANTS)
     (problem,) = error.problems
-    assert problem.field == "date" and "columns: Date, actor, kind" in problem.message
+    assert problem.field == "date" and "columns: Date, actor, kind" in str(error)
+
+
+def test_a_wide_file_lists_its_columns_once(tmp_path, empty_store):
+    names = [f"Column{i}" for i in range(61)]
+    path = write(tmp_path, "wide.csv", ",".join(names) + "\n" + ",".join("1" * 61) + "\n")
+    error = ingest_refused(empty_store, path)
+    assert [p.field for p in error.problems] == ["date", "actor", "kind", "source"]
+    assert str(error).count("Column1,") == 1 and "Column24, ... (36 more)" in str(error)
 
 
 @pytest.mark.parametrize(("name", "text", "line"), [

@@ -91,7 +91,7 @@ def test_ingests_1_0_daily_and_back_files(tmp_path, empty_store):
     assert daily.result.added == 4 and back.result.added == 3
     frame = empty_store.query(source="gdelt").set_index("source_ref")
     assert json.loads(frame.loc["250000001", "attrs"])["url"].endswith("250000001.html")
-    assert json.loads(frame.loc["1000001", "attrs"])["url"] is None   # 57 columns: no URL
+    assert "url" not in json.loads(frame.loc["1000001", "attrs"])     # 57 columns: no URL
     assert frame.loc["250000001", "kind"] == "provocation"            # 138
     assert frame.loc["1000002", "actor"] == "UN"
 
@@ -284,7 +284,7 @@ def test_a_file_that_changes_while_read_is_refused(tmp_path, empty_store, monkey
 def test_not_a_gdelt_file(tmp_path, empty_store):
     path = tmp_path / "x.export.CSV"
     path.write_text("a\tb\tc\n1\t2\t3\n")
-    with pytest.raises(IngestError, match=r"GDELT 1\.0 has 57 or 58"):
+    with pytest.raises(IngestError, match=r"GDELT 1\.0 has 57 or 58.*--gdelt-version"):
         ingest.ingest_file(empty_store, path, "gdelt")
 
 
@@ -334,3 +334,145 @@ def test_a_csv_named_like_a_back_file_is_gdelt_only_by_content(tmp_path):
     assert ingest.detect(mine) == "generic"
     back = copy(tmp_path, "200610.csv", "2006.csv")
     assert ingest.detect(back) == "gdelt"
+
+
+# --- GDELT as users hold it: headered CSV, Parquet, frames ----------------------------------
+
+def _codebook_frame():
+    import pandas as pd
+
+    rows = [line.split("\t") for line in (INTEROP / V2).read_text().splitlines()]
+    return pd.DataFrame(rows, columns=list(gdelt.V2_COLUMNS))
+
+
+def _events(store: Store):
+    return store.query()[["id", "date", "actor", "target", "kind", "attrs", "summary"]]
+
+
+@pytest.fixture(scope="module")
+def from_export(tmp_path_factory):
+    """The events of the raw 2.0 export, as a reference for every other shape."""
+    folder = tmp_path_factory.mktemp("export")
+    with Store(folder / "s.duckdb", empty=True) as store:
+        coded.ingest(store, copy(folder, V2))
+        return _events(store)
+
+
+def test_a_headered_csv_reads_by_column_name_like_the_export(tmp_path, empty_store,
+                                                               from_export):
+    frame = _codebook_frame()
+    frame["ActionGeo_FullName"] = "Pyongyang, North Korea"  # a comma inside a quoted field
+    frame = frame[list(reversed(frame.columns))]              # any order
+    path = tmp_path / "bq-results-20240101.csv"
+    frame.to_csv(path)                                        # with pandas' index column
+    assert ingest.detect(path) == "gdelt"
+    done = coded.ingest(empty_store, path)
+    assert (done.summary.accepted, done.summary.skipped, done.result.added) == (12, 1, 12)
+    assert _events(empty_store).equals(from_export)
+
+
+def test_a_headered_file_rejects_by_line_with_the_same_rules(tmp_path, empty_store):
+    frame = _codebook_frame()
+    frame.loc[3, "EventCode"] = "15X"
+    frame.loc[6, "GoldsteinScale"] = "hot"
+    path = tmp_path / "gdelt.tsv"
+    frame.to_csv(path, sep="\t", index=False)
+    done = coded.ingest(empty_store, path)
+    assert done.summary.rejected_by == {"EventCode": 1, "GoldsteinScale": 1}
+    lines = path.read_text().split("\n")
+    by_line = {r["line"]: r for r in rejects_of(path)}
+    assert sorted(by_line) == [5, 8]                          # the header is line 1
+    assert all(lines[n - 1] == r["text"] for n, r in by_line.items())
+    assert by_line[5]["problems"][0]["reason"].startswith("not a CAMEO event code")
+    assert by_line[8]["problems"] == [{"field": "GoldsteinScale", "value": "hot",
+                                       "reason": "not a number from -10 to 10"}]
+
+
+def test_a_headered_file_lacking_a_required_column_names_them_once(tmp_path, empty_store):
+    frame = _codebook_frame().drop(columns=["EventCode", "SQLDATE"])
+    path = tmp_path / "x.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(IngestError) as info:
+        coded.ingest(empty_store, path, "gdelt")
+    text = str(info.value)
+    assert "lacks the columns SQLDATE, EventCode" in text and text.count("GLOBALEVENTID") == 1
+
+
+def test_parquet_with_typed_columns_reads_like_the_export(tmp_path, empty_store, from_export):
+    frame = _codebook_frame()
+    for column in ("GLOBALEVENTID", "SQLDATE", "DATEADDED", "NumMentions", "QuadClass"):
+        frame[column] = frame[column].astype("int64")
+    frame["GoldsteinScale"] = frame["GoldsteinScale"].astype(float)
+    frame.loc[4, "QuadClass"] = 9
+    path = tmp_path / "gdelt.parquet"
+    frame.to_parquet(path)
+    assert ingest.detect(path) == "gdelt"
+    done = coded.ingest(empty_store, path)
+    assert done.summary.rejected_by == {"QuadClass": 1} and done.summary.unit == "rows"
+    (reject,) = rejects_of(path)
+    assert reject["row"] == 5 and reject["values"]["QuadClass"] == "9"
+    expected = from_export[from_export["id"] != _events(empty_store)["id"].iloc[0]]
+    assert len(_events(empty_store)) == 11 and set(_events(empty_store)["id"]) < \
+        set(from_export["id"]) and len(expected) == 11
+
+
+@pytest.mark.parametrize("kind", ["pandas", "arrow"])
+def test_a_frame_ingests_from_python_like_the_export(empty_store, from_export, kind, tmp_path):
+    import pyarrow as pa
+
+    frame = _codebook_frame()
+    data = frame if kind == "pandas" else pa.Table.from_pandas(frame)
+    result = empty_store.ingest_frame(data, format="gdelt")
+    assert result.added == 12 and "13 rows; 12 accepted" in result.notes[0]
+    assert _events(empty_store).equals(from_export)
+    frame.loc[0, "SQLDATE"] = "2017-07-04"
+    out = tmp_path / "bad.jsonl"
+    again = empty_store.ingest_frame(frame, format="gdelt", file="gdeltpyr",
+                                     rejects=out)
+    assert again.added == 0 and "1 rejected" in again.notes[0]
+    (reject,) = [json.loads(x) for x in out.read_text().splitlines()]
+    assert (reject["file"], reject["row"], reject["problems"][0]["field"]) == \
+        ("gdeltpyr", 1, "SQLDATE")
+
+
+def test_a_frame_with_numeric_event_codes_is_refused(empty_store):
+    frame = _codebook_frame()
+    frame["EventCode"] = frame["EventCode"].astype(int)
+    with pytest.raises(IngestError, match="leading zeros"):
+        empty_store.ingest_frame(frame, format="gdelt")
+    with pytest.raises(IngestError, match="frames of: gdelt"):
+        empty_store.ingest_frame(frame, format="icews")
+
+
+def test_a_one_line_file_cut_short_is_gdelt_with_gdelts_message(tmp_path, store_path):
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    path = tmp_path / "events.csv"
+    path.write_text((INTEROP / V2).read_text().splitlines()[0][:150])
+    assert ingest.detect(path) == "gdelt"
+    Store(store_path, empty=True).close()
+    result = CliRunner().invoke(app, ["events", "ingest", str(path), "--db", str(store_path)])
+    assert result.exit_code == 2
+    assert "not terminated by a newline" in result.output and "--map" not in result.output
+
+
+def test_cli_gdelt_version_and_geo_options(tmp_path, store_path):
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    path = copy(tmp_path, V2)
+    Store(store_path, empty=True).close()
+    run = CliRunner().invoke
+    done = run(app, ["events", "ingest", str(path), "--gdelt-version", "1", "--db",
+                     str(store_path)])
+    assert done.exit_code == 0 and "rejected: columns 13" in done.output
+    done = run(app, ["events", "ingest", str(path), "--gdelt-version", "2", "--geo", "--db",
+                     str(store_path)])
+    assert done.exit_code == 0 and "12 events added" in done.output
+    with Store(store_path, read_only=True) as store:
+        assert "lat" in json.loads(store.query()["attrs"].iloc[0])
+    done = run(app, ["events", "ingest", str(path), "--gdelt-version", "3"])
+    assert done.exit_code == 2 and "--gdelt-version" in done.output

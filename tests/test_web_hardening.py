@@ -233,7 +233,7 @@ def test_where_conditions_and_filter_values_are_bounded(client):
 def test_an_event_query_that_runs_too_long_is_stopped(tmp_path):
     db = tmp_path / "big.duckdb"
     with Store(db, empty=True) as store:  # 300,000 rows written directly: a slow SQL scan
-        store.con.execute("""INSERT INTO events (id, date, actor, kind, attrs, source,
+        store.con.execute("""INSERT INTO stored_events (id, date, actor, kind, attrs, source,
             source_ref, confidence, summary) SELECT 'e' || i, DATE '2000-01-01' + (i % 9000)::INT,
             'PRK', 'missile_test', '{"x_a": "' || i || '"}', 't', 'r' || i, 'high',
             'event number ' || i FROM range(300000) t(i)""")

@@ -144,7 +144,7 @@ def test_duplicate_keys_are_counted_exactly(empty_store, keys):
     counts: dict = {}
     for key in keys:
         counts[key] = counts.get(key, 0) + 1
-    assert validation._duplicated_keys(con) == sum(1 for n in counts.values() if n > 1)
+    assert validation.duplicated_keys(con) == sum(1 for n in counts.values() if n > 1)
     con.execute("DROP TABLE temp.staged")
 
 

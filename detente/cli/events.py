@@ -7,7 +7,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -64,6 +64,12 @@ def ingest_command(
     ] = None,
     declare: Annotated[list[str] | None, typer.Option(
         "--declare-actor", help="Allow a non-ISO actor code: CODE or CODE=Name.")] = None,
+    gdelt_version: Annotated[str | None, typer.Option(
+        "--gdelt-version", help="GDELT: read the files as version 1 or 2 (by default from "
+        "their field count, or from a header's columns).")] = None,
+    geo: Annotated[bool, typer.Option(
+        "--geo", help="GDELT, ICEWS, POLECAT: add the action location (lat, lon, location) to "
+        "each event's attributes.")] = False,
     coverage_file: Annotated[Path | None, typer.Option(
         "--coverage", help="YAML file declaring what the files' sources cover (layout of "
         "data/coverage.yaml); stored with the first file, checked against its rows.")] = None,
@@ -76,15 +82,28 @@ def ingest_command(
     covered by them: declare what a source reports completely, or the record stays blind
     where no other source covers it (docs/data.md, Coverage).
 
+    GDELT files are read as they come: raw exports, headered CSV (BigQuery, gdeltPyR) and
+    Parquet, by column name; bad rows go to FILE.rejects.jsonl with their line numbers.
+
     Example:
 
         detente events ingest mydata.csv --map date=Day --map actor=Country
         --map kind=Type --set source=mydata --coverage mydata-coverage.yaml
+        detente events ingest 20170721000000.export.CSV --gdelt-version 2 --geo
+        detente events ingest bq-results-gdelt.csv --format gdelt
     """
-    options = {"mapping": _pairs(mapping, "--map"), "constants": _pairs(constants, "--set"),
-               "date_format": date_format}
+    options: dict[str, Any] = {"mapping": _pairs(mapping, "--map"),
+                               "constants": _pairs(constants, "--set"),
+                               "date_format": date_format}
     if encoding:
         options["encoding"] = encoding
+    if gdelt_version is not None:
+        if gdelt_version not in ("1", "2"):
+            raise ParameterError.single("expected 1 or 2", field="--gdelt-version",
+                                        value=gdelt_version)
+        options["version"] = gdelt_version
+    if geo:
+        options["geo"] = True
     results = []
     from detente.events import coverage
 
@@ -313,17 +332,112 @@ def _year_grid(counts: dict[int, int]) -> Table:
 
 
 @app.command("export")
-def export_command(path: Annotated[Path, typer.Argument(help="Output .parquet file.")],
-                   db: DbOption = None) -> None:
-    """Export every event (with all its sources) to Parquet; `events ingest` reads it back.
+def export_command(
+    path: Annotated[Path, typer.Argument(help="Output .parquet file, or a folder with "
+                                               "--partition-by.")],
+    partition_by: Annotated[str | None, typer.Option(
+        "--partition-by", help="Write a folder of Parquet files partitioned by year and/or "
+        "month of the event date (year=2024/month=3/...), which `events attach` reads in "
+        "place.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export every event (with all its sources) to Parquet; `events ingest` reads it back,
+    and a partitioned export can be attached (read in place) by another store.
 
     Example:
 
         detente events export backup.parquet
+        detente events export world-events --partition-by year,month
     """
-    if path.suffix.lower() != ".parquet":  # the file is Parquet whatever its name
+    parts = tuple(p.strip() for p in partition_by.split(",") if p.strip()) if partition_by \
+        else ()
+    if not parts and path.suffix.lower() != ".parquet":  # the file is Parquet whatever its name
         raise ParameterError.single("the export is Parquet: name the file *.parquet",
                                     field="path", value=str(path))
     with Store(db, read_only=True) as store:
-        count = store.export_parquet(path)
-    console.print(f"wrote {count:,} events to {path}")
+        count = store.export_parquet(path, partition_by=parts)
+    console.print(f"wrote {count:,} events to {path}"
+                  + (f" (partitioned by {', '.join(parts)})" if parts else ""))
+
+
+@app.command("attach")
+def attach_command(
+    path: Annotated[Path, typer.Argument(help="A folder of Parquet files in detente's event "
+                                               "layout (or one such file).")],
+    coverage_file: Annotated[Path | None, typer.Option(
+        "--coverage", help="YAML file declaring what the dataset's sources cover (layout of "
+        "data/coverage.yaml), stored with it.")] = None,
+    declare: Annotated[list[str] | None, typer.Option(
+        "--declare-actor", help="Allow a non-ISO actor code the dataset uses: CODE or "
+        "CODE=Name.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Read a Parquet dataset in place beside the store: every query, check, what-if,
+    tension index and watch then counts its events as stored ones. It is checked once (every
+    row against the store's rules, no event twice); attaching it again checks it anew.
+
+    Example:
+
+        detente events export world-events --partition-by year,month --db big.duckdb
+        detente events attach world-events --coverage gdelt-coverage.yaml
+    """
+    from detente.events import coverage
+
+    declared = coverage.read(coverage_file) if coverage_file else []
+    with Store(db, verify_datasets=False) as store:
+        for code, _, name in (d.partition("=") for d in declare or []):
+            store.declare_actor(code.strip(), name.strip() or None)
+        with progress(f"attach {path.name}") as bar:
+            bar("checking")
+            dataset = store.attach(path, declared)
+    if as_json:
+        emit_json(dataset.to_json_dict())
+        return
+    console.print(f"attached {dataset.path}: {dataset.events:,} events in {len(dataset.files):,} "
+                  f"files, {dataset.first} to {dataset.last}"
+                  + (f"; {len(declared)} coverage declaration(s)" if declared else ""))
+
+
+@app.command("detach")
+def detach_command(
+    path: Annotated[Path, typer.Argument(help="An attached dataset's folder or file.")],
+    db: DbOption = None,
+) -> None:
+    """Stop reading an attached dataset (its files are left as they are).
+
+    Example:
+
+        detente events detach world-events
+    """
+    with Store(db, verify_datasets=False) as store:
+        found = store.detach(path)
+    if not found:
+        raise NotFoundError(f"{path} is not attached to this store (see detente events "
+                            "datasets)")
+    console.print(f"detached {path}")
+
+
+@app.command("datasets")
+def datasets_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List the datasets read in place beside the store.
+
+    Example:
+
+        detente events datasets --json
+    """
+    with Store(db, read_only=True, verify_datasets=False) as store:
+        found = store.datasets()
+    if as_json:
+        emit_json([d.to_json_dict() for d in found])
+        return
+    if not found:
+        console.print("no datasets attached (detente events attach PATH reads one in place)")
+        return
+    table = Table()
+    for c in ("path", "files", "events", "from", "to"):
+        table.add_column(c, justify="right" if c in ("files", "events") else "left")
+    for d in found:
+        table.add_row(str(d.path), f"{len(d.files):,}", f"{d.events:,}", str(d.first),
+                      str(d.last))
+    console.print(table)

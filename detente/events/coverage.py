@@ -355,6 +355,37 @@ def scope_sql(declaration: Coverage) -> str:
     return "(" + " AND ".join(parts) + ")"
 
 
+def check_events(con: Any, declared: Sequence[Coverage], sources: set[str]) -> None:
+    """Refuse (``IngestError``) declarations of ``sources`` that the store's events contradict:
+    an event of the source (or one it is a further source of), in a declaration's scope, dated
+    outside every declaration of that scope."""
+    from detente.errors import IngestError
+
+    declared = [d for d in declared if d.source in sources]
+    for source in sorted(sources):
+        mine = [d for d in declared if d.source == source]
+        scopes = [scope_sql(d) for d in mine]
+        if not scopes:
+            continue
+        inside = " OR ".join(f"({scope} AND e.date BETWEEN DATE '{d.start}' AND "
+                             f"DATE '{d.end}')" for scope, d in zip(scopes, mine, strict=True))
+        rows = con.execute(
+            f"""SELECT e.id, e.date, e.kind, e.actor, e.source_ref FROM events e
+                WHERE (e.source = ? OR e.id IN (SELECT event_id FROM aliases
+                                                WHERE source = ?))
+                  AND ({' OR '.join(scopes)}) AND NOT ({inside})
+                ORDER BY e.date, e.id LIMIT 5""", [source, source]).fetchall()
+        if rows:
+            first = rows[0]
+            about = next((d for d in mine if first[2] in {k.value for k in d.kinds}), mine[0])
+            raise IngestError.single(
+                f"the coverage declared for {source} ({about.scope_label()}, "
+                f"{about.start} to {about.end}) leaves out its own event {first[4]!r} of "
+                f"{first[1]} ({first[2]} by {first[3]}); {len(rows)}"
+                f"{'+' if len(rows) == 5 else ''} such event(s): widen the declared dates",
+                field="coverage", value=source)
+
+
 def grid(declarations: Sequence[Coverage]) -> list[dict[str, Any]]:
     """Actor x kind (x restricted attribute values) x year: the best level each year has on
     every one of its days (``complete`` only when the whole year is covered completely), for

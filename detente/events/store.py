@@ -31,10 +31,10 @@ from detente.errors import (
     IngestError,
     SchemaVersionError,
     StoreError,
-    StoreLockedError,
 )
+from detente.events import attached as attached_model
+from detente.events import connection, validation, writer
 from detente.events import coverage as coverage_model
-from detente.events import validation, writer
 from detente.events.event import Event, json_record
 from detente.events.query import EventFilter
 from detente.progress import silent
@@ -85,6 +85,9 @@ MIGRATIONS: list[list[str]] = [
             start DATE NOT NULL, "end" DATE NOT NULL, declaration JSON NOT NULL,
             declared_at TIMESTAMP NOT NULL)""",
     ],
+    # Datasets read in place (detente/events/attached.py): the stored events become table
+    # stored_events, and events a view over it and every attached dataset.
+    attached_model.MIGRATION,
 ]
 
 Progress = writer.Progress
@@ -100,18 +103,6 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir("detente", appauthor=False)) / "events.duckdb"
 
 
-_LOCK_RE = re.compile(r"Conflicting lock is held in (?P<exe>\S+) \(PID (?P<pid>\d+)\)")
-
-
-def _describe_process(pid: str) -> str:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return f"PID {pid}"
-    cmd = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
-    return f"PID {pid}: {cmd[:200]}" if cmd else f"PID {pid}"
-
-
 class Store:
     """An event store in one DuckDB file.
 
@@ -120,7 +111,7 @@ class Store:
     """
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False,
-                 empty: bool = False):
+                 empty: bool = False, verify_datasets: bool = True):
         self.path = Path(path).expanduser() if path is not None else default_path()
         self.read_only = read_only
         self._pending_actors: dict[str, str | None] = {}
@@ -142,26 +133,19 @@ class Store:
                 if is_new:
                     log.info("created a new event store at %s%s", self.path,
                              "" if empty else " with the bundled record")
-            else:
-                self._check_version()
+            elif self._check_version() < len(MIGRATIONS):
+                # An older schema read-only: bring it up to date once, then read it.
+                self.con.close()
+                Store(self.path, verify_datasets=False).close()
+                self.con = self._connect()
+            if verify_datasets:
+                attached_model.verify(self.path, self.datasets())
         except BaseException:
             self.con.close()
             raise
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        try:
-            return duckdb.connect(str(self.path), read_only=self.read_only)
-        except duckdb.IOException as exc:
-            match = _LOCK_RE.search(str(exc))
-            if match:
-                raise StoreLockedError(
-                    f"the event store {self.path} is in use by another process "
-                    f"({_describe_process(match['pid'])}); DuckDB allows one writer at a time. "
-                    "Stop that process, wait for it to finish, or pass another --db."
-                ) from None
-            raise StoreError(f"cannot open the event store {self.path}: {exc}") from None
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open the event store {self.path}: {exc}") from None
+        return connection.connect(self.path, read_only=self.read_only)
 
     def __enter__(self) -> Store:
         return self
@@ -290,31 +274,7 @@ class Store:
 
     def _check_coverage(self, sources: set[str]) -> None:
         """Refuse declarations of ``sources`` that their stored events contradict."""
-        declared = [d for d in self.coverage() if d.source in sources]
-        for source in sorted(sources):
-            mine = [d for d in declared if d.source == source]
-            scopes = [coverage_model.scope_sql(d) for d in mine]
-            if not scopes:
-                continue
-            inside = " OR ".join(f"({scope} AND e.date BETWEEN DATE '{d.start}' AND "
-                                 f"DATE '{d.end}')" for scope, d in zip(scopes, mine,
-                                                                         strict=True))
-            rows = self.con.execute(
-                f"""SELECT e.id, e.date, e.kind, e.actor, e.source_ref FROM events e
-                    WHERE (e.source = ? OR e.id IN (SELECT event_id FROM aliases
-                                                    WHERE source = ?))
-                      AND ({' OR '.join(scopes)}) AND NOT ({inside})
-                    ORDER BY e.date, e.id LIMIT 5""", [source, source]).fetchall()
-            if rows:
-                first = rows[0]
-                about = next((d for d in mine if first[2] in {k.value for k in d.kinds}),
-                             mine[0])
-                raise IngestError.single(
-                    f"the coverage declared for {source} ({about.scope_label()}, "
-                    f"{about.start} to {about.end}) leaves out its own event {first[4]!r} of "
-                    f"{first[1]} ({first[2]} by {first[3]}); {len(rows)}"
-                    f"{'+' if len(rows) == 5 else ''} such event(s): widen the declared dates",
-                    field="coverage", value=source)
+        coverage_model.check_events(self.con, self.coverage(), sources)
 
     def coverage(self) -> list[coverage_model.Coverage]:
         """Every coverage declaration in the store, by source and start."""
@@ -349,9 +309,18 @@ class Store:
         frame = pd.DataFrame(rows, columns=list(STAGED_COLUMNS))
         return self.ingest_frame(frame, file=file, fmt="events")
 
-    def ingest_frame(self, frame: pd.DataFrame, *, file: str, fmt: str = "frame",
-                     loc: str = "row", progress: Progress | None = None) -> IngestResult:
-        """Ingest a normalised frame with the columns ``STAGED_COLUMNS``."""
+    def ingest_frame(self, frame: Any, *, file: str = "<frame>", fmt: str = "frame",
+                     loc: str = "row", progress: Progress | None = None,
+                     format: str | None = None, **options: Any) -> IngestResult:
+        """Ingest a normalised frame with the columns ``STAGED_COLUMNS``; or, with ``format``
+        (e.g. ``"gdelt"``), a pandas or Arrow frame of that source's own columns, checked and
+        normalised by its adapter like a file (``ingest.ingest_frame``; ``options`` go to it,
+        e.g. ``version="2"``, ``rejects="bad.jsonl"``)."""
+        if format is not None:
+            from detente.events import ingest
+
+            return ingest.ingest_frame(self, frame, format, label=file, progress=progress,
+                                       **options)
         missing = [c for c in STAGED_COLUMNS if c not in frame.columns]
         if missing:
             raise IngestError.single(f"normalised frame lacks columns {missing}", file=file)
@@ -466,15 +435,7 @@ class Store:
 
     def relation(self, flt: EventFilter | None = None) -> duckdb.DuckDBPyRelation:
         """The events matching ``flt`` as a DuckDB relation, ordered by date, with ``also``."""
-        where, params = (flt or EventFilter()).sql(self.span_days())
-        sql = f"""SELECT {_PUBLIC_SELECT} FROM events e {where}
-                  ORDER BY e.date, e.id"""
-        flt = flt or EventFilter()
-        if flt.limit is not None:
-            sql += f" LIMIT {int(flt.limit)} OFFSET {int(flt.offset)}"
-        elif flt.offset:
-            sql += f" OFFSET {int(flt.offset)}"
-        return self.con.sql(sql, params=params) if params else self.con.sql(sql)
+        return events_relation(self.con, flt, self.span_days())
 
     def query(self, flt: EventFilter | None = None, **filters: Any) -> pd.DataFrame:
         """Matching events as a DataFrame (columns as in ``Event``; ``attrs`` as JSON text)."""
@@ -513,24 +474,31 @@ class Store:
     def alias_of(self, alias_id: str) -> list[str]:
         """The ids of the events ``alias_id`` is a further source of (by date, then id);
         several for a row that summarises them (a salvo); empty if it is not an alias."""
-        return [r[0] for r in self.con.execute(
+        found = [r[0] for r in self.con.execute(
             """SELECT a.event_id FROM aliases a JOIN events e ON e.id = a.event_id
                WHERE a.id = ? ORDER BY e.date, e.id""", [alias_id]).fetchall()]
+        if found or not self.datasets():
+            return found
+        # An attached event lists its further sources itself (a scan of the datasets).
+        return [r[0] for r in self.con.execute(
+            """SELECT e.id FROM events e, unnest(e._also) AS u(x) WHERE len(e._also) > 0
+               AND substr(sha256(x.source || chr(31) || x.source_ref), 1, 16) = ?
+               ORDER BY e.date, e.id""", [alias_id]).fetchall()]
 
     def count(self, flt: EventFilter | None = None, **filters: Any) -> int:
         where, params = _as_filter(flt, filters).sql(self.span_days())
         return self.con.execute(f"SELECT count(*) FROM events e {where}", params).fetchall()[0][0]
 
     def span_days(self) -> int:
-        """Days between ``date`` and ``end`` of the longest event (0 for an empty store).
+        """Days between ``date`` and ``end`` of the longest event (0 for an empty store), the
+        attached datasets' included.
 
-        Kept in ``meta`` by every ingest, so queries can bound how early an event overlapping
-        a date may begin (see ``EventFilter.sql``)."""
+        Kept in ``meta`` by every ingest (and in ``datasets`` by attach), so queries can bound
+        how early an event overlapping a date may begin (see ``EventFilter.sql``)."""
         rows = self.con.execute("SELECT value FROM meta WHERE key = 'span_days'").fetchall()
-        if rows:
-            return int(rows[0][0])
-        return int(self.con.execute(
-            'SELECT coalesce(max("end" - date), 0) FROM events').fetchall()[0][0])
+        stored = int(rows[0][0]) if rows else int(self.con.execute(
+            'SELECT coalesce(max("end" - date), 0) FROM stored_events').fetchall()[0][0])
+        return max(stored, attached_model.span_days(self.con))
 
     def date_range(self) -> tuple[dt.date | None, dt.date | None]:
         return tuple(self.con.execute(
@@ -552,27 +520,72 @@ class Store:
     def fingerprint(self) -> str:
         """A digest of every row of every table: equal fingerprints mean equal contents."""
         parts = []
-        for table, order in (("events", "id"), ("aliases", "id, event_id"),
+        for table, order in (("stored_events", "id"), ("aliases", "id, event_id"),
                              ("actors", "code"), ("ingests", "ingested_at, file"), ("meta", "key")):
             digest = self.con.execute(
                 f"SELECT count(*), coalesce(md5(string_agg(t::VARCHAR, '|' ORDER BY {order})), '')"
                 f" FROM {table} t").fetchall()[0]
-            parts.append(f"{table}:{digest[0]}:{digest[1]}")
+            # The stored events keep the label "events" they had before migration 5.
+            parts.append(f"{table.removeprefix('stored_')}:{digest[0]}:{digest[1]}")
         return ";".join(parts)
 
-    def export_parquet(self, path: str | Path) -> int:
-        """Write every event (with ``also``) to a Parquet file, sorted by date and id, whole
-        or not at all (``detente.output``)."""
+    def export_parquet(self, path: str | Path, *, partition_by: Sequence[str] = ()) -> int:
+        """Write every event (with ``also``) to a Parquet file sorted by date and id, or with
+        ``partition_by`` (``("year", "month")``) to a folder of hive partitions
+        (``year=2024/month=3/...``) that ``attach`` reads in place; whole or not at all
+        (``detente.output``)."""
         from detente import output
 
         def write(tmp: Path) -> None:
             try:
-                self.relation().write_parquet(str(tmp), compression="zstd")
+                if partition_by:
+                    output.copy_partitioned(self.con, self.relation(), tmp, partition_by)
+                else:
+                    self.relation().write_parquet(str(tmp), compression="zstd")
             except duckdb.IOException as exc:  # a full disk, a refused folder
                 raise output.failure(path, exc) from None
 
-        output.write_atomically(path, write)
+        if partition_by:
+            output.write_folder_atomically(path, write)
+        else:
+            output.write_atomically(path, write)
         return self.count()
+
+    # --- datasets read in place (detente/events/attached.py) ----------------------------------
+
+    def attach(self, path: str | Path,
+               coverage: Sequence[coverage_model.Coverage] = ()) -> attached_model.Dataset:
+        """Read the Parquet dataset at ``path`` in place beside the stored events, checked
+        once, with the ``coverage`` declared for its sources, in one transaction
+        (``attached.attach``). Attaching a path again checks it anew."""
+        self._require_writable()
+        return attached_model.attach(self, Path(path), coverage)
+
+    def detach(self, path: str | Path) -> bool:
+        """Stop reading the dataset at ``path``; whether it was attached. Its coverage
+        declarations stay (they are about sources)."""
+        self._require_writable()
+        return attached_model.detach(self.con, Path(path))
+
+    def datasets(self) -> list[attached_model.Dataset]:
+        """The attached datasets."""
+        return attached_model.datasets(self.con)
+
+
+def events_relation(con: duckdb.DuckDBPyConnection, flt: EventFilter | None,
+                    span_days: int, source: str = "events") -> duckdb.DuckDBPyRelation:
+    """The events of ``source`` (``events``, or a FROM item with its columns and ``_also``)
+    matching ``flt``, ordered by date, with ``also``: ``Store.relation``, and a part of the
+    record (``detente.scale``)."""
+    flt = flt or EventFilter()
+    where, params = flt.sql(span_days)
+    sql = f"""SELECT {_PUBLIC_SELECT} FROM {source} e {where}
+              ORDER BY e.date, e.id"""
+    if flt.limit is not None:
+        sql += f" LIMIT {int(flt.limit)} OFFSET {int(flt.offset)}"
+    elif flt.offset:
+        sql += f" OFFSET {int(flt.offset)}"
+    return con.sql(sql, params=params) if params else con.sql(sql)
 
 
 def rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -603,7 +616,9 @@ def file_sql(path: Path | str) -> str:
     return "'" + _sql_str(literal) + "'"
 
 
+# An attached event carries its further sources itself (``_also``); a stored one has them in
+# the aliases table.
 _PUBLIC_SELECT = (", ".join(f'e."{c}"' for c in EVENT_COLUMNS) + """,
-    coalesce((SELECT list({'source': a.source, 'source_ref': a.source_ref}
-                          ORDER BY a.source, a.source_ref)
-              FROM aliases a WHERE a.event_id = e.id), []) AS also""")
+    coalesce(e._also, (SELECT list({'source': a.source, 'source_ref': a.source_ref}
+                                   ORDER BY a.source, a.source_ref)
+                       FROM aliases a WHERE a.event_id = e.id), []) AS also""")

@@ -18,7 +18,14 @@ import pandas as pd
 from detente.errors import IngestError, Problem
 from detente.events import actors
 from detente.events.event import ID_LENGTH
-from detente.events.kinds import CONFIDENCES, EXTENSION_PREFIX, Kind, attr_specs
+from detente.events.kinds import (
+    COMMON_ATTRS,
+    CONFIDENCES,
+    EXTENSION_PREFIX,
+    KIND_ATTRS,
+    Kind,
+    attr_specs,
+)
 
 MAX_PER_CHECK = 20
 # How deep lists and objects may nest in an attribute's value (``[1]`` is one level): far
@@ -90,7 +97,61 @@ class _Check:
     members: bool = False  # located per attribute by ``non_finite_members``, not by SQL
 
 
-def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
+# Typed attributes (a STRUCT ``attrs``, from an adapter that knows their types): DuckDB types
+# that hold each attribute type.
+_STRUCT_TYPES = {
+    "str": ("VARCHAR",), "date": ("DATE",), "bool": ("BOOLEAN",), "list": ("VARCHAR[]",),
+    "int": ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT"),
+}
+_STRUCT_TYPES["float"] = (*_STRUCT_TYPES["int"], "FLOAT", "DOUBLE")
+
+
+def typed_attrs_ok(fields: list[tuple[str, str]]) -> bool:
+    """Whether a STRUCT ``attrs`` with ``fields`` (name, DuckDB type) can only hold attributes
+    of known names and types: checked once from the type, not per row (where a field may be
+    set is a row rule, ``_typed_checks``)."""
+    specs = {name: spec for specs in (COMMON_ATTRS, *KIND_ATTRS.values())
+             for name, spec in specs.items()}
+    for name, type_ in fields:
+        if name.startswith(EXTENSION_PREFIX):
+            if type_.startswith(("STRUCT", "MAP", "UNION")) or type_.count("[]") > 1:
+                return False
+            continue
+        spec = specs.get(name)
+        if spec is None or not (type_ in _STRUCT_TYPES[spec.type] or (
+                spec.type == "str" and type_.startswith("ENUM"))):
+            return False
+    return True
+
+
+def _typed_checks(fields: list[tuple[str, str]]) -> list[_Check]:
+    """Row rules of typed attributes: set only for kinds that have them, a value of their
+    closed set, finite numbers."""
+    checks = []
+    for name, type_ in fields:
+        value = f'_attrs."{name}"'
+        if name.startswith(EXTENSION_PREFIX):
+            continue
+        if name not in COMMON_ATTRS:
+            kinds = tuple(k.value for k, specs in KIND_ATTRS.items() if name in specs)
+            checks.append(_Check(f"{value} IS NOT NULL AND kind NOT IN ({_marks(kinds)})",
+                                 "kind", f"unknown attribute for this kind: {name}",
+                                 f"attrs.{name}", kinds))
+        choices = next((specs[name].choices for specs in (COMMON_ATTRS, *KIND_ATTRS.values())
+                        if name in specs and specs[name].choices), None)
+        if choices:
+            checks.append(_Check(f"CAST({value} AS VARCHAR) NOT IN ({_marks(choices)})",
+                                 f"CAST({value} AS VARCHAR)", f"must be one of "
+                                 f"{', '.join(choices)}", f"attrs.{name}", choices))
+        if type_ in ("FLOAT", "DOUBLE"):
+            checks.append(_Check(f"isnan({value}) OR isinf({value})", f"CAST({value} AS VARCHAR)",
+                                 "not a finite number", f"attrs.{name}"))
+    return checks
+
+
+def _row_checks(loc: str, prebuilt: bool,
+                typed: list[tuple[str, str]] | None = None) -> list[_Check]:
     kinds = tuple(k.value for k in Kind)
     checks = [
         _Check(f"""\"{c}\" IS NULL AND nullif(trim(_raw_{c}), '') IS NOT NULL""", f"_raw_{c}",
@@ -120,6 +181,24 @@ def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
                f"unknown kind; expected one of {', '.join(kinds)}", "kind", kinds),
         _Check(f"confidence NOT IN ({_marks(CONFIDENCES)})", "confidence",
                f"must be one of {', '.join(CONFIDENCES)}", "confidence", CONFIDENCES),
+    ]
+    if typed is not None:
+        checks += _typed_checks(typed)
+    else:
+        checks += _json_checks()
+    # NUL ends a string in C and in many tools reading CSV; JSON input can carry it (\u0000).
+    checks += [_Check(f"contains({c}, chr(0))", c, "holds a NUL character (U+0000), which text "
+                      "fields keep out", c) for c in ("source", "source_ref", "summary",
+                                                      "match_key")]
+    checks += [_Check(f"{c} IS NOT NULL AND {c} NOT IN (SELECT code FROM known_actors)", c,
+                      "unknown actor code (ISO 3166-1 alpha-3, UN, EU, IAEA, or declare it first)",
+                      c) for c in ("actor", "target")]
+    return checks
+
+
+def _json_checks() -> list[_Check]:
+    """Row rules of attributes given as JSON text."""
+    return [
         # CASE, not AND: json_type() fails on text that is not JSON at all.
         _Check("NOT coalesce(CASE WHEN json_valid(attrs) THEN json_type(attrs) = 'OBJECT' END, "
                "false)", "attrs",
@@ -131,14 +210,6 @@ def _row_checks(loc: str, prebuilt: bool) -> list[_Check]:
                f"regexp_matches(attrs, '{_NON_FINITE_TOKEN}') ELSE false END", "attrs",
                "not a finite number; JSON has no NaN or Infinity", "attrs", members=True),
     ]
-    # NUL ends a string in C and in many tools reading CSV; JSON input can carry it (\u0000).
-    checks += [_Check(f"contains({c}, chr(0))", c, "holds a NUL character (U+0000), which text "
-                      "fields keep out", c) for c in ("source", "source_ref", "summary",
-                                                      "match_key")]
-    checks += [_Check(f"{c} IS NOT NULL AND {c} NOT IN (SELECT code FROM known_actors)", c,
-                      "unknown actor code (ISO 3166-1 alpha-3, UN, EU, IAEA, or declare it first)",
-                      c) for c in ("actor", "target")]
-    return checks
 
 
 def check_staged(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row",
@@ -160,7 +231,7 @@ def check_staged(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row",
         elif count:
             c.add_rows(f"SELECT _loc, {check.value} FROM staged WHERE {check.failing}",
                        check.message, check.field, list(check.params))
-    if _duplicated_keys(con):
+    if duplicated_keys(con):
         c.add_rows(f"""SELECT _loc, source_ref || ' (first at {loc} ' || first || ')' FROM (
                           SELECT _loc, source_ref,
                                  min(_loc) OVER (PARTITION BY source, source_ref) AS first
@@ -175,11 +246,13 @@ def check_staged(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row",
         raise IngestError(f"{file}: {len(ordered)} problem(s); nothing was ingested", ordered)
 
 
-def row_guard(con: duckdb.DuckDBPyConnection) -> tuple[str, list[Any]]:
+def row_guard(con: duckdb.DuckDBPyConnection, typed: list[tuple[str, str]] | None = None
+              ) -> tuple[str, list[Any]]:
     """SQL true for a row of ``staged`` that breaks any row rule, with its parameters (the
-    store's direct path aborts its INSERT on such a row). Sets up temp table known_actors."""
+    store's direct path aborts its INSERT on such a row). Sets up temp table known_actors.
+    ``typed``: the fields of typed attributes (``staged._attrs``) instead of JSON text."""
     _known_actors(con)
-    checks = _row_checks("row", prebuilt=False)
+    checks = _row_checks("row", prebuilt=False, typed=typed)
     return (" OR ".join(f"({k.failing})" for k in checks),
             [p for k in checks for p in k.params])
 
@@ -189,7 +262,7 @@ def passes_batch_rules(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = 
     """Whether ``staged`` keeps the rules that span rows: unique source keys, and attribute
     names and types per kind (checked over distinct values, without locating rows).
     ``attrs=False``: the input had no attributes column, so every row's are ``{}``."""
-    if _duplicated_keys(con):
+    if duplicated_keys(con):
         return False
     c = _Collector(con, file, loc)
     if attrs:
@@ -197,7 +270,7 @@ def passes_batch_rules(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = 
     return not c.problems
 
 
-def _duplicated_keys(con: duckdb.DuckDBPyConnection) -> int:
+def duplicated_keys(con: duckdb.DuckDBPyConnection) -> int:
     """How many source keys occur more than once in ``staged``."""
     # Distinct 64-bit hashes are cheaper to count than distinct key strings; equal keys hash
     # alike, so only a repeated hash (a repeated key or a collision) needs the exact count.

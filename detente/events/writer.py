@@ -22,6 +22,7 @@ queries skip the rest (DuckDB's zone maps).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ _ALSO_TYPE = "STRUCT(source VARCHAR, source_ref VARCHAR)[]"
 # Attributes are stored minified, so equal attributes are equal text whatever the input spacing.
 _EVENT_SELECT = ", ".join(f'"{c}"' if c != "attrs" else "CAST(json(attrs) AS VARCHAR) AS attrs"
                           for c in EVENT_COLUMNS)
+_PLAIN_SELECT = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
 _ROW_BROKEN = "detente: a row breaks an event rule"  # the direct path's abort message
 
 # An ingest's stages: reading, validating, merging, committing, done, counting rows
@@ -70,8 +72,29 @@ class IngestResult:
         return bool(self.added or self.merged or self.linked)
 
 
-def _normalised(columns: set[str], prebuilt: bool) -> list[str]:
-    """The select list giving a relation with ``columns`` the staged names and types."""
+def typed_attrs(relation: duckdb.DuckDBPyRelation) -> list[tuple[str, str]] | None:
+    """The fields (name, DuckDB type) of a relation's typed attributes: an ``attrs`` column
+    that is a STRUCT (an adapter that knows its attributes' types), else None (JSON text)."""
+    for name, type_ in zip(relation.columns, relation.types, strict=True):
+        if name == "attrs" and type_.id == "struct":
+            return [(field, str(t)) for field, t in type_.children]
+    return None
+
+
+def attrs_json(fields: list[tuple[str, str]], struct: str) -> str:
+    """SQL writing typed attributes (``struct``) as minified JSON text, each field in order,
+    leaving out those that are NULL (as a JSON source's missing member)."""
+    parts = ", ".join(
+        f"CASE WHEN {struct}.\"{name}\" IS NOT NULL THEN "
+        f"'{json.dumps(name)}:' || CAST(to_json({struct}.\"{name}\") AS VARCHAR) END"
+        for name, _ in fields)
+    return f"('{{' || concat_ws(',', {parts}) || '}}')" if fields else "'{}'"
+
+
+def _normalised(columns: set[str], prebuilt: bool,
+                typed_fields: list[tuple[str, str]] | None = None) -> list[str]:
+    """The select list giving a relation with ``columns`` the staged names and types (typed
+    attributes stay a struct, ``_attrs``, beside their JSON text)."""
     typed = list(_STAGED_TYPES)
     if prebuilt:
         typed += [("id", "VARCHAR"), ("also", _ALSO_TYPE)]
@@ -81,8 +104,11 @@ def _normalised(columns: set[str], prebuilt: bool) -> list[str]:
               for c, t in typed if c in columns and c != "attrs"]
     # Minified on insert (_EVENT_SELECT), so equal attributes compare equal whatever their
     # spacing.
-    select.append(f"coalesce(nullif({_trim(_text('attrs'))}, ''), '{{}}') AS attrs"
-                  if "attrs" in columns else "'{}' AS attrs")
+    if typed_fields is not None:
+        select += ['"attrs" AS _attrs', f"{attrs_json(typed_fields, 'attrs')} AS attrs"]
+    else:
+        select.append(f"coalesce(nullif({_trim(_text('attrs'))}, ''), '{{}}') AS attrs"
+                      if "attrs" in columns else "'{}' AS attrs")
     select += [f'CAST(NULL AS {t}) AS "{c}"' for c, t in typed
                if c not in columns and c not in ("_loc", "also", "attrs")]
     if not prebuilt:
@@ -108,12 +134,14 @@ def _trim(text: str) -> str:
 
 
 def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, file: str,
-          prebuilt: bool = False, *, in_place: bool = False) -> None:
+          prebuilt: bool = False, *, in_place: bool = False) -> list[tuple[str, str]] | None:
     """Make temp ``staged`` hold the incoming rows with the normalised types: a copy, or with
-    ``in_place`` (a relation with ``_loc`` over a DuckDB table) a view over them."""
+    ``in_place`` (a relation with ``_loc`` over a DuckDB table) a view over them. Returns the
+    fields of typed attributes (``typed_attrs``), if the relation has them."""
     drop_staged(con)
     columns = set(relation.columns)
-    select = ", ".join(_normalised(columns, prebuilt))
+    fields = typed_attrs(relation)
+    select = ", ".join(_normalised(columns, prebuilt, fields))
     in_place = in_place and "_loc" in columns
     con.register("incoming_relation", relation)
     try:
@@ -138,6 +166,7 @@ def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, fil
     finally:
         if not in_place:  # the view reads it until drop_staged
             con.unregister("incoming_relation")
+    return fields
 
 
 def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, *,
@@ -148,7 +177,7 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
     batch's longest event span in days, or None when the batch needs the full path (it has
     match keys, or breaks a rule). ``note`` hears the stages; ``in_place``: see ``stage``.
     The caller rolls back on None."""
-    stage(con, relation, file, in_place=in_place)
+    typed = stage(con, relation, file, in_place=in_place)
     rows, keyed, span = con.execute(
         'SELECT count(*), count(match_key), coalesce(max("end" - date), 0) FROM staged'
     ).fetchall()[0]
@@ -156,13 +185,18 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
         return None
     note("validating", 0, rows)
     try:
-        if not validation.passes_batch_rules(con, file=file, loc=loc,
-                                             attrs="attrs" in relation.columns):
+        if typed is not None:  # names and types from the struct's type; its rows below
+            if validation.duplicated_keys(con) or not validation.typed_attrs_ok(typed):
+                return None
+        elif not validation.passes_batch_rules(con, file=file, loc=loc,
+                                               attrs="attrs" in relation.columns):
             return None
         note("merging", 0, rows)
-        guard, params = validation.row_guard(con)
+        guard, params = validation.row_guard(con, typed)
         new = _new_rows(con)
-        added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM (
+        # Typed attributes are written minified already (``attrs_json``).
+        select = _EVENT_SELECT if typed is None else _PLAIN_SELECT
+        added = con.execute(f"""INSERT INTO stored_events SELECT {select} FROM (
             SELECT * FROM staged WHERE CASE WHEN {guard} THEN error('{_ROW_BROKEN}')
                                             ELSE true END) s
             WHERE {new} ORDER BY date""", params).fetchall()[0][0]
@@ -229,13 +263,13 @@ def merge(con: duckdb.DuckDBPyConnection, file: str, total: int, *,
                 SELECT substr(sha256(r.source || chr(31) || r.source_ref), 1, {ID_LENGTH}),
                        f.id, r.source, r.source_ref
                 FROM (SELECT id, unnest(also) AS r FROM staged s WHERE {new}) f""")
-        added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM staged s
+        added = con.execute(f"""INSERT INTO stored_events SELECT {_EVENT_SELECT} FROM staged s
                                 WHERE {new} ORDER BY date""").fetchall()[0][0]
         return IngestResult(file, total, added, 0, 0, total - added)
     con.execute(f"CREATE TEMP TABLE fresh AS SELECT * FROM staged s WHERE {new}")
     unchanged = total - con.execute("SELECT count(*) FROM fresh").fetchall()[0][0]
     merged, linked = _merge_keyed(con)
-    added = con.execute(f"""INSERT INTO events SELECT {_EVENT_SELECT} FROM fresh
+    added = con.execute(f"""INSERT INTO stored_events SELECT {_EVENT_SELECT} FROM fresh
                             WHERE NOT _aliased ORDER BY date""").fetchall()[0][0]
     con.execute("DROP TABLE fresh")
     return IngestResult(file, total, added, merged, linked, unchanged)
@@ -283,7 +317,7 @@ def _merge_keyed(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
             FROM absorbed a JOIN aliases x ON x.event_id = a.group_id""")
         con.execute("""DELETE FROM aliases WHERE event_id IN
             (SELECT group_id FROM absorbed)""")
-        con.execute("DELETE FROM events WHERE id IN (SELECT group_id FROM absorbed)")
+        con.execute("DELETE FROM stored_events WHERE id IN (SELECT group_id FROM absorbed)")
     con.execute("DROP TABLE absorbed")
     # 4. New summary rows link to every item they summarise (existing or from this batch).
     con.execute(f"""CREATE TEMP TABLE links AS

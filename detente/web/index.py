@@ -41,8 +41,10 @@ _TEXT = ("id", "attrs", "source_ref", "summary", "match_key")  # the rest come f
 _MAX_DAYS_TABLE = 200_000  # a table of ISO dates for stores spanning up to ~550 years
 _ENTRY_COST = 64  # what a cached entry costs beyond its rows, counted in rows
 _COLUMNS = ", ".join(f'e."{c}"' for c in EVENT_COLUMNS)
-_ALSO = ("coalesce((SELECT list({'source': a.source, 'source_ref': a.source_ref} "
-         "ORDER BY a.source, a.source_ref) FROM aliases a WHERE a.event_id = p.id), []) AS also")
+# An attached event carries its further sources (``_also``); a stored one's are in aliases.
+_ALSO = ("coalesce(p._also, (SELECT list({'source': a.source, 'source_ref': a.source_ref} "
+         "ORDER BY a.source, a.source_ref) FROM aliases a WHERE a.event_id = p.id), []) "
+         "AS also")
 
 
 def _day(value) -> np.int32:
@@ -59,8 +61,9 @@ def sql_page(store: Store, flt: EventFilter,
     where, params = flt.sql()
     limit = f"LIMIT {int(flt.limit)}" if flt.limit is not None else ""
     offset = f"OFFSET {int(flt.offset)}" if flt.offset else ""
-    sql = (f"WITH p AS (SELECT {_COLUMNS} FROM events e {where} ORDER BY e.date, e.id "
-           f"{limit} {offset}) SELECT p.*, {_ALSO} FROM p ORDER BY p.date, p.id")
+    sql = (f"WITH p AS (SELECT {_COLUMNS}, e._also FROM events e {where} "
+           f"ORDER BY e.date, e.id {limit} {offset}) SELECT p.* EXCLUDE (_also), {_ALSO} "
+           "FROM p ORDER BY p.date, p.id")
     cursor = store.con.cursor()
     timer = threading.Timer(timeout, cursor.interrupt) if timeout else None
     try:
@@ -163,7 +166,8 @@ class EventIndex:
         self.also: dict[str, list[dict[str, str]]] = {}
         for event_id, refs in store.con.execute(
                 "SELECT event_id, list({'source': source, 'source_ref': source_ref} "
-                "ORDER BY source, source_ref) FROM aliases GROUP BY event_id").fetchall():
+                "ORDER BY source, source_ref) FROM aliases GROUP BY event_id UNION ALL "
+                "SELECT id, _also FROM events WHERE len(_also) > 0").fetchall():
             self.also[event_id] = refs
 
     def _parties(self) -> dict[str, np.ndarray]:

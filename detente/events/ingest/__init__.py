@@ -127,6 +127,21 @@ def ingest_file(store: Store, path: str | Path, fmt: str | None = None, *,
     return ingest_batch(store, batch, progress=progress)
 
 
+def ingest_frame(store: Store, frame: Any, fmt: str, *, label: str = "<frame>",
+                 progress: Progress | None = None, **options: Any) -> IngestResult:
+    """Ingest a pandas DataFrame or Arrow table holding a source's own columns (GDELT's
+    codebook columns for ``fmt="gdelt"``), checked by its adapter like a file of that format;
+    rows are named by number (the first is 1) in errors and rejects."""
+    registry = adapters()
+    module = registry.get(fmt)
+    if module is None or not hasattr(module, "read_frame"):
+        readers = ", ".join(n for n, m in registry.items() if hasattr(m, "read_frame"))
+        raise IngestError.single(f"no frame reader for this format; frames of: {readers}",
+                                 file=label, field="format", value=fmt)
+    batch, _ = module.read_frame(frame, store.con, label=label, **options)
+    return ingest_batch(store, batch, progress=progress)
+
+
 def ingest_batch(store: Store, batch: Batch, *, progress: Progress | None = None) -> IngestResult:
     """Ingest an adapter's ``Batch``; the result carries the adapter's notes (e.g. how many
     rows it rejected and where it wrote them)."""

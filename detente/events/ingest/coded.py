@@ -56,10 +56,10 @@ from detente.events.ingest.guard import (  # re-exported: the adapters' one impo
 )
 from detente.events.store import IngestResult, Progress, Store, file_sql
 
-__all__ = ["REJECTS_SUFFIX", "FileIngest", "FileState", "Layout", "Lookups", "Rule", "Summary",
-           "cameo_code_rule", "compression_of", "discard", "first_line", "in_progress_reason",
-           "ingest", "is_side_file", "location_rules", "open_text_head", "prepare", "read_coded",
-           "read_guarded", "scale_rule"]
+__all__ = ["REJECTS_SUFFIX", "Cast", "FileIngest", "FileState", "Layout", "Lookups", "Rule",
+           "Summary", "cameo_code_rule", "compression_of", "discard", "first_line",
+           "in_progress_reason", "ingest", "is_side_file", "location_rules", "open_text_head",
+           "prepare", "read_coded", "read_guarded", "scale_rule"]
 
 log = logging.getLogger("detente.ingest")
 
@@ -136,13 +136,23 @@ def location_rules(latitude: str, longitude: str) -> tuple[Rule, Rule]:
 
 
 @dataclass(frozen=True)
-class Layout:
-    """How one export's lines become events.
+class Cast:
+    """An input column's type: a value that does not cast to it is rejected for ``reason``."""
 
-    ``fields`` are SQL expressions over ``f`` (the line split on tabs, 1-based) giving typed
-    columns; ``rules`` and ``skip`` are SQL over those columns; ``select`` gives the normalised
-    event columns (``date``, ``actor``, ``target``, ``kind``, ``attrs``, ``summary``) and
-    ``key`` the source's own row key (``source_ref``).
+    type: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one export's rows become events.
+
+    ``fields`` are SQL expressions giving typed columns: over ``f`` (the line split on tabs,
+    1-based) for a layout read line by line (``widths`` set), or over the named ``inputs``
+    (``detente.events.ingest.tabular``: column -> its ``Cast``, or None for text) otherwise;
+    ``rules`` and ``skip`` are SQL over those columns; ``select`` gives the normalised event
+    columns (``date``, ``actor``, ``target``, ``kind``, ``attrs``, ``summary``) and ``key`` the
+    source's own row key (``source_ref``).
     """
 
     format: str
@@ -158,6 +168,7 @@ class Layout:
     confidence: str = "low"
     trailing_tabs: bool = False  # accept extra, empty fields after the last column
     params: dict[str, Any] = field(default_factory=dict)  # named parameters (Lookups)
+    inputs: dict[str, Cast | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,9 +185,10 @@ class Summary:
     rejected_by: dict[str, int] = field(default_factory=dict)
     skipped_by: dict[str, int] = field(default_factory=dict)
     rejects_file: str | None = None
+    unit: str = "data lines"  # "rows" for a frame or a Parquet file
 
     def describe(self) -> str:
-        text = (f"{self.file}: {self.lines:,} data lines; {self.accepted:,} accepted, "
+        text = (f"{self.file}: {self.lines:,} {self.unit}; {self.accepted:,} accepted, "
                 f"{self.rejected:,} rejected, {self.skipped:,} skipped")
         if self.rejected_by:
             text += " (rejected: " + ", ".join(f"{k} {v:,}" for k, v in
@@ -363,7 +375,7 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
             line = f"rowid + {first} AS line, " if ordered else ""
             con.execute(f"CREATE TEMP VIEW {rows} AS SELECT {line}* FROM {table}")
         except duckdb.Error as exc:
-            raise _read_error(file, exc) from None
+            raise read_error(file, exc) from None
         if FileState.of(path) != before:
             raise IngestError.single(
                 "the file changed while it was being read (still being written?); nothing was "
@@ -471,7 +483,7 @@ def _drop(con: duckdb.DuckDBPyConnection, view: str | None, table: str) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _read_error(file: str, exc: duckdb.Error) -> IngestError:
+def read_error(file: str, exc: duckdb.Error) -> IngestError:
     text = str(exc)
     first = text.split("\n", 1)[0]
     line = None

@@ -163,7 +163,7 @@ def fill_classes(store: Store, csis: ingest.Batch) -> list[str]:
         attrs = json.loads(attrs_text)
         attrs["class"] = klass
         attrs["class_source"] = "csis-provocations"
-        store.con.execute("UPDATE events SET attrs = ? WHERE id = ?",
+        store.con.execute("UPDATE stored_events SET attrs = ? WHERE id = ?",
                           [json.dumps(attrs, sort_keys=True, separators=(",", ":")), event_id])
         changed.append(f"{day} {klass}")
     return changed

@@ -60,6 +60,7 @@ _JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 _CSV_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "ascii": "utf-8", "utf-16": "utf-16",
                   "iso8859-1": "latin-1"}
 _ROW = "_detente_row"  # a JSON record's own text (its content key)
+_SHOWN_COLUMNS = 25  # of a file's columns named in a mapping error
 
 
 def _suffix(path: Path) -> str:
@@ -534,14 +535,13 @@ def _attr_value(name: str, column: str, column_type: str) -> str:
 def _check_mapping(file: str, mapping: dict[str, str], constants: dict[str, Any],
                    columns: list[str]) -> None:
     problems = []
-    has = f"the file's columns: {', '.join(columns)}" if columns else "the file has no columns"
     for field, column in mapping.items():
         if field not in FIELDS and field != "attrs" and not field.startswith("attrs."):
             problems.append(Problem(f"unknown event field; expected one of {', '.join(FIELDS)}, "
                                     "attrs or attrs.NAME", file=file, field=field))
         elif column not in columns:
-            problems.append(Problem(f"column not found in the file ({has})", file=file,
-                                    field=field, value=column))
+            problems.append(Problem("column not found in the file", file=file, field=field,
+                                    value=column))
     for field in constants:
         if field not in FIELDS and not field.startswith("attrs."):
             problems.append(Problem("unknown event field", file=file, field=field))
@@ -549,5 +549,10 @@ def _check_mapping(file: str, mapping: dict[str, str], constants: dict[str, Any]
         if field not in mapping and field not in constants:
             problems.append(Problem(
                 f"no column mapped to required field; pass --map {field}=COLUMN or "
-                f"--set {field}=VALUE ({has})", file=file, field=field))
-    IngestError.collect(f"{file}: the column mapping does not fit the file", problems)
+                f"--set {field}=VALUE", file=file, field=field))
+    # The file's columns are named once, after the problems (a wide file has dozens).
+    shown = ", ".join(columns[:_SHOWN_COLUMNS]) + (
+        f", ... ({len(columns) - _SHOWN_COLUMNS} more)" if len(columns) > _SHOWN_COLUMNS else "")
+    has = f"the file's columns: {shown}" if columns else "the file has no columns"
+    IngestError.collect(f"{file}: the column mapping does not fit the file ({has})",
+                        problems)
