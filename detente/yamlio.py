@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -228,11 +229,29 @@ def validate(model: type[M], doc: Located, error: type[InputError] = InputError,
 def dump(data: Any) -> str:
     """Plain data as readable YAML: block mappings, short lists of scalars on one line
     (``parties: [PRK, USA]``), text with line breaks as literal blocks (``rationale: |``)."""
+    plain = to_plain(data)
     yaml = YAML(typ="rt", pure=True)
     yaml.width = 4096  # long lines stay whole: a folded plain scalar reads badly
     buffer = io.StringIO()
-    yaml.dump(_readable(to_plain(data)), buffer)
+    yaml.dump(_readable(plain), buffer)
+    text = buffer.getvalue()
+    if YAML(typ="safe", pure=True).load(text) == plain:
+        return text
+    # A character ruamel cannot show plainly (e.g. U+0085 in a quoted scalar): every scalar
+    # double-quoted, with escapes, which always reads back exactly.
+    buffer = io.StringIO()
+    yaml.dump(_quoted(plain), buffer)
     return buffer.getvalue()
+
+
+def _quoted(value: Any) -> Any:
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    if isinstance(value, dict):
+        return {_quoted(k): _quoted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_quoted(v) for v in value]
+    return DoubleQuotedScalarString(value) if isinstance(value, str) else value
 
 
 def _readable(value: Any) -> Any:
@@ -246,9 +265,27 @@ def _readable(value: Any) -> Any:
         return out
     if isinstance(value, list):
         seq = CommentedSeq(_readable(v) for v in value)
-        if all(not isinstance(v, dict | list) for v in value):
+        if all(_flow_safe(v) for v in value):
             seq.fa.set_flow_style()
         return seq
-    if isinstance(value, str) and "\n" in value:
-        return LiteralScalarString(value if value.endswith("\n") else value + "\n")
+    if isinstance(value, str) and "\n" in value and _literal_safe(value):
+        return LiteralScalarString(value)
     return value
+
+
+_FLOW_WORD = re.compile(r"[A-Za-z0-9_.@+-]+")
+
+
+def _flow_safe(value: Any) -> bool:
+    """Scalars a one-line list shows as they are (ruamel leaves some indicator characters
+    unquoted inside a flow list, which would not read back)."""
+    if isinstance(value, str):
+        return bool(_FLOW_WORD.fullmatch(value))
+    return not isinstance(value, dict | list)
+
+
+def _literal_safe(text: str) -> bool:
+    """Text a literal block carries unchanged: printable lines without trailing blanks, no
+    carriage return (anything else is written quoted; ``dump`` checks the result reads back)."""
+    return all(line == line.rstrip(" ") and all(ch.isprintable() for ch in line)
+               for line in text.split("\n"))

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from detente import matcher, monitor, scale, tension, whatif
+from detente import matcher, monitor, replay, scale, tension
 from detente.agreements import presets
 from detente.cli import app
 from detente.errors import IngestError, StoreError
@@ -74,8 +74,8 @@ def test_attached_dataset_answers_like_the_same_rows_ingested(pair):
             spec = presets.load(preset)
             assert monitor.check(spec, a).to_json_dict() == monitor.check(spec, b).to_json_dict()
             start, end = dt.date(2006, 1, 1), dt.date(2023, 12, 31)
-            assert whatif.whatif(spec, a, start, end).to_json_dict() == \
-                whatif.whatif(spec, b, start, end).to_json_dict()
+            assert replay.whatif(spec, a, start, end).to_json_dict() == \
+                replay.whatif(spec, b, start, end).to_json_dict()
             compiled = matcher.compile(spec)
             assert compiled.frame(a, start, end).equals(compiled.frame(b, start, end))
         assert tension.tension(a, "PRK-USA", weekly=True).to_json_dict() == \
@@ -241,7 +241,7 @@ def test_scans_fanned_out_on_dask_equal_the_single_process_run(pair, cluster):
                                  scheduler=cluster.scheduler_address)
         for spec in specs:
             assert many[spec.id].to_json_dict() == \
-                whatif.whatif(spec, store, start, end, 7).to_json_dict()
+                replay.whatif(spec, store, start, end, 7).to_json_dict()
 
 
 def test_joint_acts_count_once_in_the_dyad_of_their_parties(empty_store):

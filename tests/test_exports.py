@@ -29,7 +29,7 @@ def db(tmp_path):
                        {"issuer": "OFAC"}),
             make_event("u2", dt.date(2019, 1, 1), "USA", "sanctions_designation",
                        {"issuer": "OFAC"})])
-        store.con.execute("UPDATE events SET summary = '=HYPERLINK(\"x\")' "
+        store.con.execute("UPDATE stored_events SET summary = '=HYPERLINK(\"x\")' "
                           "WHERE source_ref = 'u2'")
     return path
 

@@ -94,6 +94,18 @@ def test_shown_yaml_is_readable_and_reads_back() -> None:
     assert spec_lib.parse(text) == pause
 
 
+@pytest.mark.parametrize("value", [
+    ["a", ": z"], ["#c", "x y"], ["a", "\x85"], "a\nb", "a\n\nb ", " a\nb", "a\r\nb",
+    "a\tb\nc", "a\x85b\n", "x\n\n", {"key\x85": 1}])
+def test_readable_yaml_reads_back_exactly_whatever_the_text(value) -> None:
+    from ruamel.yaml import YAML
+
+    from detente import yamlio
+
+    data = {"field": value}
+    assert YAML(typ="rt").load(yamlio.dump(data)) == data
+
+
 def test_whatif_shows_zero_when_every_start_broke_early(tmp_path) -> None:
     from detente.events.store import Store
 
