@@ -213,6 +213,11 @@ def test_writes_need_the_token(client, writable):
     again = writable.post("/api/events", json={"events": [event]},
                           headers={"Authorization": f"Bearer {TOKEN}"})
     assert again.json()["added"] == 0 and again.json()["unchanged"] == 1
+    assert again.json()["notes"] == []
+    # The same source key with other content: the stored event is kept, and the answer says so.
+    other = writable.post("/api/events", json={"events": [{**event, "attrs": {"class": "SRBM"}}]},
+                          headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert other["added"] == 0 and "differ" in other["notes"][0]
 
 
 def test_invalid_events_change_nothing(writable):
@@ -312,3 +317,29 @@ def test_the_dashboard_compares_several_agreements_as_the_report_does(client, bu
     assert 'href="/events/' in page.text  # evidence opens the dashboard's event pages
     assert client.get("/compare", params={"agreement": "nope"}).status_code == 404
     assert client.get("/compare", params={"runs": "0"}).status_code == 422
+def test_evaluate_is_the_librarys_backtest_and_bounded(client, bundled, store_path):
+    from detente.evaluate import evaluate
+
+    params = [("agreement", "post-olympic-pause"), ("from", 2015), ("to", 2016),
+              ("horizon", 13), ("horizon", 52), ("method", "hazard"), ("method", "base_all"),
+              ("runs", 8), ("bootstrap", 100), ("seed", 3)]
+    body = client.get("/api/evaluate", params=params).json()
+    with Store(bundled, read_only=True) as store:
+        expected = evaluate([presets.load("post-olympic-pause")], store, origins=[2015, 2016],
+                            horizons=[13, 52], methods=["hazard", "base_all"], runs=8, seed=3,
+                            draws=100).to_json_dict()
+    for key in ("origins", "horizons_weeks", "methods", "cases", "scores", "skills"):
+        assert body[key] == expected[key], key
+    default = client.get("/api/evaluate").json()  # small by default: 4 origin years
+    assert default["agreements"] == ["post-olympic-pause"]
+    assert default["origins"] == [2015, 2016, 2017, 2018]
+    # 6 presets x 4 years is over the bound (12 agreement-years): refused before any work
+    wide = client.get("/api/evaluate", params=[("agreement", a) for a in presets.ids()])
+    assert wide.status_code == 413 and "at most 12" in wide.json()["message"]
+    assert client.get("/api/evaluate", params={"method": "astrology"}).status_code == 422
+    assert client.get("/api/evaluate", params={"agreement": "nope"}).status_code == 404
+    assert client.get("/api/evaluate", params={"horizon": 0}).status_code == 422
+    Store(store_path, empty=True).close()
+    with TestClient(create_app(Settings(db=store_path))) as empty:
+        answer = empty.get("/api/evaluate")
+        assert answer.status_code == 422 and "empty" in answer.json()["message"]

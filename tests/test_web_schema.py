@@ -35,7 +35,8 @@ def _app():
     Store(db).close()
     # Small limits keep every generated request cheap (what-ifs, simulations, pages).
     return create_app(Settings(db=db, token=TOKEN, max_runs=500, sync_runs=500, max_jobs=2,
-                               max_whatif_starts=300, max_page=200, max_ingest_events=50))
+                               max_whatif_starts=300, max_page=200, max_ingest_events=50,
+                               max_evaluate_origins=2))
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())

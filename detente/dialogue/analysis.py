@@ -68,7 +68,8 @@ class Analysis:
             }
             issues.append(entry)
         return {
-            "scenario": {"id": sc.id, "title": sc.title, "as_of": sc.as_of,
+            "scenario": {"id": sc.id, "title": sc.title,
+                         "as_of": sc.as_of.isoformat() if sc.as_of else None,
                          "disclaimer": sc.disclaimer, "how_to_change": sc.how_to_change,
                          "actors": sc.actor_ids, "issues": sc.issue_ids},
             "models": [{"name": n, "title": SOLVERS[n].title, "rounds": f.rounds,

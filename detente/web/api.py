@@ -1,8 +1,10 @@
-"""The JSON API under /api/: events, agreements, checks, what-ifs, simulations, dialogue.
+"""The JSON API under /api/: events, agreements, checks, what-ifs, simulations, evaluations,
+dialogue.
 
 Every route is a thin layer over the library; domain errors become JSON errors at the edge
-(``app.py``). Only bundled presets, scenarios and proposals can be named: a request never
-reaches the server's file system.
+(``app.py``). Every answer has an exact response model (``schemas``, ``answers``), so the
+OpenAPI schema documents it and schemathesis checks it. Only bundled presets, scenarios and
+proposals can be named: a request never reaches the server's file system.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from detente.errors import AuthError, DetenteError, LimitError, NotFoundError, P
 from detente.events.event import Event
 from detente.events.kinds import Kind
 from detente.events.query import EventFilter
-from detente.web import schemas
+from detente.web import answers, schemas
 from detente.web.index import EventIndex
 from detente.yamlio import Date as Day  # YYYY-MM-DD only, as everywhere (detente.dates)
 
@@ -40,22 +42,44 @@ DEFAULT_WHATIF_FROM = dt.date(2006, 1, 1)
 REFERENCE_PERIODS = 522
 MAX_HORIZON_PERIODS = 3653
 MAX_TENSION_PERIODS = 40_000
+# Path parameters name a bundled preset or scenario; the examples let /docs and schemathesis
+# (its examples phase) reach real answers rather than only 404s.
+AgreementId = Annotated[str, Path(examples=["post-olympic-pause"],
+                                  description="A bundled preset (GET /api/agreements).")]
+ScenarioId = Annotated[str, Path(examples=["korea-2018"],
+                                 description="A bundled dialogue scenario.")]
+DEFAULT_EVALUATE_AGREEMENT = "post-olympic-pause"
+DEFAULT_EVALUATE_FROM = 2015
+DEFAULT_EVALUATE_YEARS = 4
+MAX_EVALUATE_RUNS = 256  # the CLI's default
 
 
 # --- response and request models (for the OpenAPI schema) ------------------------------------
 
-class ErrorBody(BaseModel):
+class ProblemOut(schemas.Exact):
+    """One problem with the input (``errors.Problem``; a request's own: message, field,
+    value)."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    row: int | None = None
+    field: str | None = None
+    value: schemas.Scalar | None = None
+
+
+class ErrorBody(schemas.Exact):
     message: str
     type: str
-    problems: list[dict[str, Any]] = Field(default_factory=list)
+    problems: list[ProblemOut] = Field(default_factory=list)
 
 
-class SourceRefOut(BaseModel):
+class SourceRefOut(schemas.Exact):
     source: str
     source_ref: str
 
 
-class EventOut(BaseModel):
+class EventOut(schemas.Exact):
     id: str
     date: dt.date
     end: dt.date | None
@@ -71,7 +95,7 @@ class EventOut(BaseModel):
     also: list[SourceRefOut]
 
 
-class EventsPage(BaseModel):
+class EventsPage(schemas.Exact):
     total: int = Field(description="Events matching the filters.")
     limit: int
     offset: int
@@ -87,23 +111,25 @@ class IngestBody(BaseModel):
     file: str = Field("api", max_length=200, description="Name recorded in the ingest log.")
 
 
-class IngestOut(BaseModel):
+class IngestOut(schemas.Exact):
     file: str
     rows: int
     added: int
     merged: int
     linked: int
     unchanged: int
+    notes: list[str] = Field(description="What the ingest noticed, e.g. rows with the source "
+                             "key of a stored event that differ from it (the stored one kept).")
 
 
-class AgreementOut(BaseModel):
+class AgreementOut(schemas.Exact):
     id: str
     title: str
     parties: list[str]
     start: dt.date
     end: dt.date | None
     commitments: list[str]
-    reciprocity: Any
+    reciprocity: schemas.Releases
 
 
 class SimulateBody(BaseModel):
@@ -120,22 +146,22 @@ class SimulateBody(BaseModel):
     background: bool = Field(False, description="Run as a job even when small.")
 
 
-class JobOut(BaseModel):
+class JobOut(schemas.Exact):
     id: str
-    kind: str
+    kind: Literal["simulate"]
     status: Literal["queued", "running", "done", "failed"]
-    params: dict[str, Any]
+    params: SimulateBody = Field(description="The request, as received.")
     submitted: str
     started: str | None
     finished: str | None
-    result: dict[str, Any] | None
-    error: str | None
+    result: answers.SimulationOut | None = Field(description="When done.")
+    error: str | None = Field(description="When failed: why.")
     url: str
 
 
-class SimulateOut(BaseModel):
+class SimulateOut(schemas.Exact):
     status: Literal["done"]
-    result: dict[str, Any]
+    result: answers.SimulationOut
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -205,7 +231,8 @@ def require_token(request: Request,
 
 # --- routes ------------------------------------------------------------------------------------
 
-@router.get("/health", summary="Server status", responses=ERRORS)
+@router.get("/health", summary="Server status", response_model=schemas.Health,
+            responses=ERRORS)
 def health(request: Request) -> dict[str, Any]:
     st = state(request)
     with st.access.read() as store:
@@ -314,7 +341,7 @@ def ingest_events(request: Request, body: Annotated[IngestBody, Body()]) -> dict
     # in whatever happens to the rebuild (another process may hold the store by now).
     with contextlib.suppress(DetenteError):
         st.queries.current(wait=True)
-    return result.__dict__
+    return {**result.__dict__, "notes": list(result.notes)}
 
 
 @router.get("/agreements", summary="The bundled agreement presets",
@@ -327,14 +354,15 @@ def list_agreements() -> list[dict[str, Any]]:
              "reciprocity": a.reciprocity.model_dump(mode="json")} for a in presets.load_all()]
 
 
-@router.get("/agreements/{agreement_id}", summary="One preset in full", responses=ERRORS)
-def get_agreement(agreement_id: str) -> dict[str, Any]:
-    return clean(load_preset(agreement_id).to_dict())
+@router.get("/agreements/{agreement_id}", summary="One preset in full",
+            response_model=schemas.AgreementSpec, responses=ERRORS)
+def get_agreement(agreement_id: AgreementId) -> Response:
+    return json_response(clean(load_preset(agreement_id).to_dict()))
 
 
 @router.get("/check/{agreement_id}", summary="Replay an agreement against the record",
             response_model=schemas.CheckOut, responses=ERRORS)
-def check(request: Request, agreement_id: str,
+def check(request: Request, agreement_id: AgreementId,
           start: Annotated[Day | None, Query(description="Window start override.")] = None,
           end: Annotated[Day | None, Query(description="Window end override.")] = None,
           as_of: Annotated[Day | None, Query(description="Use data up to this day.")]
@@ -348,13 +376,15 @@ def check(request: Request, agreement_id: str,
 
 
 @router.get("/whatif/{agreement_id}", summary="Replay from every start date in a range",
-            responses=ERRORS)
-def whatif(request: Request, agreement_id: str,
-           date_from: Annotated[Day, Query(alias="from", description="First start.")]
+            response_model=schemas.WhatIfOut, responses=ERRORS)
+def whatif(request: Request, agreement_id: AgreementId,
+           date_from: Annotated[Day, Query(alias="from", description="First start.",
+                                           examples=["2018-01-01"])]
            = DEFAULT_WHATIF_FROM,
            date_to: Annotated[Day | None, Query(
                alias="to", description="Last start (default: the end of the record).")] = None,
-           step: Annotated[int, Query(ge=1, le=3650, description="Days between starts.")] = 7,
+           step: Annotated[int, Query(ge=1, le=3650, description="Days between starts.",
+                                      examples=[28])] = 7,
            ) -> Response:
     from detente import monitor, replay
 
@@ -373,7 +403,7 @@ def whatif(request: Request, agreement_id: str,
 
 @router.get("/verification/{agreement_id}", summary="Who can watch whom, how well",
             response_model=schemas.VerificationOut, responses=ERRORS)
-def verification(agreement_id: str,
+def verification(agreement_id: AgreementId,
                  horizon_days: Annotated[float, Query(gt=0, le=36500)] = 30.0) -> Response:
     from detente import verification as verification_lib
 
@@ -441,6 +471,46 @@ def simulation_job(request: Request, job_id: Annotated[str, Path(max_length=64)]
     return json_response(state(request).jobs.get(job_id).to_json_dict())
 
 
+@router.get("/evaluate", summary="Forecasts scored out of sample on rolling origins",
+            response_model=answers.EvaluationOut, responses=ERRORS)
+def evaluate(request: Request,
+             agreement: Annotated[list[str] | None, Query(
+                 description="Preset id(s) (default: post-olympic-pause).")] = None,
+             first: Annotated[int, Query(alias="from", ge=1900, le=2100, examples=[2016],
+                                         description="First origin year (1 January).")]
+             = DEFAULT_EVALUATE_FROM,
+             last: Annotated[int | None, Query(
+                 alias="to", ge=1900, le=2100, examples=[2017],
+                 description="Last origin year (default: three "
+                 "years after the first, or the record's last full year).")] = None,
+             horizon: Annotated[list[Annotated[int, Field(ge=1, le=520)]] | None, Query(
+                 description="Horizon(s) in weeks (default 13, 26, 52, 104).")] = None,
+             method: Annotated[list[answers.Method] | None, Query(
+                 description="Method(s) (default: every one).")] = None,
+             runs: Annotated[int, Query(ge=1, le=MAX_EVALUATE_RUNS, description="Simulated "
+                                        "runs per start for the default forecast.")] = 64,
+             bootstrap: Annotated[int, Query(ge=100, le=2000, description="Bootstrap samples "
+                                             "of origin years for the intervals.")] = 500,
+             seed: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0) -> Response:
+    from detente.evaluate import HORIZONS, METHODS, origin_years
+    from detente.evaluate import evaluate as evaluate_lib
+
+    st = state(request)
+    ids = list(dict.fromkeys(agreement or [DEFAULT_EVALUATE_AGREEMENT]))
+    specs = [load_preset(a) for a in ids]
+    with st.access.read() as store:
+        years = origin_years(store, first, last)
+        if last is None:  # a few years by default: an origin of an agreement costs up to 1 s
+            years = years[:DEFAULT_EVALUATE_YEARS]
+        if len(specs) * len(years) > st.settings.max_evaluate_origins:
+            raise LimitError(f"{len(specs)} agreement(s) x {len(years)} origin years; this "
+                             f"server evaluates at most {st.settings.max_evaluate_origins} "
+                             "(fewer agreements or a shorter from..to)")
+        result = evaluate_lib(specs, store, origins=years, horizons=horizon or HORIZONS,
+                              methods=method or METHODS, runs=runs, seed=seed, draws=bootstrap)
+    return json_response(clean(result.to_json_dict()))
+
+
 @router.get("/tension", summary="A dyad's tension index, daily or weekly",
             response_model=schemas.TensionOut, responses=ERRORS)
 def tension(request: Request,
@@ -467,8 +537,8 @@ def tension(request: Request,
 
 
 @router.get("/dialogue/{scenario_id}", summary="Forecasts, zones of agreement, packages",
-            responses=ERRORS)
-def dialogue(scenario_id: str,
+            response_model=answers.DialogueOut, responses=ERRORS)
+def dialogue(scenario_id: ScenarioId,
              models: Annotated[str, Query(max_length=100, description="Models: all, or a "
                                           "comma-separated list.")] = "all",
              proposal: Annotated[list[str] | None, Query(

@@ -28,8 +28,9 @@ class Settings:
     work: body size, page size, what-if starts, simulation runs (synchronous up to
     ``sync_runs``, as a background job above), jobs queued at once. ``jobs_dir`` holds the
     background jobs (shared by every worker process; None: a temporary folder of this app).
-    ``store_wait_seconds`` bounds how long a request waits for another process to let go of
-    the store before answering 503. Slow clients are bounded by the header, keep-alive and
+    ``max_evaluate_origins`` bounds an evaluation (agreements x origin years, up to a second
+    each). ``store_wait_seconds`` bounds how long a request waits for another process to let
+    go of the store before answering 503. Slow clients are bounded by the header, keep-alive and
     body timeouts and ``max_connections`` per worker (docs/web.md)."""
 
     db: Path = field(default_factory=default_path)
@@ -40,6 +41,7 @@ class Settings:
     max_offset: int = 10_000_000
     max_ingest_events: int = 10_000
     max_whatif_starts: int = 20_000
+    max_evaluate_origins: int = 12  # agreements x origin years of one GET /api/evaluate
     max_runs: int = 200_000
     sync_runs: int = 20_000
     dashboard_runs: int = 20_000
@@ -65,7 +67,7 @@ class Settings:
         for name in ("max_body_bytes", "max_page", "default_page", "max_runs", "sync_runs",
                      "max_jobs", "kept_jobs", "max_whatif_starts", "max_ingest_events",
                      "dashboard_runs", "max_connections", "max_conditions",
-                     "max_filter_values"):
+                     "max_filter_values", "max_evaluate_origins"):
             if getattr(self, name) < 1:
                 raise ParameterError.single("must be positive", field=name,
                                             value=getattr(self, name))
