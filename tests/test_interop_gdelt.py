@@ -66,7 +66,7 @@ def test_ingests_a_2_0_export(tmp_path, empty_store):
     assert done.result.added == 12 and s.rejects_file is None
     frame = empty_store.query().set_index("source_ref")
     assert frame.loc["680000001", "kind"] == "other"             # CAMEO 150 stays other
-    assert json.loads(frame.loc["680000001", "attrs"]) == {
+    assert json.loads(frame.loc["680000001", "attrs_json"]) == {
         "cameo": "150", "code": "150", "code_system": "CAMEO", "goldstein": -7.2,
         "mentions": 120, "quad_class": 4,
         "url": "https://news.example.org/20170704/680000001.html"}
@@ -90,15 +90,15 @@ def test_ingests_1_0_daily_and_back_files(tmp_path, empty_store):
     back = coded.ingest(empty_store, copy(tmp_path, "200610.csv"))
     assert daily.result.added == 4 and back.result.added == 3
     frame = empty_store.query(source="gdelt").set_index("source_ref")
-    assert json.loads(frame.loc["250000001", "attrs"])["url"].endswith("250000001.html")
-    assert "url" not in json.loads(frame.loc["1000001", "attrs"])     # 57 columns: no URL
+    assert json.loads(frame.loc["250000001", "attrs_json"])["url"].endswith("250000001.html")
+    assert "url" not in json.loads(frame.loc["1000001", "attrs_json"])     # 57 columns: no URL
     assert frame.loc["250000001", "kind"] == "provocation"            # 138
     assert frame.loc["1000002", "actor"] == "UN"
 
 
 def test_geo_option_adds_the_action_location(tmp_path, empty_store):
     coded.ingest(empty_store, copy(tmp_path, V2), geo=True)
-    attrs = json.loads(empty_store.query(source="gdelt")["attrs"].iloc[0])
+    attrs = json.loads(empty_store.query(source="gdelt")["attrs_json"].iloc[0])
     assert attrs["lat"] == pytest.approx(39.0194) and attrs["location"].startswith("Pyongyang")
 
 
@@ -186,10 +186,10 @@ def test_compressed_exports_ingest_like_the_plain_file(tmp_path, kind, store_pat
     with Store(store_path, empty=True) as store:
         done = coded.ingest(store, path)
         assert done.result.added == 12
-        compressed = store.query()[["id", "date", "actor", "target", "kind", "attrs"]]
+        compressed = store.query()[["id", "date", "actor", "target", "kind", "attrs_json"]]
     with Store(tmp_path / "plain.duckdb", empty=True) as store:
         coded.ingest(store, copy(tmp_path, V2, "plain.export.CSV"))
-        expected = store.query()[["id", "date", "actor", "target", "kind", "attrs"]]
+        expected = store.query()[["id", "date", "actor", "target", "kind", "attrs_json"]]
     assert compressed.equals(expected)
     assert not list(Path(tempfile.gettempdir()).glob("detente-coded-*/" + V2[:-4] + "*"))
 
@@ -346,7 +346,7 @@ def _codebook_frame():
 
 
 def _events(store: Store):
-    return store.query()[["id", "date", "actor", "target", "kind", "attrs", "summary"]]
+    return store.query()[["id", "date", "actor", "target", "kind", "attrs_json", "summary"]]
 
 
 @pytest.fixture(scope="module")
@@ -473,6 +473,6 @@ def test_cli_gdelt_version_and_geo_options(tmp_path, store_path):
                      str(store_path)])
     assert done.exit_code == 0 and "12 events added" in done.output
     with Store(store_path, read_only=True) as store:
-        assert "lat" in json.loads(store.query()["attrs"].iloc[0])
+        assert "lat" in json.loads(store.query()["attrs_json"].iloc[0])
     done = run(app, ["events", "ingest", str(path), "--gdelt-version", "3"])
     assert done.exit_code == 2 and "--gdelt-version" in done.output

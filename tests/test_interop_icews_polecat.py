@@ -45,7 +45,7 @@ def test_icews_maps_country_names_and_organisations(tmp_path, empty_store):
     assert frame.loc["21000005", "target"] == "PRK"           # "North Korea"
     assert frame.loc["21000003", "kind"] == "provocation"     # 138
     assert frame.loc["21000005", "kind"] == "proposal"        # 036
-    assert json.loads(frame.loc["21000001", "attrs"]) == {
+    assert json.loads(frame.loc["21000001", "attrs_json"]) == {
         "cameo": "150", "goldstein": -7.2, "quad_class": 4, "code_system": "CAMEO",
         "code": "150"}
     assert frame.loc["21000004", "summary"] == "China make a visit North Korea"
@@ -101,11 +101,11 @@ def test_polecat_maps_plover_and_keeps_codes(tmp_path, empty_store):
                      "20221104-0003": "provocation", "20221104-0004": "other",
                      "20221104-0005": "sanctions_designation", "20221104-0006": "other",
                      "20221104-0007": "talks", "20221104-0008": "agreement"}
-    joint = json.loads(frame.loc["20221104-0004", "attrs"])
+    joint = json.loads(frame.loc["20221104-0004", "attrs_json"])
     assert joint["parties"] == ["USA", "KOR"] and frame.loc["20221104-0004", "actor"] == "USA"
     assert joint["code_system"] == "PLOVER" and joint["code"] == "COOPERATE"
     assert joint["x_contexts"] == "military;wmd" and "x_mode" not in joint
-    mobilize = json.loads(frame.loc["20221104-0002", "attrs"])
+    mobilize = json.loads(frame.loc["20221104-0002", "attrs_json"])
     assert mobilize == {"plover": "MOBILIZE", "goldstein": -6.0, "quad_class": 4,
                         "x_mode": "weapons", "x_contexts": "military",
                         "code_system": "PLOVER", "code": "MOBILIZE"}

@@ -249,7 +249,7 @@ def test_reingesting_any_subset_adds_nothing(tmp_path_factory, dicts, data):
 
 def test_attrs_are_stored_as_minified_json_whatever_the_input_spacing(empty_store):
     empty_store.ingest_frame(_frame(attrs='{ "class" :  "ICBM" }'), file="x")
-    assert empty_store.query()["attrs"].tolist() == [json.dumps({"class": "ICBM"},
+    assert empty_store.query()["attrs_json"].tolist() == [json.dumps({"class": "ICBM"},
                                                                 separators=(",", ":"))]
 
 
@@ -269,3 +269,23 @@ def test_date_range_queries_select_exactly_the_overlapping_events(tmp_path_facto
     expected = {e.id for e in events
                 if e.last_day >= start and (end is None or e.date <= end)}
     assert got == expected
+
+
+def test_query_names_its_json_column_apart_from_pandas_attrs_and_expands_it(empty_store):
+    from tests.strategies import make_event
+
+    empty_store.ingest_events([
+        make_event("a", dt.date(2017, 7, 4), "PRK", "missile_test",
+                   {"class": "ICBM", "apogee_km": 2802.0}),
+        make_event("b", dt.date(2017, 7, 28), "PRK", "missile_test", {"class": "ICBM"}),
+        make_event("c", dt.date(2017, 9, 3), "PRK", "nuclear_test", {})])
+    frame = empty_store.query()
+    assert "attrs" not in frame.columns and frame.attrs == {}  # pandas' own metadata, untouched
+    assert json.loads(frame["attrs_json"].iloc[0])["class"] == "ICBM"
+    wide = empty_store.query(expand_attrs=True)
+    assert "attrs_json" not in wide.columns
+    assert wide["attr.class"].tolist()[:2] == ["ICBM", "ICBM"]
+    assert wide["attr.apogee_km"].iloc[0] == 2802.0 and pd.isna(wide["attr.apogee_km"].iloc[1])
+    assert pd.isna(wide["attr.class"].iloc[2])
+    assert empty_store.query(expand_attrs=True, kind="nuclear_test").shape[0] == 1
+    assert empty_store.query(expand_attrs=True, actor="USA").empty

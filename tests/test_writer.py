@@ -160,7 +160,7 @@ def test_text_fields_are_stored_without_surrounding_spaces(empty_store):
     assert stored["target"].isna().all() and stored["match_key"].isna().all()
     assert stored["kind"].tolist() == ["missile_test"] * 2
     assert stored["source_ref"].tolist() == ["7", "8"]
-    assert stored["attrs"].tolist() == ['{"class":"ICBM"}', "{}"]
+    assert stored["attrs_json"].tolist() == ['{"class":"ICBM"}', "{}"]
 
 
 def test_non_finite_numbers_in_attributes_are_refused(empty_store):

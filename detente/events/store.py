@@ -40,6 +40,7 @@ from detente.events.query import EventFilter
 from detente.progress import silent
 
 ENV_VAR = "DETENTE_DB"
+ATTRS_JSON = "attrs_json"  # store.query()'s column of attributes as JSON text
 BUNDLED_EVENTS = Path(__file__).resolve().parent.parent / "data" / "events.parquet"
 BUNDLED_SOURCES = BUNDLED_EVENTS.with_name("sources.json")
 
@@ -437,12 +438,22 @@ class Store:
         """The events matching ``flt`` as a DuckDB relation, ordered by date, with ``also``."""
         return events_relation(self.con, flt, self.span_days())
 
-    def query(self, flt: EventFilter | None = None, **filters: Any) -> pd.DataFrame:
-        """Matching events as a DataFrame (columns as in ``Event``; ``attrs`` as JSON text)."""
+    def query(self, flt: EventFilter | None = None, *, expand_attrs: bool = False,
+              **filters: Any) -> pd.DataFrame:
+        """Matching events as a DataFrame: the columns of ``Event``, with the attributes as
+        JSON text in ``attrs_json`` (pandas' own ``DataFrame.attrs`` is another thing), or with
+        ``expand_attrs`` one column per attribute key, ``attr.KEY`` (nested keys dotted;
+        missing values NaN)."""
         flt = _as_filter(flt, filters)
-        frame = self.relation(flt).df()
+        frame = self.relation(flt).df().rename(columns={"attrs": ATTRS_JSON})
         for column in ("date", "end"):
             frame[column] = pd.to_datetime(frame[column])
+        if expand_attrs:
+            parsed = [json.loads(text) if text else {} for text in frame.pop(ATTRS_JSON)]
+            expanded = pd.json_normalize(parsed).add_prefix("attr.") if parsed else \
+                pd.DataFrame(index=frame.index)
+            expanded.index = frame.index
+            frame = pd.concat([frame, expanded], axis=1)
         return frame
 
     def arrow(self, flt: EventFilter | None = None, **filters: Any):
