@@ -343,3 +343,30 @@ def test_evaluate_is_the_librarys_backtest_and_bounded(client, bundled, store_pa
     with TestClient(create_app(Settings(db=store_path))) as empty:
         answer = empty.get("/api/evaluate")
         assert answer.status_code == 422 and "empty" in answer.json()["message"]
+
+
+def test_the_operators_own_spec_files_are_offered_beside_the_presets(bundled, tmp_path):
+    from detente.agreements import presets
+    from detente.errors import SpecError
+
+    mine = presets.load("post-olympic-pause").model_copy(update={"id": "my-pause",
+                                                                 "title": "My pause"})
+    path = tmp_path / "my-pause.yaml"
+    path.write_text(mine.to_yaml(), encoding="utf-8")
+    with TestClient(create_app(Settings(db=bundled, specs=(str(path),)))) as client:
+        listed = [a["id"] for a in client.get("/api/agreements").json()]
+        assert listed[-1] == "my-pause" and set(presets.ids()) < set(listed)
+        assert client.get("/api/agreements/my-pause").json()["title"] == "My pause"
+        check = client.get("/api/check/my-pause").json()
+        assert check["status"] == client.get("/api/check/post-olympic-pause").json()["status"]
+        page = client.get("/", params={"agreement": "my-pause", "runs": 200})
+        assert page.status_code == 200 and "My pause" in page.text
+        assert '<option value="my-pause" selected>' in page.text
+        assert "my-pause" in client.get("/compare", params={"agreement": ["my-pause"],
+                                                            "runs": 200}).text
+    with TestClient(create_app(Settings(db=bundled))) as plain:  # another server: not offered
+        assert plain.get("/api/agreements/my-pause").status_code == 404
+    clash = tmp_path / "clash.yaml"
+    clash.write_text(presets.load("leap-day-2012").to_yaml(), encoding="utf-8")
+    with pytest.raises(SpecError, match="already a preset"):
+        create_app(Settings(db=bundled, specs=(str(clash),)))

@@ -210,6 +210,10 @@ def serve(
     keep_alive: Annotated[float, typer.Option(
         "--keep-alive", help="Seconds an idle kept-alive connection stays open.", min=0.1,
         max=3600)] = 5.0,
+    spec: Annotated[list[Path] | None, typer.Option(
+        "--spec", help="An agreement spec file of your own, offered in the dashboard and the "
+                       "API beside the presets (repeatable; checked before the server starts).")
+    ] = None,
     max_connections: Annotated[int, typer.Option(
         "--max-connections", help="Open connections per worker (lowered to what the file "
                                   "limit allows); a new one over it closes the oldest still "
@@ -220,13 +224,15 @@ def serve(
     Read-only unless the operator sets DETENTE_TOKEN: writes (POST /api/events) then need
     'Authorization: Bearer <token>'. OpenAPI docs at /docs.
 
-    Example: [bold]DETENTE_TOKEN=s3cret detente serve --port 8000 --workers 2[/]
+    Example: [bold]DETENTE_TOKEN=s3cret detente serve --port 8000 --workers 2[/]  or
+    [bold]detente serve --spec my-freeze.yaml[/]
     """
     from detente.web.server import run
 
     run(host=host, port=port, db=db, max_runs=max_runs, workers=workers, jobs_dir=jobs_dir,
         store_wait_seconds=store_wait, header_timeout_seconds=header_timeout,
-        keep_alive_seconds=keep_alive, max_connections=max_connections)
+        keep_alive_seconds=keep_alive, max_connections=max_connections,
+        specs=tuple(str(p) for p in spec or ()))
 
 
 def register(app: typer.Typer) -> None:

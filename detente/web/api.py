@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import hmac
 import os
+import pathlib
 import re
 from typing import Annotated, Any, Literal
 
@@ -183,11 +184,41 @@ def check_id(value: str, what: str) -> str:
     return value
 
 
-def load_preset(agreement_id: str):
+def load_preset(agreement_id: str, st: Any = None):
+    """A bundled preset, or one of the operator's spec files (``serve --spec``) by its id
+    (``st``: the app's state, ``state(request)``)."""
     from detente.agreements import presets
 
     check_id(agreement_id, "preset")
+    if st is not None and agreement_id in st.user_specs:
+        return st.user_specs[agreement_id]
     return presets.load(presets.path_of(agreement_id, paths_allowed=False))
+
+
+def user_specs(settings: Any) -> dict[str, Any]:
+    """The operator's spec files by id, each checked; an id a preset already has is refused
+    (a request for it would be ambiguous)."""
+    from detente.agreements import presets
+    from detente.agreements import spec as spec_lib
+    from detente.errors import SpecError
+
+    found: dict[str, Any] = {}
+    for path in settings.specs:
+        agreement = spec_lib.load(pathlib.Path(path))
+        if agreement.id in presets.ids() or agreement.id in found:
+            raise SpecError.single(f"the id {agreement.id!r} is already a "
+                                   f"{'preset' if agreement.id in presets.ids() else 'spec'}"
+                                   "'s: give the spec another id", file=path, field="id",
+                                   value=agreement.id)
+        found[agreement.id] = agreement
+    return found
+
+
+def agreements_offered(request: Request) -> list[Any]:
+    """The presets, then the operator's spec files."""
+    from detente.agreements import presets
+
+    return [*presets.load_all(), *state(request).user_specs.values()]
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -344,20 +375,19 @@ def ingest_events(request: Request, body: Annotated[IngestBody, Body()]) -> dict
     return {**result.__dict__, "notes": list(result.notes)}
 
 
-@router.get("/agreements", summary="The bundled agreement presets",
+@router.get("/agreements", summary="The bundled presets and the operator's spec files",
             response_model=list[AgreementOut], responses=ERRORS)
-def list_agreements() -> list[dict[str, Any]]:
-    from detente.agreements import presets
-
+def list_agreements(request: Request) -> list[dict[str, Any]]:
     return [{"id": a.id, "title": a.title, "parties": a.parties, "start": a.start,
              "end": a.end, "commitments": [c.id for c in a.commitments],
-             "reciprocity": a.reciprocity.model_dump(mode="json")} for a in presets.load_all()]
+             "reciprocity": a.reciprocity.model_dump(mode="json")}
+            for a in agreements_offered(request)]
 
 
 @router.get("/agreements/{agreement_id}", summary="One preset in full",
             response_model=schemas.AgreementSpec, responses=ERRORS)
-def get_agreement(agreement_id: AgreementId) -> Response:
-    return json_response(clean(load_preset(agreement_id).to_dict()))
+def get_agreement(agreement_id: AgreementId, request: Request) -> Response:
+    return json_response(clean(load_preset(agreement_id, state(request)).to_dict()))
 
 
 @router.get("/check/{agreement_id}", summary="Replay an agreement against the record",
@@ -369,7 +399,7 @@ def check(request: Request, agreement_id: AgreementId,
           = None) -> Response:
     from detente import monitor
 
-    spec = load_preset(agreement_id)
+    spec = load_preset(agreement_id, state(request))
     with state(request).access.read() as store:
         report = monitor.check(spec, store, start=start, end=end, as_of=as_of)
     return json_response(clean(report.to_json_dict()))
@@ -388,7 +418,7 @@ def whatif(request: Request, agreement_id: AgreementId,
            ) -> Response:
     from detente import monitor, replay
 
-    spec = load_preset(agreement_id)
+    spec = load_preset(agreement_id, state(request))
     st = state(request)
     with st.access.read() as store:
         last = date_to or monitor.record_end(store)
@@ -403,11 +433,11 @@ def whatif(request: Request, agreement_id: AgreementId,
 
 @router.get("/verification/{agreement_id}", summary="Who can watch whom, how well",
             response_model=schemas.VerificationOut, responses=ERRORS)
-def verification(agreement_id: AgreementId,
+def verification(request: Request, agreement_id: AgreementId,
                  horizon_days: Annotated[float, Query(gt=0, le=36500)] = 30.0) -> Response:
     from detente import verification as verification_lib
 
-    return json_response(clean(verification_lib.view(load_preset(agreement_id),
+    return json_response(clean(verification_lib.view(load_preset(agreement_id, state(request)),
                                                      horizon_days).to_json_dict()))
 
 
@@ -422,7 +452,7 @@ def plan_simulation(st, body: SimulateBody):
     if body.runs > st.settings.max_runs:
         raise LimitError(f"{body.runs:,} runs; this server allows at most "
                          f"{st.settings.max_runs:,}")
-    spec = load_preset(body.agreement)
+    spec = load_preset(body.agreement, st)
     for option, mapping in (("strategies", body.strategies), ("rates", body.rates)):
         for code in mapping:
             if code not in spec.parties:
@@ -497,7 +527,7 @@ def evaluate(request: Request,
 
     st = state(request)
     ids = list(dict.fromkeys(agreement or [DEFAULT_EVALUATE_AGREEMENT]))
-    specs = [load_preset(a) for a in ids]
+    specs = [load_preset(a, st) for a in ids]
     with st.access.read() as store:
         years = origin_years(store, first, last)
         if last is None:  # a few years by default: an origin of an agreement costs up to 1 s

@@ -191,6 +191,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "'Authorization: Bearer <token>'. Errors are JSON: "
                     "{message, type, problems}.")
     app.state.settings, app.state.access = settings, access
+    from detente.web.api import user_specs
+
+    app.state.user_specs = user_specs(settings)  # checked now: a bad file stops the start
     app.state.queries, app.state.jobs = queries, jobs
     install_handlers(app)
 

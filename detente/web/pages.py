@@ -21,7 +21,14 @@ from detente.events.query import Condition, EventFilter, as_date
 from detente.report import figures, tables
 from detente.report.render import environment, figure_div
 from detente.report.timeline import TIMELINE_KINDS, AgreementTrack, timeline_figure
-from detente.web.api import DEFAULT_WHATIF_FROM, bounded, check_id, load_preset, state
+from detente.web.api import (
+    DEFAULT_WHATIF_FROM,
+    agreements_offered,
+    bounded,
+    check_id,
+    load_preset,
+    state,
+)
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -79,20 +86,20 @@ def _message(exc: Exception) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
-    from detente.agreements import presets
 
     st = state(request)
     q = request.query_params
-    ids = presets.ids()
+    offered = agreements_offered(request)
+    ids = [a.id for a in offered]
     chosen = q.get("agreement") or (DEFAULT_AGREEMENT if DEFAULT_AGREEMENT in ids else ids[0])
     form: dict[str, Any] = {"agreement": chosen, "start": q.get("start") or "",
             "whatif_from": q.get("whatif_from") or DEFAULT_WHATIF_FROM.isoformat(),
             "step": q.get("step") or "7", "runs": q.get("runs") or str(DEFAULT_RUNS),
             "seed": q.get("seed") or "1", "horizon": q.get("horizon") or "10y"}
-    context: dict[str, Any] = {"presets": presets.load_all(), "form": form, "error": None,
+    context: dict[str, Any] = {"presets": offered, "form": form, "error": None,
                                "nav": "dashboard"}
     try:
-        spec = load_preset(chosen)
+        spec = load_preset(chosen, state(request))
         context["spec"] = spec
         # The default is what `detente simulate` runs: behaviour fitted to the record.
         strategies = {p: q.get(f"strategy_{p}") or "fitted" for p in spec.parties}
@@ -255,7 +262,6 @@ def dialogue_page(request: Request) -> HTMLResponse:
 def compare_page(request: Request) -> HTMLResponse:
     """Several agreements side by side, as the report shows them (the same builder and the
     same sections), evidence linked to the dashboard's event pages."""
-    from detente.agreements import presets
     from detente.report.builder import ReportOptions, build
     from detente.report.render import report_context
 
@@ -264,13 +270,14 @@ def compare_page(request: Request) -> HTMLResponse:
     chosen = list(dict.fromkeys(q.getlist("agreement"))) or list(COMPARE_DEFAULT)
     runs = _int(q.get("runs"), "runs", COMPARE_RUNS, 1, st.settings.dashboard_runs)
     step = _int(q.get("step"), "step", 28, 7, 3650)
-    specs = [load_preset(a) for a in chosen]
+    specs = [load_preset(a, state(request)) for a in chosen]
     with st.access.read() as store:
         result = build(specs, store, ReportOptions(runs=runs, step_days=step,
                                                    compare=tuple(chosen)))
     context = report_context(result, evidence_href=lambda event_id: f"/events/{event_id}")
-    return HTMLResponse(render("compare.html.j2", nav="compare", presets=presets.load_all(),
-                               chosen=chosen, runs=runs, step=step, evidence_base="/events/",
+    return HTMLResponse(render("compare.html.j2", nav="compare",
+                               presets=agreements_offered(request), chosen=chosen,
+                               runs=runs, step=step, evidence_base="/events/",
                                **context))
 
 
@@ -281,7 +288,7 @@ def report_download(request: Request) -> Response:
 
     st = state(request)
     chosen = request.query_params.getlist("agreement") or [DEFAULT_AGREEMENT]
-    specs = [load_preset(a) for a in dict.fromkeys(chosen)]
+    specs = [load_preset(a, state(request)) for a in dict.fromkeys(chosen)]
     runs = _int(request.query_params.get("runs"), "runs", DEFAULT_RUNS, 1,
                 st.settings.dashboard_runs)
     with st.access.read() as store:

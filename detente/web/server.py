@@ -37,6 +37,9 @@ def run(host: str = "127.0.0.1", port: int = 8000, db: str | Path | None = None,
         # them (uvicorn's supervisor returns after stopping the workers, so this removes it).
         temporary = jobs_dir = tempfile.mkdtemp(prefix="detente-jobs-")
     settings = Settings.from_env(db, jobs_dir=jobs_dir, **limits)
+    from detente.web.api import user_specs
+
+    offered = user_specs(settings)  # a bad spec file stops here, before anything listens
     try:
         if settings.jobs_dir is not None:
             settings.jobs_dir.mkdir(parents=True, exist_ok=True)
@@ -51,6 +54,9 @@ def run(host: str = "127.0.0.1", port: int = 8000, db: str | Path | None = None,
               f"worker process{plural}, jobs in {where}; at most {cap:,} connections per "
               f"worker, headers within {settings.header_timeout_seconds:g} s); API docs at "
               "/docs", flush=True)
+        if offered:
+            print(f"detente: your agreements beside the presets: {', '.join(offered)}",
+                  flush=True)
         # Slow clients: uvicorn's keep-alive timeout, and the header timeout and connection
         # cap of detente's protocol (connections.py; set in each worker by create_app).
         options: dict[str, Any] = {

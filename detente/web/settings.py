@@ -48,6 +48,8 @@ class Settings:
     max_jobs: int = 4
     kept_jobs: int = 100
     jobs_dir: Path | None = None
+    #: the operator's own agreement spec files, offered beside the presets (``serve --spec``)
+    specs: tuple[str, ...] = ()
     store_wait_seconds: float = 10.0
     index_max_events: int = 5_000_000
     index_idle_seconds: float = 0.0  # 0: keep the in-memory event index while the server runs
@@ -62,6 +64,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "db", Path(self.db).expanduser())
+        object.__setattr__(self, "specs", tuple(str(Path(p).expanduser()) for p in self.specs))
         if self.jobs_dir is not None:
             object.__setattr__(self, "jobs_dir", Path(self.jobs_dir).expanduser())
         for name in ("max_body_bytes", "max_page", "default_page", "max_runs", "sync_runs",
