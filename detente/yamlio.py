@@ -273,7 +273,9 @@ def _readable(value: Any) -> Any:
     return value
 
 
-_FLOW_WORD = re.compile(r"[A-Za-z0-9_.@+-]+")
+# A word, with colons or slashes inside (ids like post-olympic-pause:prk-no-tests@80), never
+# at its edges or before a blank, where YAML reads them as indicators.
+_FLOW_WORD = re.compile(r"[A-Za-z0-9_.@+-]([A-Za-z0-9_.@+:/-]*[A-Za-z0-9_.@+/-])?")
 
 
 def _flow_safe(value: Any) -> bool:
