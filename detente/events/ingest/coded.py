@@ -299,6 +299,14 @@ def _width_bad(layout: Layout) -> str:
     return f"n NOT IN ({widths})"
 
 
+EVENT_FIELDS = ("date", "actor", "target", "kind", "attrs", "summary")
+
+
+def event_columns_sql(sel: dict[str, str], good: str) -> str:
+    """The event's fields of a checked row, NULL for a rejected one (``good`` false)."""
+    return ",\n".join(f"CASE WHEN {good} THEN {sel[c]} END AS {c}" for c in EVENT_FIELDS)
+
+
 def _err_sql(layout: Layout) -> str:
     cases = ["WHEN l IS NULL THEN 'blank'", f"WHEN {_width_bad(layout)} THEN 'columns'"]
     cases += [f"WHEN {r.failing} THEN {_s(r.field)}" for r in layout.rules]
@@ -365,12 +373,7 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
                        CASE WHEN e IS NULL THEN CAST({layout.key} AS VARCHAR) END AS key,
                        CASE WHEN e IS NOT NULL AND NOT starts_with(e, 'skip:') AND e <> 'blank'
                             THEN l END AS text,
-                       CASE WHEN {good} THEN {sel['date']} END AS date,
-                       CASE WHEN {good} THEN {sel['actor']} END AS actor,
-                       CASE WHEN {good} THEN {sel['target']} END AS target,
-                       CASE WHEN {good} THEN {sel['kind']} END AS kind,
-                       CASE WHEN {good} THEN {sel['attrs']} END AS attrs,
-                       CASE WHEN {good} THEN {sel['summary']} END AS summary
+                       {event_columns_sql(sel, good)}
                 FROM (SELECT *, {_err_sql(layout)} AS e FROM {typed})""", layout.params)
             line = f"rowid + {first} AS line, " if ordered else ""
             con.execute(f"CREATE TEMP VIEW {rows} AS SELECT {line}* FROM {table}")

@@ -47,6 +47,7 @@ from detente.events.ingest.coded import (
     Layout,
     Summary,
     discard,
+    event_columns_sql,
     execute,
     log,
     read_error,
@@ -205,12 +206,7 @@ def _check(con: duckdb.DuckDBPyConnection, layout: Layout, table: str, source: s
                CASE WHEN {good} THEN CAST({layout.key} AS VARCHAR) END AS key,
                CASE WHEN e IS NOT NULL AND NOT starts_with(e, 'skip:') THEN
                     {_inputs_struct(layout, casts)} END AS input,
-               CASE WHEN {good} THEN {sel['date']} END AS date,
-               CASE WHEN {good} THEN {sel['actor']} END AS actor,
-               CASE WHEN {good} THEN {sel['target']} END AS target,
-               CASE WHEN {good} THEN {sel['kind']} END AS kind,
-               CASE WHEN {good} THEN {sel['attrs']} END AS attrs,
-               CASE WHEN {good} THEN {sel['summary']} END AS summary
+               {event_columns_sql(sel, good)}
         FROM (SELECT *, {err} AS e FROM {_fields_sql(layout, source)})""", layout.params)
 
 
