@@ -75,25 +75,7 @@ class ErrorBody(schemas.Exact):
     problems: list[ProblemOut] = Field(default_factory=list)
 
 
-class SourceRefOut(schemas.Exact):
-    source: str
-    source_ref: str
-
-
-class EventOut(schemas.Exact):
-    id: str
-    date: dt.date
-    end: dt.date | None
-    actor: str
-    target: str | None
-    kind: Kind
-    attrs: dict[str, Any]
-    source: str
-    source_ref: str
-    confidence: str
-    summary: str | None
-    match_key: str | None
-    also: list[SourceRefOut]
+EventOut = schemas.EventJson  # one model of an event for every route
 
 
 class EventsPage(schemas.Exact):

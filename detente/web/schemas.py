@@ -10,6 +10,7 @@ undefined is ``float | None``.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,12 +30,14 @@ class SourceRef(Exact):
 
 
 class EventJson(Exact):
+    """An event as every route answers it (the events pages and the events cited by checks)."""
+
     id: str
-    date: str
-    end: str | None
+    date: dt.date
+    end: dt.date | None
     actor: str
     target: str | None
-    kind: str
+    kind: Kind
     attrs: dict[str, Any]
     source: str
     source_ref: str
