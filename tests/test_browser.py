@@ -127,6 +127,28 @@ def test_dashboard_loads_and_draws_its_charts(browser, server, tmp_path):
     page.close()
 
 
+def test_the_compare_page_draws_several_agreements_on_one_axis(browser, server, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server}/compare?agreement=post-olympic-pause&agreement=freeze-for-freeze"
+              "&runs=500&step=56")
+    _wait_for_charts(page, "timeline", "survival")
+    # two proposals in each of the two panels (the replay and the simulation)
+    assert _rendered_points(page, "survival") >= 4
+    traces = page.evaluate("""() => {
+        const gd = document.querySelector('[data-figure="survival"] .js-plotly-plot');
+        return [...new Set(gd.data.map(t => t.legendgroup).filter(Boolean))];
+    }""")
+    assert len(traces) == 2 and any(t.startswith("Post-Olympic pause") for t in traces) and \
+        any(t.startswith("Freeze-for-freeze") for t in traces), traces
+    assert "no clear difference" in page.inner_text("main") or \
+        "lasts longer" in page.inner_text("main")
+    _save(page, tmp_path, "compare.png")
+    assert not errors
+    page.close()
+
+
 def test_picking_another_agreement_updates_the_page(browser, server, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{server}/?agreement=post-olympic-pause&runs=1000")

@@ -116,8 +116,10 @@ def _verdict(report) -> list[str]:
                 f"{w.step_days} days), it was broken in {w.breached:,} of them and held a median "
                 f"of {days_text(hist[k])} before its first breach")
             if w.unobserved:
-                parts.append(f"{w.unobserved:,} starts reach a stretch the record cannot see "
-                             "before any breach and count only as held until then")
+                one = w.unobserved == 1
+                parts.append(f"{w.unobserved:,} start{'' if one else 's'} "
+                             f"reach{'es' if one else ''} a stretch the record cannot see before any breach and "
+                             f"count{'s' if one else ''} only as held until then")
             if w.thin:
                 parts.append(f"{w.thin:,} observed starts rest on partial sources somewhere")
         if k in report.simulations:
