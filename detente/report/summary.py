@@ -118,7 +118,8 @@ def _verdict(report) -> list[str]:
             if w.unobserved:
                 one = w.unobserved == 1
                 parts.append(f"{w.unobserved:,} start{'' if one else 's'} "
-                             f"reach{'es' if one else ''} a stretch the record cannot see before any breach and "
+                             f"reach{'es' if one else ''} a stretch the record cannot see "
+                             "before any breach and "
                              f"count{'s' if one else ''} only as held until then")
             if w.thin:
                 parts.append(f"{w.thin:,} observed starts rest on partial sources somewhere")
