@@ -299,6 +299,14 @@ def _width_bad(layout: Layout) -> str:
     return f"n NOT IN ({widths})"
 
 
+def check_unchanged(path: Path, before: FileState, file: str) -> None:
+    """Refuse a file that changed while it was read (a download still being written)."""
+    if FileState.of(path) != before:
+        raise IngestError.single(
+            "the file changed while it was being read (still being written?); nothing was "
+            "ingested; retry when it is complete", file=file)
+
+
 EVENT_FIELDS = ("date", "actor", "target", "kind", "attrs", "summary")
 
 
@@ -379,10 +387,7 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
             con.execute(f"CREATE TEMP VIEW {rows} AS SELECT {line}* FROM {table}")
         except duckdb.Error as exc:
             raise read_error(file, exc) from None
-        if FileState.of(path) != before:
-            raise IngestError.single(
-                "the file changed while it was being read (still being written?); nothing was "
-                "ingested; retry when it is complete", file=file)
+        check_unchanged(path, before, file)
         table_line = f"{table}.rowid + {first}" if ordered else f"{table}.line"
         duplicates = _mark_duplicates(con, rows, table, table_line, lines_sql(plain, encoding))
         counts = dict(con.execute(f"SELECT coalesce(err, ''), count(*) FROM {rows} "

@@ -46,6 +46,7 @@ from detente.events.ingest.coded import (
     FileState,
     Layout,
     Summary,
+    check_unchanged,
     discard,
     event_columns_sql,
     execute,
@@ -501,10 +502,7 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
                 _check(con, layout, read.table, source, casts=False, position=None)
         except duckdb.Error as exc:
             raise read_error(file, exc) from None
-        if FileState.of(path) != before:
-            raise IngestError.single(
-                "the file changed while it was being read (still being written?); nothing was "
-                "ingested; retry when it is complete", file=file)
+        check_unchanged(path, before, file)
         reader = _reader_rejects(con, file, errors)
         _set_dropped(read, first, reader)
         rejected = con.execute(f"""SELECT count(*) FROM {read.table} WHERE err IS NOT NULL
