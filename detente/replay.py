@@ -102,8 +102,7 @@ class WhatIfResult:
     @property
     def median_days(self) -> float | None:
         """The first ``t`` with ``S(t) <= 0.5``, or None if the curve never gets there."""
-        below = self.survival[self.survival["p"] <= 0.5]
-        return float(below["days"].iloc[0]) if len(below) else None
+        return _crossing(self.survival, "p")
 
     @property
     def median_interval(self) -> tuple[float | None, float | None]:

@@ -131,3 +131,11 @@ def test_result_modules_never_import_the_presentation_layer():
             continue
         text = path.read_text(encoding="utf-8")
         assert "detente.report" not in text and "_repr_html_" not in text, rel
+
+
+def test_ipython_is_told_of_every_result_the_views_present():
+    from detente.report import views
+
+    presented = {(cls.__module__, cls.__qualname__) for cls in views.view.registry
+                 if cls is not object}
+    assert presented == set(notebook.RESULTS)

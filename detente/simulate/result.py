@@ -34,6 +34,12 @@ def wilson(successes: np.ndarray, n: int, level: float = 0.95) -> tuple[np.ndarr
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
+def _first_at_or_below_half(curve: np.ndarray) -> int | None:
+    """The first period at which ``curve`` is at most 0.5 (None: never within the horizon)."""
+    below = np.flatnonzero(curve <= 0.5)
+    return int(below[0]) if below.size else None
+
+
 def dkw_epsilon(n: int, alpha: float) -> float:
     """Half-width of a Dvoretzky-Kiefer-Wolfowitz band: holds for every period at once with
     probability at least ``1 - alpha``."""
@@ -125,8 +131,7 @@ class SimulationResult:
     @property
     def median_periods(self) -> int | None:
         """First period by whose end half the runs have collapsed (None: beyond horizon)."""
-        below = np.flatnonzero(self.survival_p <= 0.5)
-        return int(below[0]) if below.size else None
+        return _first_at_or_below_half(self.survival_p)
 
     @property
     def median_interval(self) -> tuple[int | None, int | None]:
@@ -134,8 +139,7 @@ class SimulationResult:
         Wilson band: the first period whose lower bound is at or below 0.5, and the first
         whose upper bound is (None: beyond the horizon)."""
         lo, hi = wilson(self.alive, self.runs)
-        first = [np.flatnonzero(bound <= 0.5) for bound in (lo, hi)]
-        return tuple(int(f[0]) if f.size else None for f in first)  # type: ignore[return-value]
+        return _first_at_or_below_half(lo), _first_at_or_below_half(hi)
 
     @property
     def mean_periods(self) -> float:
