@@ -13,7 +13,7 @@ from detente.agreements import presets
 from detente.cli import app
 from detente.errors import ParameterError
 from detente.events.store import Store
-from detente.report import figures, summary
+from detente.report import figures, render, summary
 from detente.report.builder import ReportOptions, build
 from detente.report.render import cited_events
 from detente.report.timeline import TIMELINE_KINDS, AgreementTrack, lanes_for, timeline_figure
@@ -290,3 +290,39 @@ def test_words_state_their_thresholds(report):
         for m in (m for p in s.model.parties for m in p.monitors):
             assert f"{m.commitment} seen with probability {m.detection:g}" in text
     assert "answer different questions" in text
+
+
+def test_each_result_on_the_page_is_drawn_by_its_presenter(report, page):
+    """The report holds no section markup of its own for a result: each agreement's check,
+    the survival comparison and verification are what the presenters give (figure ids are
+    numbered per draw, so the checked parts carry no figure)."""
+    import html as html_lib
+    from dataclasses import replace
+
+    from detente.report import views
+
+    for a in report.agreements:
+        shown = replace(views.view(report.checks[a.id], figure=False, evidence=False),
+                        title=a.title, tag=a.id, anchor=f"agreement-{a.id}")
+        assert not shown.figures()
+        assert views.html(shown, max_rows=None, level=3) in page
+        assert html_lib.escape(views.check_text(report.checks[a.id])[0].text) in page
+    parts = render.report_views(report)
+    assert [v.anchor for v in parts["agreements"]] == [f"agreement-{a.id}"
+                                                       for a in report.agreements]
+    assert set(render.report_figures(report)) == {"timeline", "survival", "tension",
+                                                  "dialogue"}
+    for part in ("survival", "tension", "dialogue"):
+        assert f'id="{part}"' in page
+        for text in (s.text for s in parts[part].sections if isinstance(s, views.Text)):
+            assert html_lib.escape(text) in page
+
+
+def test_a_single_result_and_a_comparison_share_the_survival_view(report):
+    from detente.report import views
+
+    whatif = report.whatifs["post-olympic-pause"]
+    alone = views.view(whatif)
+    both = views.survival_view({"post-olympic-pause": whatif}, {})
+    assert [type(s) for s in alone.sections[1:]] == [type(s) for s in both.sections]
+    assert "Simulation:" not in both.sections[0].text  # no word on a panel it does not draw

@@ -139,3 +139,14 @@ def test_ipython_is_told_of_every_result_the_views_present():
     presented = {(cls.__module__, cls.__qualname__) for cls in views.view.registry
                  if cls is not object}
     assert presented == set(notebook.RESULTS)
+
+
+def test_a_tension_series_shows_its_chart_and_what_it_sums(bundled):
+    from detente import tension
+
+    with Store(bundled, read_only=True) as opened:
+        series = tension.tension(opened, "PRK-USA", weekly=True, smooth="8w")
+    html = notebook.html_for(series)
+    assert "Tension index PRK-USA" in html and html.count("Plotly.newPlot") == 1
+    assert f"{int(series.frame['events'].sum()):,} such events" in html
+    assert "half-life of 56 days" in html

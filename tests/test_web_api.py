@@ -370,3 +370,23 @@ def test_the_operators_own_spec_files_are_offered_beside_the_presets(bundled, tm
     clash.write_text(presets.load("leap-day-2012").to_yaml(), encoding="utf-8")
     with pytest.raises(SpecError, match="already a preset"):
         create_app(Settings(db=bundled, specs=(str(clash),)))
+
+
+def test_the_dashboard_draws_the_check_through_its_presenter(client, bundled):
+    """The single-agreement page shows what the check presenter says and links evidence to
+    the event pages: the same words as the report and the notebook."""
+    import html as html_lib
+
+    from detente import monitor
+    from detente.agreements import presets
+    from detente.events.store import Store
+    from detente.report import views
+
+    page = client.get("/", params={"agreement": "leap-day-2012", "runs": 300}).text
+    with Store(bundled, read_only=True) as store:
+        check = monitor.check(presets.load("leap-day-2012"), store)
+    for text in views.check_text(check):
+        assert html_lib.escape(text.text) in page
+    assert f'href="/events/{check.first_breach.event.id}"' in page
+    for anchor in ("timeline", "survival", "verification"):
+        assert f'<section class="view" id="{anchor}">' in page

@@ -24,7 +24,7 @@ RESULTS = (("detente.monitor", "Report"), ("detente.replay", "WhatIfResult"),
            ("detente.simulate.result", "SimulationResult"),
            ("detente.verification", "VerificationView"),
            ("detente.dialogue.analysis", "Analysis"),
-           ("detente.evaluate.backtest", "Evaluation"))
+           ("detente.evaluate.backtest", "Evaluation"), ("detente.tension", "TensionSeries"))
 
 
 def _loader() -> str:
@@ -36,10 +36,11 @@ def _loader() -> str:
     return f"<script>{plotly_js()}</script>"
 
 
-def _wrap(title: str, body: str) -> str:
+def _wrap(body: str, title: str | None = None) -> str:
     css = environment().get_template("_style.css").render()
+    heading = f"<h3>{html.escape(title)}</h3>" if title else ""
     return (f'<div class="detente-output"><style>{_scoped(css)}</style>{_loader()}'
-            f"<h3>{html.escape(title)}</h3>{body}</div>")
+            f"{heading}{body}</div>")
 
 
 def _scoped(css: str) -> str:
@@ -64,7 +65,7 @@ def report_fragment(report) -> str:
     from detente.report.render import report_context
 
     body = environment().get_template("_sections.html.j2").render(**report_context(report))
-    return _wrap(f"{report.options.title}: {', '.join(a.id for a in report.agreements)}", body)
+    return _wrap(body, f"{report.options.title}: {', '.join(a.id for a in report.agreements)}")
 
 
 def html_for(obj: Any) -> str:
@@ -79,7 +80,7 @@ def html_for(obj: Any) -> str:
     except TypeError:
         kind = type(obj)
         raise TypeError(f"no notebook view for {kind.__module__}.{kind.__qualname__}") from None
-    return _wrap(shown.title, views.html(shown))
+    return _wrap(views.html(shown))
 
 
 def register(shell: Any = None) -> bool:

@@ -10,13 +10,14 @@ import datetime as dt
 import functools
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from detente.report import figures, tables
+from detente.report import figures, tables, views
 from detente.report.style import PLOT_CONFIG
 from detente.report.summary import summary_rows
 from detente.report.timeline import AgreementTrack, timeline_figure
@@ -63,43 +64,18 @@ def figure_div(fig, name: str) -> Markup:
     return Markup(f'<div class="figure" data-figure="{name}">{html}</div>')
 
 
-def evidence_hash(event_id: str) -> str:
-    return "#" + tables.evidence_anchor(event_id)
-
-
 def cited_events(report) -> list[dict[str, Any]]:
-    """Every event a check cites (breaches, responses, obligations met), once, by date."""
+    """Every event the report's checks cite (breaches, responses, obligations met), once, by
+    date."""
     seen: dict[str, dict[str, Any]] = {}
     for check in report.checks.values():
-        for act in (*check.breaches, *check.responses):
-            if act.event is not None:
-                seen.setdefault(act.event.id, act.event.to_json_dict())
-        for o in check.obligations:
-            if o.event is not None:
-                seen.setdefault(o.event.id, o.event.to_json_dict())
+        for record in views.cited_records(check):
+            seen.setdefault(record["id"], record)
     return sorted(seen.values(), key=lambda e: (e["date"], e["id"]))
 
 
-def agreement_sections(report, evidence_href: Callable[[str], str]) -> list[dict[str, Any]]:
-    out = []
-    for a in report.agreements:
-        check = report.checks[a.id]
-        out.append({
-            "agreement": a, "check": check,
-            "breaches": tables.acts_table(check.breaches, f"Breaches ({len(check.breaches)})",
-                                          evidence_href),
-            "responses": tables.acts_table(
-                check.responses, f"Responses of released parties ({len(check.responses)})",
-                evidence_href),
-            "obligations": tables.obligations_table(check, evidence_href)
-            if check.obligations else None,
-            "segments": tables.segments_table(check),
-            "unobserved": tables.unobserved_table(check) if check.unobserved else None,
-        })
-    return out
-
-
 def timeline_fig(report):
+    """One timeline for every agreement of the report: their lanes over the record."""
     tracks = [AgreementTrack.from_report(report.checks[a.id]) for a in report.agreements]
     first = min(a.start for a in report.agreements)
     last = report.record["last"]
@@ -108,77 +84,72 @@ def timeline_fig(report):
                            initial_range=(start, last))
 
 
-def tension_shown(report) -> bool:
-    return report.tension is not None and bool(int(report.tension.frame["events"].sum()))
+def report_views(report, evidence_href: Callable[[str], str] = views.evidence_hash
+                 ) -> dict[str, Any]:
+    """The report's results as presenter views (``detente.report.views``), by page part:
+    ``tension``, ``survival``, ``backtest``, ``dialogue`` (a view or None), ``agreements``
+    and ``verification`` (a view per agreement)."""
+    titles = figures.titles_of(report.agreements)
+    out: dict[str, Any] = {"tension": None, "survival": None, "backtest": None,
+                           "dialogue": None}
+    if report.tension is not None and int(report.tension.frame["events"].sum()):
+        windows = [(a.id, report.checks[a.id].start, report.checks[a.id].last_day)
+                   for a in report.agreements if a.id in report.compared]
+        out["tension"] = replace(views.view(report.tension, windows=windows), anchor="tension")
+    out["agreements"] = [
+        replace(views.view(report.checks[a.id], figure=False, evidence=False,
+                           href=evidence_href), title=a.title, tag=a.id,
+                anchor=f"agreement-{a.id}") for a in report.agreements]
+    if report.whatifs or report.simulations:
+        out["survival"] = replace(views.survival_view(report.whatifs, report.simulations,
+                                                      titles=titles),
+                                  title="How long would it hold?", anchor="survival")
+    if report.evaluation is not None:
+        out["backtest"] = replace(views.view(report.evaluation),
+                                  title="Is the forecast any good?", anchor="backtest")
+    out["verification"] = []
+    for a in report.agreements:
+        sim = report.simulations.get(a.id)
+        critical = sim.critical_detection() if sim is not None else None
+        out["verification"].append(replace(
+            views.view(report.verification[a.id], critical=critical), title=a.title))
+    if report.dialogue is not None:
+        out["dialogue"] = replace(
+            views.view(report.dialogue, proposals=report.proposals,
+                       forecast_error=report.forecast_error),
+            title="Dialogue: where may agreement exist?", anchor="dialogue")
+    return out
 
 
 def report_figures(report) -> dict[str, Any]:
     """Every figure of the report as a Plotly figure, by name, in page order: the HTML page
     draws these and ``report --figures`` writes them (``detente.report.export``)."""
-    titles = figures.titles_of(report.agreements)
+    parts = report_views(report)
     out: dict[str, Any] = {"timeline": timeline_fig(report)}
-    if report.whatifs or report.simulations:
-        out["survival"] = figures.survival_figure(report.whatifs, report.simulations,
-                                                  titles=titles)
-    if report.evaluation is not None:
-        out["backtest"] = figures.backtest_figure(report.evaluation)
-    if tension_shown(report):
-        windows = [(a.id, report.checks[a.id].start, report.checks[a.id].last_day)
-                   for a in report.agreements if a.id in report.compared]
-        out["tension"] = figures.tension_figure(report.tension, windows)
-    if report.dialogue is not None:
-        out["dialogue"] = figures.dialogue_figure(report.dialogue)
+    for name in ("survival", "backtest", "tension", "dialogue"):
+        if parts[name] is not None:
+            out.update(parts[name].figures())
     return out
 
 
-def report_context(report, evidence_href: Callable[[str], str] = evidence_hash
+def report_context(report, evidence_href: Callable[[str], str] = views.evidence_hash
                    ) -> dict[str, Any]:
-    """Everything the templates need: figures as divs, tables, the summary."""
-    figs = report_figures(report)
-    verification = []
-    for a in report.agreements:
-        sim = report.simulations.get(a.id)
-        critical = sim.critical_detection() if sim is not None else None
-        commitments, parties = tables.verification_tables(report.verification[a.id], critical)
-        verification.append({"agreement": a, "commitments": commitments, "parties": parties})
-    dialogue = None
-    if report.dialogue is not None:
-        forecasts, actors = tables.dialogue_tables(report.dialogue)
-        dialogue = {
-            "analysis": report.dialogue,
-            "figure": figure_div(figs["dialogue"], "dialogue"),
-            "forecasts": forecasts, "actors": actors,
-            "proposals": [tables.acceptance_table(p) for p in report.proposals],
-            "forecast_error": (tables.forecast_error_table(report.forecast_error)
-                               if report.forecast_error is not None else None),
-        }
-    survival = None
-    if report.whatifs or report.simulations:
-        survival = {
-            "figure": figure_div(figs["survival"], "survival"),
-            "whatif": tables.whatif_table(report.whatifs) if report.whatifs else None,
-            "simulation": tables.simulation_table(report.simulations)
-            if report.simulations else None,
-        }
-    backtest = None
-    if report.evaluation is not None:
-        ev = report.evaluation
-        backtest = {"evaluation": ev, "verdicts": [s.verdict for s in ev.skills
-                                                  if s.verdict and s.model == "default"],
-                    "table": tables.backtest_table(ev),
-                    "figure": figure_div(figs["backtest"], "backtest")}
-    tension = None
-    if "tension" in figs:
-        tension = {"series": report.tension,
-                   "events": int(report.tension.frame["events"].sum()),
-                   "figure": figure_div(figs["tension"], "tension")}
+    """Everything the templates need: the summary, the timeline, and each result drawn by its
+    presenter (``views.html``), as markup."""
+    parts = report_views(report, evidence_href)
+
+    def drawn(v, level: int = 2) -> Markup | None:
+        return None if v is None else Markup(views.html(v, max_rows=None, level=level))
+
     return {
-        "report": report, "summary": report.summary(), "tension": tension,
+        "report": report, "summary": report.summary(),
         "glance": tables.summary_table(summary_rows(report)),
-        "timeline": figure_div(figs["timeline"], "timeline"),
-        "agreements": agreement_sections(report, evidence_href),
-        "survival": survival, "verification": verification, "dialogue": dialogue,
-        "backtest": backtest,
+        "timeline": figure_div(timeline_fig(report), "timeline"),
+        "tension": drawn(parts["tension"], 3),
+        "agreements": [drawn(v, 3) for v in parts["agreements"]],
+        "survival": drawn(parts["survival"]), "backtest": drawn(parts["backtest"]),
+        "verification": [drawn(v, 3) for v in parts["verification"]],
+        "dialogue": drawn(parts["dialogue"]),
         "evidence": tables.evidence_table(cited_events(report)),
         "options": report.options,
     }

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from detente.errors import InputError, NotFoundError, ParameterError
 from detente.events.query import Condition, EventFilter, as_date
-from detente.report import figures, tables
-from detente.report.render import environment, figure_div
-from detente.report.timeline import TIMELINE_KINDS, AgreementTrack, timeline_figure
+from detente.report import tables, views
+from detente.report.render import environment
+from detente.report.timeline import TIMELINE_KINDS
 from detente.web.api import (
     DEFAULT_WHATIF_FROM,
     agreements_offered,
@@ -156,30 +158,22 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
     sim = simulate(model, parsed, runs=runs, seed=seed, rates=rates)
     note = f"{len(records):,} of {total:,} events from {lo} to {hi}" if total > len(records) \
         else f"{total:,} events from {lo} to {hi}"
-    timeline = timeline_figure(records, [AgreementTrack.from_report(report)],
-                               title=f"{spec.title}: the record around its window", note=note)
-    survival = figures.survival_figure({spec.id: replay}, {spec.id: sim},
-                                       titles={spec.id: spec.title})
     href = lambda event_id: f"/events/{event_id}"  # noqa: E731
-    commitments, parties = tables.verification_tables(verification.view(spec),
-                                                      sim.critical_detection())
-    return {
-        "check": report,
-        "tension": figure_div(figures.tension_figure(
-            tension, [(spec.id, report.start, report.last_day)]), "tension")
-        if tension is not None and int(tension.frame["events"].sum()) else None,
-        "timeline": figure_div(timeline, "timeline"),
-        "survival": figure_div(survival, "survival"),
-        "breaches": tables.acts_table(report.breaches, f"Breaches ({len(report.breaches)})",
-                                      href),
-        "responses": tables.acts_table(report.responses,
-                                       f"Responses ({len(report.responses)})", href),
-        "segments": tables.segments_table(report),
-        "whatif_table": tables.whatif_table({spec.id: replay}),
-        "simulation_table": tables.simulation_table({spec.id: sim}),
-        "verification": [commitments, parties],
-        "sim": sim, "replay": replay,
-    }
+    parts = [replace(views.view(report, record=records, record_note=note, evidence=False,
+                                href=href), title="The record around its window",
+                     anchor="timeline")]
+    if tension is not None and int(tension.frame["events"].sum()):
+        parts.append(replace(views.view(tension, windows=[(spec.id, report.start,
+                                                           report.last_day)]),
+                             anchor="tension"))
+    parts.append(replace(views.survival_view({spec.id: replay}, {spec.id: sim},
+                                             titles={spec.id: spec.title}),
+                         title="How long would it hold?", anchor="survival"))
+    parts.append(replace(views.view(verification.view(spec),
+                                    critical=sim.critical_detection()),
+                         title="Verification", anchor="verification"))
+    return {"check": report, "sim": sim, "replay": replay,
+            "parts": [Markup(views.html(v, max_rows=None, level=2)) for v in parts]}
 
 
 @router.get("/events", response_class=HTMLResponse)
@@ -247,15 +241,13 @@ def dialogue_page(request: Request) -> HTMLResponse:
     scenario_id = check_id(request.query_params.get("scenario") or "korea-2018", "scenario")
     scenario = catalog.load(catalog.path_of(scenario_id, paths_allowed=False))
     result = analysis.analyse(scenario)
-    forecasts, actors = tables.dialogue_tables(result)
-    verdicts = [tables.acceptance_table(ProposalVerdict.of(ref, scenario))
-                for ref in acceptance.proposal_ids(scenario.id)]
+    verdicts = [ProposalVerdict.of(ref, scenario) for ref in acceptance.proposal_ids(scenario.id)]
     card = outcomes.bundled_scorecard(scenario, result.forecasts)
-    error = tables.forecast_error_table(card) if card else None
+    shown = views.view(result, proposals=verdicts, forecast_error=card)
     return HTMLResponse(render(
         "dialogue.html.j2", nav="dialogue", analysis=result, scenarios=catalog.ids(),
-        figure=figure_div(figures.dialogue_figure(result), "dialogue"), forecasts=forecasts,
-        actors=actors, proposals=verdicts, forecast_error=error))
+        part=Markup(views.html(replace(shown, title="Where may agreement exist?"),
+                               max_rows=None, level=2))))
 
 
 @router.get("/compare", response_class=HTMLResponse)
