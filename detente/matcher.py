@@ -177,9 +177,6 @@ class Matcher:
     def acts(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.undertaking is None)
 
-    def rules_of(self, party: str) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.party == party)
-
     def relation(self, store, start: dt.date, end: dt.date,
                  rules: Sequence[Rule] | None = None):
         """Events in force in ``start..end`` that some rule may match, with one boolean flag

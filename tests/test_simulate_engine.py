@@ -242,3 +242,10 @@ def test_spec_delay_longer_than_a_daily_horizon_runs():
     prk = result.model.codes.index("PRK")
     assert result.stats.breaches[:, prk].sum() > 0
     assert result.stats.detections[:, prk].sum() == 0
+
+
+def test_a_negative_monitoring_delay_is_refused_naming_the_field():
+    from detente.simulate.model import Monitor
+
+    with pytest.raises(ParameterError, match=r"c\.delay_days.*must be >= 0"):
+        Monitor("c", detection=0.5, delay=-1, false_alarm=0.0, weight=1.0, delay_days=-7.0)

@@ -4,7 +4,6 @@ excludes zero."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -175,5 +174,3 @@ def reliability(method: str, horizon: int, forecast: np.ndarray, held: np.ndarra
     return out
 
 
-def fmt_signed(value: float) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:+.3f}"

@@ -89,6 +89,9 @@ class Monitor:
     def __post_init__(self) -> None:
         check_probability(f"{self.commitment}.detection", self.detection)
         check_probability(f"{self.commitment}.false_alarm", self.false_alarm)
+        if self.delay < 0:
+            raise ParameterError.single("must be >= 0", field=f"{self.commitment}.delay_days",
+                                        value=self.delay_days)
         if not (self.prior_weeks >= 0.0) or math.isinf(self.prior_weeks):
             raise ParameterError.single("must be a finite number >= 0",
                                         field=f"{self.commitment}.false_alarm_weeks",
@@ -103,9 +106,6 @@ class Monitor:
         if self.prior_weeks <= 0.0 or f <= 0.0 or f >= 1.0:
             return None
         return f * self.prior_weeks, (1.0 - f) * self.prior_weeks
-        if self.delay < 0:
-            raise ParameterError.single("must be >= 0", field=f"{self.commitment}.delay_days",
-                                        value=self.delay_days)
 
 
 @dataclass(frozen=True)
