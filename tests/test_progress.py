@@ -54,3 +54,22 @@ def test_simulation_sweep_ingest_and_backtest_speak_the_same_protocol(tmp_path) 
         evaluate([pause], store, origins=(2016,), horizons=(13,), methods=("base_5y",),
                  draws=100, progress=hear)
     assert {s for s, _, _ in seen} == {"backtest"} and seen[-1][1] == seen[-1][2]
+
+
+def test_the_command_line_draws_every_report_with_one_drawer(capsys):
+    """Off a terminal the drawer writes one line per stage (counts when known) to stderr, or
+    nothing for a command whose output is data; quick work within ``delay`` draws nothing."""
+    from detente.cli.common import progress
+
+    with progress("demo", delay=0.0, unit="stages") as bar:
+        assert not bar.interactive  # pytest's stderr is no terminal
+        bar("checking", 1, 5)
+        bar("timeline")
+        bar("done", 5, 5)
+    with progress("simulating", delay=0.0, unit="chunks", lines=False) as quiet:
+        quiet("chunk", 1, 3)
+    with progress("ingest", delay=60.0) as slow:
+        slow("validating", 0, 10)
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == ["demo: checking [1/5 stages]", "demo: timeline"]
+    assert captured.out == ""

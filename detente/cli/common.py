@@ -137,36 +137,46 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-class StageProgress:
-    """Progress for staged library work: silent for the first second, then a Rich bar on a
-    terminal, or one line per stage otherwise (so logs and tests can see the stages)."""
+class Drawer:
+    """The command line's one drawer of ``detente.progress.Progress`` reports: a Rich bar on
+    a terminal (counts when the stage has a total); elsewhere one line per stage on stderr,
+    or nothing with ``lines=False`` (commands whose output is data). ``delay``: seconds of
+    silence first, so quick work draws nothing; ``unit`` names what the counts count."""
 
-    def __init__(self, label: str, delay: float = 1.0):
-        self.label, self.delay = label, delay
+    def __init__(self, label: str, *, delay: float = 0.0, unit: str = "",
+                 lines: bool = True):
+        self.label, self.delay, self.unit, self.lines = label, delay, unit, lines
         self.start = time.monotonic()
+        self.interactive = err_console.is_terminal
         self._progress: Any = None
         self._task: Any = None
-        self.interactive = err_console.is_terminal
 
-    def __call__(self, stage: str, done: int = 0, total: int | None = None) -> None:
+    def __call__(self, stage: str, done: int = 0, total: int | None = None, /) -> None:
         if time.monotonic() - self.start < self.delay:
             return
         if not self.interactive:
-            count = f" ({total:,} rows)" if total else ""
-            err_console.print(f"{self.label}: {stage}{count}", markup=False, highlight=False)
+            if self.lines and stage != "done":
+                count = f" [{done:,}/{total:,} {self.unit}]".replace(" ]", "]") if total else ""
+                err_console.print(f"{self.label}: {stage}{count}", markup=False,
+                                  highlight=False)
             return
         if self._progress is None:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                      BarColumn(), MofNCompleteColumn(), TextColumn(self.unit),
                                       TimeElapsedColumn(), console=err_console, transient=True)
             self._progress.start()
-            self._task = self._progress.add_task(self.label)
-        if self._progress is not None:
-            count = f" ({total:,} rows)" if total else ""
-            self._progress.update(self._task, description=f"{self.label}: {stage}{count}")
-            if stage == "done":
-                self.close()
+            self._task = self._progress.add_task(self.label, total=None)
+        self._progress.update(self._task, description=f"{self.label}: {stage}",
+                              completed=done, total=total or None)
 
     def close(self) -> None:
         if self._progress is not None:
@@ -175,8 +185,10 @@ class StageProgress:
 
 
 @contextlib.contextmanager
-def progress(label: str) -> Iterator[StageProgress]:
-    bar = StageProgress(label)
+def progress(label: str, *, delay: float = 1.0, unit: str = "rows",
+             lines: bool = True) -> Iterator[Drawer]:
+    """A ``Drawer`` for the ``with`` block (see ``Drawer`` for the options)."""
+    bar = Drawer(label, delay=delay, unit=unit, lines=lines)
     try:
         yield bar
     finally:

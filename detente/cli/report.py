@@ -3,53 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich import box
 from rich.table import Table
 
-from detente.cli.common import DbOption, console, err_console
+from detente.cli.common import DbOption, console, progress
 from detente.dates import required_date
 from detente.events.query import as_date
 
-if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
-
 SpecArguments = Annotated[list[str], typer.Argument(
     metavar="ID|PATH...", help="Preset ids (see `detente agreements list`) or spec file paths.")]
-
-
-class _Bar:
-    """A Rich progress bar on a terminal, one line per stage otherwise."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.progress: Progress | None = None
-        self.task: TaskID | None = None
-
-    def __enter__(self) -> _Bar:
-        if err_console.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-            self.progress = Progress("[bold]{task.description}", BarColumn(),
-                                     MofNCompleteColumn(), TimeElapsedColumn(),
-                                     console=err_console, transient=True)
-            self.progress.start()
-            self.task = self.progress.add_task(self.label, total=None)
-        return self
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, description=f"{self.label}: {stage}",
-                                 completed=done, total=total or None)
-        elif stage != "done":
-            count = f" [{done + 1}/{total}]" if total else ""
-            err_console.print(f"{self.label}{count}: {stage}", markup=False, highlight=False)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
 
 
 def _summary_table(report) -> Table:
@@ -103,7 +68,7 @@ def demo(
 
     console.print(f"detente demo: simulating {', '.join(COMPARED)} with {runs:,} runs each "
                   f"(seed {seed}, {seed + 1})", highlight=False)
-    with _Bar("demo") as bar:
+    with progress("demo", delay=0.0, unit="stages") as bar:
         result = run_demo(db=db, out=out, runs=runs, seed=seed, progress=bar)
     report = result.report
     console.print(f"ingested {result.ingest.added:,} events into "
@@ -167,7 +132,7 @@ def report(
         horizon=horizon, scenario=None if (scenario or "").lower() in ("", "none") else scenario,
         compare=tuple(compare) if compare else None, title=title,
         backtest_from=backtest_from)
-    with Store(db, read_only=True) as store, _Bar("report") as bar:
+    with Store(db, read_only=True) as store, progress("report", delay=0.0, unit="") as bar:
         count = [0]
 
         def note(stage: str, _done: int = 0, _total: int | None = None) -> None:

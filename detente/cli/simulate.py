@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -18,8 +17,8 @@ from detente.cli.common import (
     SpecArgument,
     console,
     emit_result,
-    err_console,
     output_format,
+    progress,
 )
 from detente.errors import ParameterError
 
@@ -56,20 +55,6 @@ DiscountOption = Annotated[float, typer.Option(
     "--discount", help="Discount factor per year, for the critical detection probability.")]
 WorkersOption = Annotated[int | None, typer.Option(
     "--workers", help="Threads (default: all cores).", min=1)]
-
-
-@contextlib.contextmanager
-def progress_bar(label: str, unit: str) -> Iterator:
-    """A Rich bar on stderr when it is a terminal (nothing otherwise: output stays clean)."""
-    if not err_console.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress(f"[bold]{label}", BarColumn(), MofNCompleteColumn(), f"{unit}",
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda stage, done, total: bar.update(task, completed=done, total=total)
 
 
 def model_options(agreement: str, *, period: str, horizon: str, rate: list[str] | None,
@@ -193,7 +178,8 @@ def run(
             from detente.events.store import Store
 
             options["store"] = stack.enter_context(Store(db, read_only=True))
-        bar = stack.enter_context(progress_bar("simulating", "chunks"))
+        bar = stack.enter_context(progress("simulating", delay=0.0, unit="chunks",
+                                                    lines=False))
         result = simulate_agreement(spec, strategies, runs=runs, seed=seed, progress=bar,
                                     workers=workers, collapse=collapse, **options)
     if emit_result(result, fmt, out):

@@ -19,6 +19,7 @@ from detente.cli.common import (
     emit_json,
     err_console,
     output_format,
+    progress,
 )
 from detente.cli.simulate import (
     DiscountOption,
@@ -32,7 +33,6 @@ from detente.cli.simulate import (
     TrembleOption,
     model_options,
     needs_store,
-    progress_bar,
     strategy_map,
 )
 
@@ -106,7 +106,7 @@ def sweep(
     ordered = resolve_strategies(model, strategies)
     # sweep() builds and checks every grid point, then connects, then runs; the file is
     # written only at the end, so bad input or an unreachable scheduler leaves nothing behind.
-    with progress_bar("sweeping", "points") as bar:
+    with progress("sweeping", delay=0.0, unit="points", lines=False) as bar:
         result = sweep_lib.sweep(model, ordered, grids, runs=runs, seed=seed,
                                  scheduler=scheduler, workers=workers, progress=bar,
                                  connect_timeout=connect_timeout)
