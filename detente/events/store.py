@@ -266,14 +266,16 @@ class Store:
     def ingest_relation(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
                         loc: str = "row", progress: Progress | None = None,
                         prebuilt: bool = False, in_place: bool = False,
-                        unchanged: Callable[[], bool] | None = None) -> IngestResult:
+                        unchanged: Callable[[], bool] | None = None,
+                        unique_keys: bool = False) -> IngestResult:
         """Ingest a DuckDB relation with the normalised columns, in one transaction (see
         ``_ingest_relation``). A write the disk refuses (full, or over a file-size limit)
         is a ``StoreError`` naming the store and the cause; the store is unchanged."""
         try:
             return self._ingest_relation(relation, file=file, fmt=fmt, loc=loc,
                                          progress=progress, prebuilt=prebuilt,
-                                         in_place=in_place, unchanged=unchanged)
+                                         in_place=in_place, unchanged=unchanged,
+                                         unique_keys=unique_keys)
         except (duckdb.IOException, duckdb.TransactionException) as exc:  # also a failed COMMIT
             cause = re.sub(r"^(IO Error|TransactionContext Error): (Failed to commit: )?", "",
                            str(exc).split("\n", 1)[0])
@@ -282,7 +284,8 @@ class Store:
 
     def _ingest_relation(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
                          loc: str, progress: Progress | None, prebuilt: bool, in_place: bool,
-                         unchanged: Callable[[], bool] | None) -> IngestResult:
+                         unchanged: Callable[[], bool] | None,
+                         unique_keys: bool = False) -> IngestResult:
         """Ingest a DuckDB relation with the normalised columns, in one transaction.
 
         Raises ``IngestError`` listing every problem (file, row or line, field) and leaves the
@@ -292,7 +295,8 @@ class Store:
         batch has match keys to merge or a problem to report. ``in_place``: the relation (with
         ``_loc``) is cheap to read more than once, so the direct path reads it where it is
         instead of copying it; ``unchanged`` (if given) must still hold after the write, or
-        nothing is ingested (a file replaced between the reads).
+        nothing is ingested (a file replaced between the reads). ``unique_keys``: the caller
+        guarantees that no source key repeats (``Batch.unique_keys``).
         """
         self._require_writable()
         note = progress or silent
@@ -301,7 +305,8 @@ class Store:
             try:
                 note("reading", 0, None)
                 done = writer.write_direct(self.con, relation, file=file, loc=loc,
-                                           in_place=in_place, note=note)
+                                           in_place=in_place, note=note,
+                                           unique_keys=unique_keys)
                 if in_place and unchanged is not None and not unchanged():
                     raise IngestError.single(
                         "the file changed while it was being ingested; nothing was ingested; "

@@ -171,11 +171,12 @@ def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, fil
 
 def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, *,
                  file: str, loc: str, in_place: bool = False,
-                 note: Progress = silent,
+                 note: Progress = silent, unique_keys: bool = False,
                  ) -> tuple[IngestResult, int] | None:
     """Validate and insert a batch in one pass (see the module docstring): the result and the
     batch's longest event span in days, or None when the batch needs the full path (it has
-    match keys, or breaks a rule). ``note`` hears the stages; ``in_place``: see ``stage``.
+    match keys, or breaks a rule). ``note`` hears the stages; ``in_place``: see ``stage``;
+    ``unique_keys``: the caller guarantees no repeated source key (not counted again).
     The caller rolls back on None."""
     typed = stage(con, relation, file, in_place=in_place)
     rows, keyed, span = con.execute(
@@ -186,10 +187,12 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
     note("validating", 0, rows)
     try:
         if typed is not None:  # names and types from the struct's type; its rows below
-            if validation.duplicated_keys(con) or not validation.typed_attrs_ok(typed):
+            if not validation.typed_attrs_ok(typed) or (
+                    not unique_keys and validation.duplicated_keys(con)):
                 return None
         elif not validation.passes_batch_rules(con, file=file, loc=loc,
-                                               attrs="attrs" in relation.columns):
+                                               attrs="attrs" in relation.columns,
+                                               unique_keys=unique_keys):
             return None
         note("merging", 0, rows)
         guard, params = validation.row_guard(con, typed)
