@@ -277,24 +277,22 @@ def _locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
     delim = _s(text.delimiter)
     field = (f"left(l, strpos(l, {delim}) - 1)" if key_at == 0 and not text.quote else
              f"trim(split_part(l, {delim}, {key_at + 1}), {_s(text.quote or ' ')})")
-    table = f"{read.table}_lines"
+    # Numbered by row_number() over the scan, not by the rowid of a table written from it:
+    # DuckDB 2.0 stored such a table (of mostly NULL text) out of file order, so the lines
+    # found were the wrong ones past the first 32 MB buffer (a rejected line's text came
+    # out null); the streaming row_number() keeps the scan's order.
     try:
-        with _insertion_order(con):  # rowid + 1 is the line number
-            con.execute(f"""CREATE TEMP TABLE {table} AS SELECT l IS NULL AS blank,
-                CASE WHEN list_contains(?, {field}) THEN l END AS text
-                FROM read_csv({file_sql(plain)}, compression='none', columns={{'l': 'VARCHAR'}},
-                              delim=chr(0), quote='', escape='', header=false,
-                              auto_detect=false, encoding={_s(text.encoding)},
-                              buffer_size={_BUFFER})""", [sorted(set(keys))])
-        blank = [r for (r,) in con.execute(f"SELECT rowid + 1 FROM {table} WHERE blank AND "
-                                           f"rowid + 1 >= {int(first)}").fetchall()]
-        found = {int(line): t.rstrip("\r") for line, t in con.execute(
-            f"SELECT rowid + 1, text FROM {table} WHERE text IS NOT NULL").fetchall()}
+        with _insertion_order(con):
+            rows = con.execute(f"""SELECT line, l FROM (
+                SELECT row_number() OVER () AS line, l FROM read_csv(
+                    {file_sql(plain)}, compression='none', columns={{'l': 'VARCHAR'}},
+                    delim=chr(0), quote='', escape='', header=false, auto_detect=false,
+                    encoding={_s(text.encoding)}, buffer_size={_BUFFER}))
+                WHERE l IS NULL OR list_contains(?, {field})""", [sorted(set(keys))]).fetchall()
     except duckdb.Error as exc:
         raise read_error(read.file, exc) from None
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+    blank = [int(line) for line, t in rows if t is None and line >= first]
+    found = {int(line): t.rstrip("\r") for line, t in rows if t is not None}
     read.blank, read.located = len(blank), True
     # DuckDB's own line numbers are a guess here: it misnumbers some rejects (an ENUM value
     # after a short line); the line holding the same text nearest to it is the one.
