@@ -306,6 +306,54 @@ def _locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
     return found
 
 
+_ASCII_SUPERSETS = ("utf-8", "utf8", "latin-1", "latin1", "iso-8859-1")
+
+
+def _texts_by_count(read: _Read, plain: Path, text: Text, first: int,
+                    repeated: bool) -> dict[int, str] | None:
+    """The text of every rejected line (and of every line holding a repeated key), read by
+    position in one pass over the file's bytes, when the reader kept every line: then a
+    row's position is its line. None when that does not hold (the file's line breaks are
+    more than the rows read: blank lines the reader skipped; or an encoding where a byte
+    0x0A need not be a line break, or a BOM), and ``_locate`` scans the file instead.
+
+    For a file whose rejects are all rule breaks (the usual case) this reads the file at
+    the disk's pace in Python, where the line scan in DuckDB parsed every line again."""
+    if text.encoding.lower() not in _ASCII_SUPERSETS:
+        return None
+    con = read.con
+    rows = con.execute(f"SELECT count(*) FROM {read.table}").fetchall()[0][0]
+    sql = f"""SELECT pos FROM {read.rows}
+              WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')"""
+    if repeated:
+        sql += f"""UNION SELECT pos FROM {read.rows} WHERE key IN (
+                       SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
+    wanted = sorted(int(p) for (p,) in con.execute(sql).fetchall())
+    found: dict[int, str] = {}
+    line = 0  # line breaks before the current chunk
+    at = 0    # index into wanted
+    rest = b""
+    with open(plain, "rb") as handle:
+        if handle.read(3) == b"\xef\xbb\xbf":
+            return None
+        handle.seek(0)
+        while chunk := handle.read(1 << 24):
+            chunk = rest + chunk
+            end = chunk.rfind(b"\n") + 1
+            chunk, rest = chunk[:end], chunk[end:]
+            breaks = chunk.count(b"\n")
+            if at < len(wanted) and wanted[at] <= line + breaks:
+                parts = chunk.split(b"\n")
+                while at < len(wanted) and wanted[at] <= line + breaks:
+                    found[wanted[at]] = parts[wanted[at] - line - 1].decode(
+                        text.encoding, errors="replace").rstrip("\r")
+                    at += 1
+            line += breaks
+    if rest or line != first - 1 + rows:
+        return None
+    return found
+
+
 def _field(line: str, text: Text, at: int) -> str:
     parts = line.split(text.delimiter)
     return parts[at].strip().strip(text.quote or " ") if at < len(parts) else ""
@@ -531,8 +579,12 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
         texts: dict[int, str] = {}
         repeated = _repeated(con, read.table)
         if reader or rejected or repeated:  # lines named: number them exactly
-            key_at = list(names).index("GLOBALEVENTID") if "GLOBALEVENTID" in names else 0
-            texts = _locate(read, plain, text, first, key_at, reader, repeated)
+            by_count = None if reader else _texts_by_count(read, plain, text, first, repeated)
+            if by_count is not None:
+                texts, read.located = by_count, True
+            else:
+                key_at = list(names).index("GLOBALEVENTID") if "GLOBALEVENTID" in names else 0
+                texts = _locate(read, plain, text, first, key_at, reader, repeated)
         _refuse(read, "nul", _NUL)
         repeats = _mark_duplicates(read, repeated)
         target = rejects_target(file, rejects, path.parent)
