@@ -329,29 +329,36 @@ def _texts_by_count(read: _Read, plain: Path, text: Text, first: int,
         sql += f"""UNION SELECT pos FROM {read.rows} WHERE key IN (
                        SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
     wanted = sorted(int(p) for (p,) in con.execute(sql).fetchall())
-    found: dict[int, str] = {}
-    line = 0  # line breaks before the current chunk
-    at = 0    # index into wanted
-    rest = b""
+    starts: dict[int, int] = {1: 0}  # line -> the offset where it starts
+    breaks = offset = 0  # line breaks and bytes before the current chunk
+    at = 0  # the next wanted line's index
+    last = b""
     with open(plain, "rb") as handle:
-        if handle.read(3) == b"\xef\xbb\xbf":
+        # Chunks of 1 MB: counting is as fast as in larger ones, and no chunk is copied.
+        while chunk := handle.read(1 << 20):
+            found = chunk.count(b"\n")
+            # Line n starts after the (n - 1)th line break.
+            while at < len(wanted) and wanted[at] - 1 <= breaks + found:
+                if wanted[at] > 1:
+                    pos = -1
+                    for _ in range(wanted[at] - 1 - breaks):
+                        pos = chunk.find(b"\n", pos + 1)
+                    starts[wanted[at]] = offset + pos + 1
+                at += 1
+            breaks += found
+            offset += len(chunk)
+            last = chunk[-1:]
+        if last != b"\n" or breaks != first - 1 + rows or at < len(wanted):
             return None
-        handle.seek(0)
-        while chunk := handle.read(1 << 24):
-            chunk = rest + chunk
-            end = chunk.rfind(b"\n") + 1
-            chunk, rest = chunk[:end], chunk[end:]
-            breaks = chunk.count(b"\n")
-            if at < len(wanted) and wanted[at] <= line + breaks:
-                parts = chunk.split(b"\n")
-                while at < len(wanted) and wanted[at] <= line + breaks:
-                    found[wanted[at]] = parts[wanted[at] - line - 1].decode(
-                        text.encoding, errors="replace").rstrip("\r")
-                    at += 1
-            line += breaks
-    if rest or line != first - 1 + rows:
-        return None
-    return found
+        texts: dict[int, str] = {}
+        for line in wanted:
+            handle.seek(starts[line])
+            if line == 1 and handle.read(3) == b"\xef\xbb\xbf":
+                return None  # a BOM: DuckDB's first line need not be these bytes
+            handle.seek(starts[line])
+            texts[line] = handle.readline().decode(text.encoding, errors="replace").rstrip(
+                "\r\n")
+    return texts
 
 
 def _field(line: str, text: Text, at: int) -> str:
