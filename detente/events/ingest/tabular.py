@@ -177,9 +177,9 @@ def _input_names(layout: Layout, casts: bool) -> list[str]:
 
 
 def _inputs_list(layout: Layout, casts: bool) -> str:
-    """A rejected row's inputs as a list of text (``_inputs``). A list is NULL for the good
-    rows at the cost of its offsets; a struct of the inputs stored every field's slot for
-    every row (half the check table, which spills beyond the memory limit)."""
+    """A rejected row's inputs as a list of text (``_inputs`` rebuilds their struct). A NULL
+    list costs a good row its offsets only; a struct of the inputs stored every field's slot
+    for every row (half the check table, which spills beyond the memory limit)."""
     return "[" + ", ".join(f"CAST({q(n)} AS VARCHAR)" for n in _input_names(layout, casts)) + "]"
 
 
