@@ -42,7 +42,7 @@ _TYPES = {"id": "VARCHAR", "date": "DATE", "end": "DATE", "actor": "VARCHAR",
           "match_key": "VARCHAR"}
 _SELECT = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
 
-# Migration 5 (``store.MIGRATIONS``): the stored events become a table beside the view.
+# Migration 5 (``schema.MIGRATIONS``): the stored events become a table beside the view.
 MIGRATION = [
     "ALTER TABLE events RENAME TO stored_events",
     """CREATE TABLE datasets (path VARCHAR PRIMARY KEY, files JSON NOT NULL,

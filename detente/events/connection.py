@@ -3,6 +3,7 @@ command line, so the user knows what to stop."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -39,3 +40,10 @@ def connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"cannot open the event store {path}: {exc}") from None
     except duckdb.Error as exc:
         raise StoreError(f"cannot open the event store {path}: {exc}") from None
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if there still is one: a COMMIT that failed (a full
+    disk) has ended it already, and DuckDB's refusal to roll back would hide that cause."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.rollback()

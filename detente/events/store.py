@@ -12,7 +12,6 @@ Ingest runs in one transaction (all rows or none). Identity works at two levels:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -27,14 +26,11 @@ import duckdb
 import pandas as pd
 import platformdirs
 
-from detente.errors import (
-    IngestError,
-    SchemaVersionError,
-    StoreError,
-)
+from detente.errors import IngestError, StoreError
 from detente.events import attached as attached_model
-from detente.events import connection, validation, writer
+from detente.events import connection, schema, validation, writer
 from detente.events import coverage as coverage_model
+from detente.events.connection import rollback
 from detente.events.event import Event, json_record
 from detente.events.query import EventFilter
 from detente.progress import silent
@@ -46,50 +42,7 @@ BUNDLED_SOURCES = BUNDLED_EVENTS.with_name("sources.json")
 
 EVENT_COLUMNS = writer.EVENT_COLUMNS
 STAGED_COLUMNS = writer.STAGED_COLUMNS
-
-# Each migration brings the schema from version i to i + 1. Append, never edit.
-MIGRATIONS: list[list[str]] = [
-    [
-        """CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
-        """CREATE TABLE events (
-            id VARCHAR NOT NULL, date DATE NOT NULL, "end" DATE, actor VARCHAR NOT NULL,
-            target VARCHAR, kind VARCHAR NOT NULL, attrs JSON NOT NULL, source VARCHAR NOT NULL,
-            source_ref VARCHAR NOT NULL, confidence VARCHAR NOT NULL, summary VARCHAR,
-            match_key VARCHAR)""",
-        """CREATE TABLE aliases (id VARCHAR NOT NULL, event_id VARCHAR NOT NULL,
-            source VARCHAR NOT NULL, source_ref VARCHAR NOT NULL)""",
-        """CREATE TABLE actors (code VARCHAR PRIMARY KEY, name VARCHAR)""",
-        """CREATE TABLE ingests (ingested_at TIMESTAMP, file VARCHAR, format VARCHAR, rows BIGINT,
-            added BIGINT, merged BIGINT, linked BIGINT, unchanged BIGINT)""",
-    ],
-    [
-        # detente watch: the files each watch has ingested (its cursor) and its alert log,
-        # with per-channel delivery state so alerts survive restarts (detente/watch.py).
-        """CREATE TABLE watch_files (watch VARCHAR NOT NULL, path VARCHAR NOT NULL,
-            size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL, format VARCHAR,
-            ingested_at TIMESTAMP NOT NULL, rows BIGINT, added BIGINT, rejected BIGINT,
-            skipped BIGINT, error VARCHAR, PRIMARY KEY (watch, path))""",
-        """CREATE TABLE alerts (id VARCHAR PRIMARY KEY, watch VARCHAR NOT NULL,
-            agreement VARCHAR NOT NULL, kind VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
-            payload JSON NOT NULL, console_at TIMESTAMP, logged_at TIMESTAMP,
-            webhook_at TIMESTAMP, webhook_attempts INTEGER NOT NULL DEFAULT 0,
-            webhook_error VARCHAR, webhook_next TIMESTAMP)""",
-    ],
-    [
-        # attrs as plain text: ingest validates and minifies it already, and a JSON column
-        # would parse every value once more on insert (a third of the insert's time).
-        """ALTER TABLE events ALTER COLUMN attrs SET DATA TYPE VARCHAR""",
-    ],
-    [
-        # What each source covers (detente/events/coverage.py): the record's blind spots.
-        """CREATE TABLE coverage (key VARCHAR PRIMARY KEY, source VARCHAR NOT NULL,
-            start DATE NOT NULL, "end" DATE NOT NULL, declaration JSON NOT NULL,
-            declared_at TIMESTAMP NOT NULL)""",
-    ],
-    # Datasets read in place (detente/events/attached.py): the stored events become table
-    # stored_events, and events a view over it and every attached dataset.
-    attached_model.MIGRATION,
-]
+MIGRATIONS = schema.MIGRATIONS
 
 Progress = writer.Progress
 log = logging.getLogger("detente.store")
@@ -160,37 +113,13 @@ class Store:
     # --- schema -------------------------------------------------------------------------------
 
     def schema_version(self) -> int:
-        has_meta = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-        ).fetchall()[0][0]
-        if not has_meta:
-            return 0
-        rows = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-        return int(rows[0][0]) if rows else 0
+        return schema.version(self.con)
 
     def _check_version(self) -> int:
-        version = self.schema_version()
-        if version > len(MIGRATIONS):
-            raise SchemaVersionError(
-                f"the event store {self.path} has schema version {version}, newer than this "
-                f"detente understands ({len(MIGRATIONS)}); upgrade detente")
-        return version
+        return schema.check_version(self.con, self.path)
 
     def _migrate(self) -> None:
-        version = self._check_version()
-        if version == len(MIGRATIONS):
-            return
-        self.con.begin()
-        try:
-            for statements in MIGRATIONS[version:]:
-                for statement in statements:
-                    self.con.execute(statement)
-            self.con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(len(MIGRATIONS))])
-            self.con.commit()
-        except BaseException:
-            rollback(self.con)
-            raise
+        schema.migrate(self.con, self.path)
 
     def load_bundled(self, path: Path = BUNDLED_EVENTS) -> IngestResult:
         """Load the bundled record (already merged across sources) into this store."""
@@ -337,14 +266,16 @@ class Store:
     def ingest_relation(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
                         loc: str = "row", progress: Progress | None = None,
                         prebuilt: bool = False, in_place: bool = False,
-                        unchanged: Callable[[], bool] | None = None) -> IngestResult:
+                        unchanged: Callable[[], bool] | None = None,
+                        unique_keys: bool = False) -> IngestResult:
         """Ingest a DuckDB relation with the normalised columns, in one transaction (see
         ``_ingest_relation``). A write the disk refuses (full, or over a file-size limit)
         is a ``StoreError`` naming the store and the cause; the store is unchanged."""
         try:
             return self._ingest_relation(relation, file=file, fmt=fmt, loc=loc,
                                          progress=progress, prebuilt=prebuilt,
-                                         in_place=in_place, unchanged=unchanged)
+                                         in_place=in_place, unchanged=unchanged,
+                                         unique_keys=unique_keys)
         except (duckdb.IOException, duckdb.TransactionException) as exc:  # also a failed COMMIT
             cause = re.sub(r"^(IO Error|TransactionContext Error): (Failed to commit: )?", "",
                            str(exc).split("\n", 1)[0])
@@ -353,7 +284,8 @@ class Store:
 
     def _ingest_relation(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
                          loc: str, progress: Progress | None, prebuilt: bool, in_place: bool,
-                         unchanged: Callable[[], bool] | None) -> IngestResult:
+                         unchanged: Callable[[], bool] | None,
+                         unique_keys: bool = False) -> IngestResult:
         """Ingest a DuckDB relation with the normalised columns, in one transaction.
 
         Raises ``IngestError`` listing every problem (file, row or line, field) and leaves the
@@ -363,7 +295,8 @@ class Store:
         batch has match keys to merge or a problem to report. ``in_place``: the relation (with
         ``_loc``) is cheap to read more than once, so the direct path reads it where it is
         instead of copying it; ``unchanged`` (if given) must still hold after the write, or
-        nothing is ingested (a file replaced between the reads).
+        nothing is ingested (a file replaced between the reads). ``unique_keys``: the caller
+        guarantees that no source key repeats (``Batch.unique_keys``).
         """
         self._require_writable()
         note = progress or silent
@@ -372,7 +305,8 @@ class Store:
             try:
                 note("reading", 0, None)
                 done = writer.write_direct(self.con, relation, file=file, loc=loc,
-                                           in_place=in_place, note=note)
+                                           in_place=in_place, note=note,
+                                           unique_keys=unique_keys)
                 if in_place and unchanged is not None and not unchanged():
                     raise IngestError.single(
                         "the file changed while it was being ingested; nothing was ingested; "
@@ -597,13 +531,6 @@ def events_relation(con: duckdb.DuckDBPyConnection, flt: EventFilter | None,
     elif flt.offset:
         sql += f" OFFSET {int(flt.offset)}"
     return con.sql(sql, params=params) if params else con.sql(sql)
-
-
-def rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Roll back the open transaction, if there still is one: a COMMIT that failed (a full
-    disk) has ended it already, and DuckDB's refusal to roll back would hide that cause."""
-    with contextlib.suppress(duckdb.TransactionException):
-        con.rollback()
 
 
 def _as_filter(flt: EventFilter | None, filters: dict[str, Any]) -> EventFilter:

@@ -258,11 +258,12 @@ def row_guard(con: duckdb.DuckDBPyConnection, typed: list[tuple[str, str]] | Non
 
 
 def passes_batch_rules(con: duckdb.DuckDBPyConnection, *, file: str, loc: str = "row",
-                       attrs: bool = True) -> bool:
+                       attrs: bool = True, unique_keys: bool = False) -> bool:
     """Whether ``staged`` keeps the rules that span rows: unique source keys, and attribute
     names and types per kind (checked over distinct values, without locating rows).
-    ``attrs=False``: the input had no attributes column, so every row's are ``{}``."""
-    if duplicated_keys(con):
+    ``attrs=False``: the input had no attributes column, so every row's are ``{}``;
+    ``unique_keys``: the caller guarantees the keys are unique (not counted again)."""
+    if not unique_keys and duplicated_keys(con):
         return False
     c = _Collector(con, file, loc)
     if attrs:

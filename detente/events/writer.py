@@ -47,7 +47,10 @@ _ALSO_TYPE = "STRUCT(source VARCHAR, source_ref VARCHAR)[]"
 # Attributes are stored minified, so equal attributes are equal text whatever the input spacing.
 _EVENT_SELECT = ", ".join(f'"{c}"' if c != "attrs" else "CAST(json(attrs) AS VARCHAR) AS attrs"
                           for c in EVENT_COLUMNS)
-_PLAIN_SELECT = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+# The direct path's insert of typed attributes (``write_direct``): the columns carried
+# through the sort (the struct, not its JSON text; no id yet).
+_BEFORE_SORT = ", ".join(f'"{c}"' for c in EVENT_COLUMNS if c not in ("id", "attrs")) + \
+    ", _attrs"
 _ROW_BROKEN = "detente: a row breaks an event rule"  # the direct path's abort message
 
 # An ingest's stages: reading, validating, merging, committing, done, counting rows
@@ -171,11 +174,12 @@ def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, fil
 
 def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, *,
                  file: str, loc: str, in_place: bool = False,
-                 note: Progress = silent,
+                 note: Progress = silent, unique_keys: bool = False,
                  ) -> tuple[IngestResult, int] | None:
     """Validate and insert a batch in one pass (see the module docstring): the result and the
     batch's longest event span in days, or None when the batch needs the full path (it has
-    match keys, or breaks a rule). ``note`` hears the stages; ``in_place``: see ``stage``.
+    match keys, or breaks a rule). ``note`` hears the stages; ``in_place``: see ``stage``;
+    ``unique_keys``: the caller guarantees no repeated source key (not counted again).
     The caller rolls back on None."""
     typed = stage(con, relation, file, in_place=in_place)
     rows, keyed, span = con.execute(
@@ -186,20 +190,31 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
     note("validating", 0, rows)
     try:
         if typed is not None:  # names and types from the struct's type; its rows below
-            if validation.duplicated_keys(con) or not validation.typed_attrs_ok(typed):
+            if not validation.typed_attrs_ok(typed) or (
+                    not unique_keys and validation.duplicated_keys(con)):
                 return None
         elif not validation.passes_batch_rules(con, file=file, loc=loc,
-                                               attrs="attrs" in relation.columns):
+                                               attrs="attrs" in relation.columns,
+                                               unique_keys=unique_keys):
             return None
         note("merging", 0, rows)
         guard, params = validation.row_guard(con, typed)
         new = _new_rows(con)
-        # Typed attributes are written minified already (``attrs_json``).
-        select = _EVENT_SELECT if typed is None else _PLAIN_SELECT
-        added = con.execute(f"""INSERT INTO stored_events SELECT {select} FROM (
-            SELECT * FROM staged WHERE CASE WHEN {guard} THEN error('{_ROW_BROKEN}')
-                                            ELSE true END) s
-            WHERE {new} ORDER BY date""", params).fetchall()[0][0]
+        checked = f"""SELECT * FROM staged WHERE CASE WHEN {guard} THEN error('{_ROW_BROKEN}')
+                                                  ELSE true END"""
+        if typed is None:
+            sql = f"""INSERT INTO stored_events SELECT {_EVENT_SELECT} FROM ({checked}) s
+                      WHERE {new} ORDER BY date"""
+        else:
+            # Typed attributes: sorted as the struct, and written as JSON text (and the ids
+            # hashed) after the sort, so the sort moves the narrower columns.
+            after = {"id": f"substr(sha256(source || chr(31) || source_ref), 1, {ID_LENGTH})",
+                     "attrs": attrs_json(typed, "_attrs")}  # the id as ``_normalised`` has it
+            select = ", ".join(f'{after[c]} AS "{c}"' if c in after else f'"{c}"'
+                               for c in EVENT_COLUMNS)
+            sql = f"""INSERT INTO stored_events SELECT {select} FROM (
+                SELECT {_BEFORE_SORT} FROM ({checked}) s WHERE {new} ORDER BY date)"""
+        added = con.execute(sql, params).fetchall()[0][0]
         con.execute("DROP TABLE IF EXISTS temp.known_actors")
     except duckdb.InterruptException:
         raise

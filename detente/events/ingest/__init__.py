@@ -54,7 +54,8 @@ class Batch:
     ``in_place``: ``data`` (with ``_loc``) is cheap to read more than once (an adapter's temp
     table, a Parquet file), so the store checks and writes it where it is instead of copying it
     first; ``unchanged`` then says whether the file is still as it was read (checked after the
-    write, before the commit).
+    write, before the commit). ``unique_keys``: no two rows of ``data`` share a source key
+    (the adapter rejected the repeats already), so the store does not count them again.
     """
 
     file: str
@@ -65,6 +66,7 @@ class Batch:
     notes: tuple[str, ...] = field(default=())
     in_place: bool = False
     unchanged: Callable[[], bool] | None = None
+    unique_keys: bool = False
 
 
 def adapters() -> dict[str, ModuleType]:
@@ -160,4 +162,5 @@ def _ingest_data(store: Store, batch: Batch, progress: Progress | None) -> Inges
                                   progress=progress)
     return store.ingest_relation(batch.data, file=batch.file, fmt=batch.format, loc=batch.loc,
                                  progress=progress, prebuilt=batch.prebuilt,
-                                 in_place=batch.in_place, unchanged=batch.unchanged)
+                                 in_place=batch.in_place, unchanged=batch.unchanged,
+                                 unique_keys=batch.unique_keys)

@@ -171,10 +171,26 @@ def problems_sql(layout: Layout, casts: bool) -> str:
     return f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)"
 
 
-def _inputs_struct(layout: Layout, casts: bool) -> str:
+def _input_names(layout: Layout, casts: bool) -> list[str]:
     """A rejected row's inputs (with their text, ``_raw_<name>``, when cast in SQL)."""
-    names = [*layout.inputs, *(f"_raw_{n}" for n in layout.inputs if casts)]
-    return "{" + ", ".join(f"{_s(n)}: {q(n)}" for n in names) + "}"
+    return [*layout.inputs, *(f"_raw_{n}" for n in layout.inputs if casts)]
+
+
+def _inputs_list(layout: Layout, casts: bool) -> str:
+    """A rejected row's inputs as a list of text (``_inputs`` rebuilds their struct). A NULL
+    list costs a good row its offsets only; a struct of the inputs stored every field's slot
+    for every row (half the check table, which spills beyond the memory limit)."""
+    return "[" + ", ".join(f"CAST({q(n)} AS VARCHAR)" for n in _input_names(layout, casts)) + "]"
+
+
+def _inputs(layout: Layout, casts: bool) -> str:
+    """SQL for the struct of a rejected row's inputs (typed as read) from its list ``input``:
+    text casts back exactly (a DOUBLE's text is its shortest exact form)."""
+    names = _input_names(layout, casts)
+    types = ["VARCHAR" if n.startswith("_raw_") else _type_of(layout, n) for n in names]
+    items = [f"{_s(n)}: CAST(input[{i}] AS {t})"
+             for i, (n, t) in enumerate(zip(names, types, strict=True), start=1)]
+    return "{" + ", ".join(items) + "}"
 
 
 # --- the check pass -----------------------------------------------------------------------------
@@ -206,7 +222,7 @@ def _check(con: duckdb.DuckDBPyConnection, layout: Layout, table: str, source: s
         SELECT {f'{position} AS pos, ' if position else ''}e AS err,
                CASE WHEN {good} THEN CAST({layout.key} AS VARCHAR) END AS key,
                CASE WHEN e IS NOT NULL AND NOT starts_with(e, 'skip:') THEN
-                    {_inputs_struct(layout, casts)} END AS input,
+                    {_inputs_list(layout, casts)} END AS input,
                {event_columns_sql(sel, good)}
         FROM (SELECT *, {err} AS e FROM {_fields_sql(layout, source)})""", layout.params)
 
@@ -243,39 +259,40 @@ def _set_dropped(read: _Read, first: int, lines: Iterable[int]) -> None:
 
 
 def _locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
-            reader: dict[int, str]) -> dict[int, str]:
+            reader: dict[int, str], repeated: bool) -> dict[int, str]:
     """Number every line exactly (one more scan, only its line breaks and the lines holding a
     wanted key): the blank lines the reader skipped, the true lines of the reader's rejects
     (``reader``: DuckDB's line -> text; corrected in place) and the text of every line a kept
-    row was rejected on, by position."""
+    row was rejected on, by position (``repeated``: some key occurs twice among the good
+    rows; their lines are wanted too)."""
     con = read.con
-    keys = [k for (k,) in con.execute(f"""SELECT DISTINCT CAST(input.GLOBALEVENTID AS VARCHAR)
-        FROM {read.table} WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')
-        UNION SELECT key FROM {read.table} WHERE key IN (SELECT key FROM {read.table}
-                                                         GROUP BY key HAVING count(*) > 1)"""
-                                      ).fetchall() if k is not None]
+    at = list(read.layout.inputs).index("GLOBALEVENTID") + 1  # in the list ``input``
+    sql = f"""SELECT DISTINCT input[{at}] FROM {read.table}
+              WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')"""
+    if repeated:
+        sql += f"""UNION SELECT key FROM {read.table} WHERE key IN (
+                       SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
+    keys = [k for (k,) in con.execute(sql).fetchall() if k is not None]
     keys += [_field(t, text, key_at) for t in reader.values()]
     delim = _s(text.delimiter)
     field = (f"left(l, strpos(l, {delim}) - 1)" if key_at == 0 and not text.quote else
              f"trim(split_part(l, {delim}, {key_at + 1}), {_s(text.quote or ' ')})")
-    table = f"{read.table}_lines"
+    # Numbered by row_number() over the scan, not by the rowid of a table written from it:
+    # DuckDB 2.0 stored such a table (of mostly NULL text) out of file order, so the lines
+    # found were the wrong ones past the first 32 MB buffer (a rejected line's text came
+    # out null); the streaming row_number() keeps the scan's order.
     try:
-        with _insertion_order(con):  # rowid + 1 is the line number
-            con.execute(f"""CREATE TEMP TABLE {table} AS SELECT l IS NULL AS blank,
-                CASE WHEN list_contains(?, {field}) THEN l END AS text
-                FROM read_csv({file_sql(plain)}, compression='none', columns={{'l': 'VARCHAR'}},
-                              delim=chr(0), quote='', escape='', header=false,
-                              auto_detect=false, encoding={_s(text.encoding)},
-                              buffer_size={_BUFFER})""", [sorted(set(keys))])
-        blank = [r for (r,) in con.execute(f"SELECT rowid + 1 FROM {table} WHERE blank AND "
-                                           f"rowid + 1 >= {int(first)}").fetchall()]
-        found = {int(line): t.rstrip("\r") for line, t in con.execute(
-            f"SELECT rowid + 1, text FROM {table} WHERE text IS NOT NULL").fetchall()}
+        with _insertion_order(con):
+            rows = con.execute(f"""SELECT line, l FROM (
+                SELECT row_number() OVER () AS line, l FROM read_csv(
+                    {file_sql(plain)}, compression='none', columns={{'l': 'VARCHAR'}},
+                    delim=chr(0), quote='', escape='', header=false, auto_detect=false,
+                    encoding={_s(text.encoding)}, buffer_size={_BUFFER}))
+                WHERE l IS NULL OR list_contains(?, {field})""", [sorted(set(keys))]).fetchall()
     except duckdb.Error as exc:
         raise read_error(read.file, exc) from None
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+    blank = [int(line) for line, t in rows if t is None and line >= first]
+    found = {int(line): t.rstrip("\r") for line, t in rows if t is not None}
     read.blank, read.located = len(blank), True
     # DuckDB's own line numbers are a guess here: it misnumbers some rejects (an ENUM value
     # after a short line); the line holding the same text nearest to it is the one.
@@ -287,6 +304,61 @@ def _locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
     reader.update(corrected)
     _set_dropped(read, first, [*reader, *blank])
     return found
+
+
+_ASCII_SUPERSETS = ("utf-8", "utf8", "latin-1", "latin1", "iso-8859-1")
+
+
+def _texts_by_count(read: _Read, plain: Path, text: Text, first: int,
+                    repeated: bool) -> dict[int, str] | None:
+    """The text of every rejected line (and of every line holding a repeated key), read by
+    position in one pass over the file's bytes, when the reader kept every line: then a
+    row's position is its line. None when that does not hold (the file's line breaks are
+    more than the rows read: blank lines the reader skipped; or an encoding where a byte
+    0x0A need not be a line break, or a BOM), and ``_locate`` scans the file instead.
+
+    For a file whose rejects are all rule breaks (the usual case) this reads the file at
+    the disk's pace in Python, where the line scan in DuckDB parsed every line again."""
+    if text.encoding.lower() not in _ASCII_SUPERSETS:
+        return None
+    con = read.con
+    rows = con.execute(f"SELECT count(*) FROM {read.table}").fetchall()[0][0]
+    sql = f"""SELECT pos FROM {read.rows}
+              WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')"""
+    if repeated:
+        sql += f"""UNION SELECT pos FROM {read.rows} WHERE key IN (
+                       SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
+    wanted = sorted(int(p) for (p,) in con.execute(sql).fetchall())
+    starts: dict[int, int] = {1: 0}  # line -> the offset where it starts
+    breaks = offset = 0  # line breaks and bytes before the current chunk
+    at = 0  # the next wanted line's index
+    last = b""
+    with open(plain, "rb") as handle:
+        # Chunks of 1 MB: counting is as fast as in larger ones, and no chunk is copied.
+        while chunk := handle.read(1 << 20):
+            found = chunk.count(b"\n")
+            # Line n starts after the (n - 1)th line break.
+            while at < len(wanted) and wanted[at] - 1 <= breaks + found:
+                if wanted[at] > 1:
+                    pos = -1
+                    for _ in range(wanted[at] - 1 - breaks):
+                        pos = chunk.find(b"\n", pos + 1)
+                    starts[wanted[at]] = offset + pos + 1
+                at += 1
+            breaks += found
+            offset += len(chunk)
+            last = chunk[-1:]
+        if last != b"\n" or breaks != first - 1 + rows or at < len(wanted):
+            return None
+        texts: dict[int, str] = {}
+        for line in wanted:
+            handle.seek(starts[line])
+            if line == 1 and handle.read(3) == b"\xef\xbb\xbf":
+                return None  # a BOM: DuckDB's first line need not be these bytes
+            handle.seek(starts[line])
+            texts[line] = handle.readline().decode(text.encoding, errors="replace").rstrip(
+                "\r\n")
+    return texts
 
 
 def _field(line: str, text: Text, at: int) -> str:
@@ -305,10 +377,11 @@ def _repeated(con: duckdb.DuckDBPyConnection, table: str) -> bool:
                             ).fetchall()[0][0])
 
 
-def _mark_duplicates(read: _Read) -> dict[int, int]:
-    """Reject repeats of a key seen earlier in the input: {position: first position}."""
+def _mark_duplicates(read: _Read, repeated: bool) -> dict[int, int]:
+    """Reject repeats of a key seen earlier in the input (``repeated``: ``_repeated`` found
+    some): {position: first position}."""
     con, table = read.con, read.table
-    if not _repeated(con, table):
+    if not repeated:
         return {}
     repeats = con.execute(f"""SELECT rid, pos, first FROM (
         SELECT rid, pos, min(pos) OVER (PARTITION BY key) AS first
@@ -412,8 +485,10 @@ def _batch(read: _Read, summary: Summary) -> Batch:
         target, kind, attrs, {_s(layout.source)} AS source, key AS source_ref,
         {_s(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
         FROM {read.rows} WHERE err IS NULL""")
+    # The key is the text of an integer (GLOBALEVENTID read as BIGINT): as the store trims
+    # it, so repeats are exactly those ``_mark_duplicates`` rejected.
     batch = Batch(file=read.file, format=layout.format, data=relation, loc=read.loc,
-                  notes=(summary.describe(),), in_place=True)
+                  notes=(summary.describe(),), in_place=True, unique_keys=True)
     weakref.finalize(batch, read.drop)
     log.info("%s", summary.describe())  # the CLI prints the batch notes; logs stay quiet
     return batch
@@ -455,9 +530,10 @@ def _kept_rejects(read: _Read, casts: bool, repeats: dict[int, int],
     con, layout, file, loc = read.con, read.layout, read.file, read.loc
     rejected = (f"FROM {read.rows} WHERE err IS NOT NULL AND err <> 'duplicate' "
                 "AND NOT starts_with(err, 'skip:')")
-    problems = _problem_rows(con, layout, f"(SELECT pos, unnest(input) {rejected})",
+    inputs = _inputs(layout, casts)
+    problems = _problem_rows(con, layout, f"(SELECT pos, unnest({inputs}) {rejected})",
                              casts=casts, typed=True)
-    values = dict(con.execute(f"SELECT pos, CAST(to_json(input) AS VARCHAR) {rejected}"
+    values = dict(con.execute(f"SELECT pos, CAST(to_json({inputs}) AS VARCHAR) {rejected}"
                               ).fetchall()) if texts is None else {}
     records = [_record(file, loc, pos, found, texts, values.get(pos))
                for pos, found in problems]
@@ -508,11 +584,16 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
         rejected = con.execute(f"""SELECT count(*) FROM {read.table} WHERE err IS NOT NULL
             AND NOT starts_with(err, 'skip:')""").fetchall()[0][0]
         texts: dict[int, str] = {}
-        if reader or rejected or _repeated(con, read.table):  # lines named: number them exactly
-            key_at = list(names).index("GLOBALEVENTID") if "GLOBALEVENTID" in names else 0
-            texts = _locate(read, plain, text, first, key_at, reader)
+        repeated = _repeated(con, read.table)
+        if reader or rejected or repeated:  # lines named: number them exactly
+            by_count = None if reader else _texts_by_count(read, plain, text, first, repeated)
+            if by_count is not None:
+                texts, read.located = by_count, True
+            else:
+                key_at = list(names).index("GLOBALEVENTID") if "GLOBALEVENTID" in names else 0
+                texts = _locate(read, plain, text, first, key_at, reader, repeated)
         _refuse(read, "nul", _NUL)
-        repeats = _mark_duplicates(read)
+        repeats = _mark_duplicates(read, repeated)
         target = rejects_target(file, rejects, path.parent)
         records, extra = _reader_records(con, layout, file, names, text, errors, reader)
         if target is not None:
@@ -595,7 +676,7 @@ def read_relation(label: str, con: duckdb.DuckDBPyConnection, layout: Layout, so
         except duckdb.Error as exc:
             raise read_error(label, exc) from None
         _refuse(read, "nul", _NUL.replace("the line", "the row"))
-        repeats = _mark_duplicates(read)
+        repeats = _mark_duplicates(read, _repeated(con, read.table))
         target = rejects_target(label, rejects, default_dir)
         records = _kept_rejects(read, True, repeats, None) if target is not None else []
         written = _finish_rejects(read, records, target, rejects in (None, True))
