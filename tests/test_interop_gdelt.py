@@ -508,12 +508,12 @@ def test_rejected_lines_are_read_by_position_when_every_line_was_read(tmp_path, 
                                                                        monkeypatch, newline):
     """With no blank line and no line the reader refused, a row's position is its line: the
     rejected lines' text is read by position from the file's bytes, without the line scan."""
-    from detente.events.ingest import tabular
+    from detente.events.ingest import lines as lines_module
 
     def no_scan(*_args, **_kwargs):
         raise AssertionError("the line scan ran")
 
-    monkeypatch.setattr(tabular, "_locate", no_scan)
+    monkeypatch.setattr(lines_module, "locate", no_scan)
     good = (INTEROP / V2).read_text().split("\n")[0].split("\t")
     lines = []
     for i in range(3_000):
@@ -530,3 +530,23 @@ def test_rejected_lines_are_read_by_position_when_every_line_was_read(tmp_path, 
     assert [r["line"] for r in records] == [1, 1_235, 3_000, 3_001]
     assert all(r["text"] == lines[r["line"] - 1] for r in records)
     assert "line 11" in records[-1]["problems"][0]["reason"]
+
+
+def test_many_rejected_lines_read_by_position_keep_their_own_text(tmp_path, empty_store):
+    """Many rejected lines in one chunk of the file, some next to each other: each record
+    carries its own line's text (the search walks on from the previous line found)."""
+    good = (INTEROP / V2).read_text().split("\n")[0].split("\t")
+    lines, bad = [], set()
+    for i in range(5_000):
+        fields = [str(710_000_000 + i), *good[1:]]
+        if i % 7 == 0 or i in (1, 2, 4_998, 4_999):
+            fields[26] = "XX"
+            bad.add(i + 1)
+        lines.append("\t".join(fields))
+    path = tmp_path / "20170721000000.export.CSV"
+    path.write_text("\n".join(lines) + "\n")
+    done = coded.ingest(empty_store, path)
+    records = rejects_of(path)
+    assert done.summary.rejected == len(bad)
+    assert [r["line"] for r in records] == sorted(bad)
+    assert all(r["text"] == lines[r["line"] - 1] for r in records)

@@ -1,0 +1,166 @@
+"""Where a text file's rows are in it: line numbers and the text of the lines that must be
+named (rejected lines, lines holding a repeated key).
+
+DuckDB's CSV reader keeps no line numbers and skips blank lines without counting them; the
+check pass (``tabular``) numbers its rows by rowid in file order, and these functions find
+the lines between: ``set_dropped`` numbers the rows given the lines the reader did not return;
+``texts_by_count`` reads the wanted lines by position from the file's bytes when the reader
+kept every line; otherwise ``locate`` scans the file's line breaks once (in DuckDB) for the
+blank lines and the lines holding a wanted key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from detente.events.ingest.coded import read_error
+from detente.events.store import file_sql
+
+if TYPE_CHECKING:
+    from detente.events.ingest.tabular import Text, _Read
+
+_ASCII_SUPERSETS = ("utf-8", "utf8", "latin-1", "latin1", "iso-8859-1")
+
+
+def _s(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+@contextlib.contextmanager
+def insertion_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Preserve insertion order (the reader's rows numbered by rowid) for one statement."""
+    kept = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    if kept in (True, "true"):
+        yield
+        return
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+
+
+def set_dropped(read: _Read, first: int, lines: Iterable[int]) -> None:
+    """Number the reader's rows by line, given the lines it did not return (rejected or
+    blank): row i is line ``first + i + #{j : t_j <= i}`` with t_j = d_j - first - j over the
+    sorted lines d. (Inline thresholds: a correlated subquery would join every scan of the
+    rows on rowid, used or not.)"""
+    ordered = sorted(set(lines))
+    thresholds = [d - first - j for j, d in enumerate(ordered)]
+    shift = (f" + len(list_filter({thresholds}, lambda t: t <= rowid))" if thresholds else "")
+    read.con.execute(f"""CREATE OR REPLACE TEMP VIEW {read.rows} AS SELECT rowid AS rid,
+        rowid + {int(first)}{shift} AS pos, * FROM {read.table}""")
+
+
+def locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
+           reader: dict[int, str], repeated: bool, *, buffer: int) -> dict[int, str]:
+    """Number every line exactly (one more scan, only its line breaks and the lines holding a
+    wanted key): the blank lines the reader skipped, the true lines of the reader's rejects
+    (``reader``: DuckDB's line -> text; corrected in place) and the text of every line a kept
+    row was rejected on, by position (``repeated``: some key occurs twice among the good
+    rows; their lines are wanted too)."""
+    con = read.con
+    at = list(read.layout.inputs).index("GLOBALEVENTID") + 1  # in the list ``input``
+    sql = f"""SELECT DISTINCT input[{at}] FROM {read.table}
+              WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')"""
+    if repeated:
+        sql += f"""UNION SELECT key FROM {read.table} WHERE key IN (
+                       SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
+    keys = [k for (k,) in con.execute(sql).fetchall() if k is not None]
+    keys += [_field(t, text, key_at) for t in reader.values()]
+    delim = _s(text.delimiter)
+    field = (f"left(l, strpos(l, {delim}) - 1)" if key_at == 0 and not text.quote else
+             f"trim(split_part(l, {delim}, {key_at + 1}), {_s(text.quote or ' ')})")
+    # Numbered by row_number() over the scan, not by the rowid of a table written from it:
+    # DuckDB 2.0 stored such a table (of mostly NULL text) out of file order, so the lines
+    # found were the wrong ones past the first 32 MB buffer (a rejected line's text came
+    # out null); the streaming row_number() keeps the scan's order.
+    try:
+        with insertion_order(con):
+            rows = con.execute(f"""SELECT line, l FROM (
+                SELECT row_number() OVER () AS line, l FROM read_csv(
+                    {file_sql(plain)}, compression='none', columns={{'l': 'VARCHAR'}},
+                    delim=chr(0), quote='', escape='', header=false, auto_detect=false,
+                    encoding={_s(text.encoding)}, buffer_size={int(buffer)}))
+                WHERE l IS NULL OR list_contains(?, {field})""", [sorted(set(keys))]).fetchall()
+    except duckdb.Error as exc:
+        raise read_error(read.file, exc) from None
+    blank = [int(line) for line, t in rows if t is None and line >= first]
+    found = {int(line): t.rstrip("\r") for line, t in rows if t is not None}
+    read.blank, read.located = len(blank), True
+    # DuckDB's own line numbers are a guess here: it misnumbers some rejects (an ENUM value
+    # after a short line); the line holding the same text nearest to it is the one.
+    corrected: dict[int, str] = {}
+    for line, t in sorted(reader.items()):
+        same = [n for n, u in found.items() if u == t.rstrip("\r") and n not in corrected]
+        corrected[min(same, key=lambda n: abs(n - line)) if same else line] = t
+    reader.clear()
+    reader.update(corrected)
+    set_dropped(read, first, [*reader, *blank])
+    return found
+
+
+def texts_by_count(read: _Read, plain: Path, text: Text, first: int,
+                   repeated: bool) -> dict[int, str] | None:
+    """The text of every rejected line (and of every line holding a repeated key), read by
+    position in one pass over the file's bytes, when the reader kept every line: then a
+    row's position is its line. None when that does not hold (the file's line breaks are
+    more than the rows read: blank lines the reader skipped; or an encoding where a byte
+    0x0A need not be a line break, or a BOM), and ``locate`` scans the file instead.
+
+    For a file whose rejects are all rule breaks (the usual case) this reads the file at
+    the disk's pace in Python, where the line scan in DuckDB parsed every line again."""
+    if text.encoding.lower() not in _ASCII_SUPERSETS:
+        return None
+    con = read.con
+    rows = con.execute(f"SELECT count(*) FROM {read.table}").fetchall()[0][0]
+    sql = f"""SELECT pos FROM {read.rows}
+              WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')"""
+    if repeated:
+        sql += f"""UNION SELECT pos FROM {read.rows} WHERE key IN (
+                       SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
+    wanted = sorted(int(p) for (p,) in con.execute(sql).fetchall())
+    starts: dict[int, int] = {1: 0}  # line -> the offset where it starts
+    breaks = offset = 0  # line breaks and bytes before the current chunk
+    at = 0  # the next wanted line's index
+    last = b""
+    with open(plain, "rb") as handle:
+        # Chunks of 1 MB: counting is as fast as in larger ones, and no chunk is copied.
+        while chunk := handle.read(1 << 20):
+            found = chunk.count(b"\n")
+            # Line n starts after the (n - 1)th line break. The wanted lines are sorted, so
+            # the search goes on from the last one found (one walk per chunk, however many
+            # lines were rejected in it).
+            pos, seen = -1, breaks  # seen: the line breaks up to and including ``pos``
+            while at < len(wanted) and wanted[at] - 1 <= breaks + found:
+                if wanted[at] > 1:
+                    for _ in range(wanted[at] - 1 - seen):
+                        pos = chunk.find(b"\n", pos + 1)
+                    seen = max(seen, wanted[at] - 1)
+                    starts[wanted[at]] = offset + pos + 1
+                at += 1
+            breaks += found
+            offset += len(chunk)
+            last = chunk[-1:]
+        if last != b"\n" or breaks != first - 1 + rows or at < len(wanted):
+            return None
+        texts: dict[int, str] = {}
+        for line in wanted:
+            handle.seek(starts[line])
+            if line == 1 and handle.read(3) == b"\xef\xbb\xbf":
+                return None  # a BOM: DuckDB's first line need not be these bytes
+            handle.seek(starts[line])
+            texts[line] = handle.readline().decode(text.encoding, errors="replace").rstrip(
+                "\r\n")
+    return texts
+
+
+def _field(line: str, text: Text, at: int) -> str:
+    """Field ``at`` of a line of the file (quotes and spaces trimmed), "" past its end."""
+    parts = line.split(text.delimiter)
+    return parts[at].strip().strip(text.quote or " ") if at < len(parts) else ""
