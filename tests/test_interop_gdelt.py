@@ -550,3 +550,37 @@ def test_many_rejected_lines_read_by_position_keep_their_own_text(tmp_path, empt
     assert done.summary.rejected == len(bad)
     assert [r["line"] for r in records] == sorted(bad)
     assert all(r["text"] == lines[r["line"] - 1] for r in records)
+
+
+def test_a_line_that_does_not_hold_its_rows_key_stops_the_ingest(tmp_path, empty_store):
+    """Rejected lines are read by position, which rests on the check table keeping the file's
+    order: a line whose key is not its row's is refused with both keys named, never reported
+    as the rejected line (a table built by hand here, the file once in order, once not)."""
+    from detente.errors import IngestError
+    from detente.events.ingest import gdelt, lines, tabular
+
+    con = empty_store.con
+    spec = gdelt.layout(con, version="2", present=set(gdelt.V2_COLUMNS))
+    at = list(spec.inputs).index("GLOBALEVENTID")
+    rejected = [None] * len(spec.inputs)
+    rejected[at] = "700000002"
+    con.execute("CREATE TEMP TABLE hand (err VARCHAR, key VARCHAR, input VARCHAR[])")
+    con.execute("INSERT INTO hand VALUES (NULL, '700000000', NULL), (NULL, '700000001', NULL), "
+                "('EventCode', NULL, ?)", [rejected])
+    read = tabular._Read("f.CSV", con, spec, "hand", "hand_rows", "line")
+    lines.set_dropped(read, 1, [])
+    good = (INTEROP / V2).read_text().split("\n")[0].split("\t")
+    text = tabular.Text("\t", "", False)
+
+    def write(keys: list[int]) -> Path:
+        path = tmp_path / f"{keys[-1]}.CSV"
+        path.write_text("".join("\t".join([str(k), *good[1:]]) + "\n" for k in keys))
+        return path
+
+    in_order = write([700000000, 700000001, 700000002])
+    assert lines.texts_by_count(read, in_order, text, 1, 0, False) == {
+        3: in_order.read_text().splitlines()[2]}
+    with pytest.raises(IngestError, match="not in the file's order") as caught:
+        lines.texts_by_count(read, write([700000000, 700000002, 700000001]), text, 1, 0, False)
+    assert "holds key '700000001', the row read there '700000002'" in str(
+        caught.value.problems[0])

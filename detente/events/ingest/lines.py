@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from detente.errors import IngestError, Problem
 from detente.events.ingest.coded import read_error
 from detente.events.store import file_sql
 
@@ -105,7 +106,7 @@ def locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
     return found
 
 
-def texts_by_count(read: _Read, plain: Path, text: Text, first: int,
+def texts_by_count(read: _Read, plain: Path, text: Text, first: int, key_at: int,
                    repeated: bool) -> dict[int, str] | None:
     """The text of every rejected line (and of every line holding a repeated key), read by
     position in one pass over the file's bytes, when the reader kept every line: then a
@@ -114,17 +115,22 @@ def texts_by_count(read: _Read, plain: Path, text: Text, first: int,
     0x0A need not be a line break, or a BOM), and ``locate`` scans the file instead.
 
     For a file whose rejects are all rule breaks (the usual case) this reads the file at
-    the disk's pace in Python, where the line scan in DuckDB parsed every line again."""
+    the disk's pace in Python, where the line scan in DuckDB parsed every line again. Each
+    line found must hold its row's key (field ``key_at``): the positions rest on DuckDB
+    keeping the file's order in the check table, and a line that does not match stops the
+    ingest (``IngestError``) rather than name the wrong line."""
     if text.encoding.lower() not in _ASCII_SUPERSETS:
         return None
     con = read.con
     rows = con.execute(f"SELECT count(*) FROM {read.table}").fetchall()[0][0]
-    sql = f"""SELECT pos FROM {read.rows}
+    at_key = list(read.layout.inputs).index("GLOBALEVENTID") + 1  # in the list ``input``
+    sql = f"""SELECT pos, input[{at_key}] FROM {read.rows}
               WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')"""
     if repeated:
-        sql += f"""UNION SELECT pos FROM {read.rows} WHERE key IN (
+        sql += f"""UNION SELECT pos, key FROM {read.rows} WHERE key IN (
                        SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
-    wanted = sorted(int(p) for (p,) in con.execute(sql).fetchall())
+    keys = {int(p): k for p, k in con.execute(sql).fetchall()}
+    wanted = sorted(keys)
     starts: dict[int, int] = {1: 0}  # line -> the offset where it starts
     breaks = offset = 0  # line breaks and bytes before the current chunk
     at = 0  # the next wanted line's index
@@ -157,7 +163,25 @@ def texts_by_count(read: _Read, plain: Path, text: Text, first: int,
             handle.seek(starts[line])
             texts[line] = handle.readline().decode(text.encoding, errors="replace").rstrip(
                 "\r\n")
+    for line, held in texts.items():
+        if not _same_key(_field(held, text, key_at), keys[line]):
+            raise IngestError(
+                f"{read.file}: the rows read are not in the file's order, so the rejected lines "
+                "cannot be named; nothing was ingested (a fault in detente: please report it)",
+                [Problem(f"line {line} holds key {_field(held, text, key_at)!r}, the row read "
+                         f"there {keys[line]!r}", file=read.file, line=line)])
     return texts
+
+
+def _same_key(field: str, key: str | None) -> bool:
+    """Whether a line's key field is the key its row was read with (a number as the reader
+    typed it, so ``007`` is ``7``)."""
+    if key is None or field == "":
+        return key is None and field == ""
+    try:
+        return int(field) == int(key)
+    except ValueError:
+        return field == key
 
 
 def _field(line: str, text: Text, at: int) -> str:

@@ -444,11 +444,12 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
         texts: dict[int, str] = {}
         repeated = _repeated(con, read.table)
         if reader or rejected or repeated:  # lines named: number them exactly
-            by_count = None if reader else lines.texts_by_count(read, plain, text, first, repeated)
+            key_at = list(names).index("GLOBALEVENTID") if "GLOBALEVENTID" in names else 0
+            by_count = None if reader else lines.texts_by_count(read, plain, text, first,
+                                                                key_at, repeated)
             if by_count is not None:
                 texts, read.located = by_count, True
             else:
-                key_at = list(names).index("GLOBALEVENTID") if "GLOBALEVENTID" in names else 0
                 texts = lines.locate(read, plain, text, first, key_at, reader, repeated,
                                      buffer=_BUFFER)
         _refuse(read, "nul", _NUL)
