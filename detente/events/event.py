@@ -20,11 +20,17 @@ _SEP = "\x1f"  # unit separator: cannot occur in a source name, so (a, bc) != (a
 def event_id(source: str, source_ref: str) -> str:
     """Stable id of an event: a hash of its source and the source's own key for it.
 
-    The store computes the same value in SQL (``sha256(source || chr(31) || source_ref)``), so
+    The store computes the same value in SQL (``id_sql``), so
     re-ingesting a file gives the same ids and adds nothing.
     """
     digest = hashlib.sha256(f"{source}{_SEP}{source_ref}".encode()).hexdigest()
     return digest[:ID_LENGTH]
+
+
+def id_sql(source: str = "source", source_ref: str = "source_ref") -> str:
+    """``event_id`` in DuckDB SQL, over the text of the two expressions."""
+    return (f"substr(sha256(CAST({source} AS VARCHAR) || chr(31) || "
+            f"CAST({source_ref} AS VARCHAR)), 1, {ID_LENGTH})")
 
 
 class SourceRef(BaseModel):

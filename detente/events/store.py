@@ -31,7 +31,7 @@ from detente.events import attached as attached_model
 from detente.events import connection, schema, validation, writer
 from detente.events import coverage as coverage_model
 from detente.events.connection import rollback
-from detente.events.event import Event, json_record
+from detente.events.event import Event, id_sql, json_record
 from detente.events.query import EventFilter
 from detente.progress import silent
 
@@ -426,8 +426,8 @@ class Store:
             return found
         # An attached event lists its further sources itself (a scan of the datasets).
         return [r[0] for r in self.con.execute(
-            """SELECT e.id FROM events e, unnest(e._also) AS u(x) WHERE len(e._also) > 0
-               AND substr(sha256(x.source || chr(31) || x.source_ref), 1, 16) = ?
+            f"""SELECT e.id FROM events e, unnest(e._also) AS u(x) WHERE len(e._also) > 0
+               AND {id_sql('x.source', 'x.source_ref')} = ?
                ORDER BY e.date, e.id""", [alias_id]).fetchall()]
 
     def count(self, flt: EventFilter | None = None, **filters: Any) -> int:

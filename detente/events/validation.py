@@ -17,7 +17,7 @@ import pandas as pd
 
 from detente.errors import IngestError, Problem
 from detente.events import actors
-from detente.events.event import ID_LENGTH
+from detente.events.event import id_sql
 from detente.events.kinds import (
     COMMON_ATTRS,
     CONFIDENCES,
@@ -173,7 +173,7 @@ def _row_checks(loc: str, prebuilt: bool,
                for c in ("actor", "kind", "source", "source_ref", "confidence")]
     if prebuilt:
         checks.append(_Check(
-            f"id <> substr(sha256(source || chr(31) || source_ref), 1, {ID_LENGTH})", "id",
+            f"id <> {id_sql()}", "id",
             "id does not match source and source_ref (edited export?)", "id"))
     checks += [
         _Check('"end" < date', 'CAST("end" AS VARCHAR)', "end is before date", "end"),

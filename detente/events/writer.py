@@ -30,7 +30,7 @@ import duckdb
 
 from detente.errors import IngestError, Problem
 from detente.events import validation
-from detente.events.event import ID_LENGTH
+from detente.events.event import id_sql
 from detente.progress import Progress, silent
 
 EVENT_COLUMNS = ("id", "date", "end", "actor", "target", "kind", "attrs", "source", "source_ref",
@@ -115,8 +115,7 @@ def _normalised(columns: set[str], prebuilt: bool,
     select += [f'CAST(NULL AS {t}) AS "{c}"' for c, t in typed
                if c not in columns and c not in ("_loc", "also", "attrs")]
     if not prebuilt:
-        select.append(f"substr(sha256(CAST(source AS VARCHAR) || chr(31) || "
-                      f"CAST(source_ref AS VARCHAR)), 1, {ID_LENGTH}) AS id")
+        select.append(f"{id_sql()} AS id")
     if prebuilt and "also" not in columns:
         select.append(f"CAST([] AS {_ALSO_TYPE}) AS also")
     for raw in ("_raw_date", "_raw_end"):
@@ -208,8 +207,7 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
         else:
             # Typed attributes: sorted as the struct, and written as JSON text (and the ids
             # hashed) after the sort, so the sort moves the narrower columns.
-            after = {"id": f"substr(sha256(source || chr(31) || source_ref), 1, {ID_LENGTH})",
-                     "attrs": attrs_json(typed, "_attrs")}  # the id as ``_normalised`` has it
+            after = {"id": id_sql(), "attrs": attrs_json(typed, "_attrs")}
             select = ", ".join(f'{after[c]} AS "{c}"' if c in after else f'"{c}"'
                                for c in EVENT_COLUMNS)
             sql = f"""INSERT INTO stored_events SELECT {select} FROM (
@@ -275,7 +273,7 @@ def merge(con: duckdb.DuckDBPyConnection, file: str, total: int, *,
     if not keyed:
         if prebuilt:
             con.execute(f"""INSERT INTO aliases
-                SELECT substr(sha256(r.source || chr(31) || r.source_ref), 1, {ID_LENGTH}),
+                SELECT {id_sql('r.source', 'r.source_ref')},
                        f.id, r.source, r.source_ref
                 FROM (SELECT id, unnest(also) AS r FROM staged s WHERE {new}) f""")
         added = con.execute(f"""INSERT INTO stored_events SELECT {_EVENT_SELECT} FROM staged s
