@@ -32,30 +32,28 @@ from detente.events import coverage
 from detente.events.event import Event
 from detente.events.kinds import attr_specs
 from detente.events.query import EventFilter
+from detente.sql import literal
 
 EPOCH = dt.date(1970, 1, 1)
 
 
-def _lit(value: Any) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _list(values: Sequence[Any]) -> str:
-    return ", ".join(_lit(v) for v in values)
+    return ", ".join(literal(v) for v in values)
 
 
 def party_sql(party: str) -> str:
     """SQL (over the store's public event columns) for ``spec.by_party(event, party)``."""
     # CASE evaluates lazily: the JSON list is only parsed for rows that name parties at all.
-    return (f"(CASE WHEN actor = {_lit(party)} THEN true "
+    return (f"(CASE WHEN actor = {literal(party)} THEN true "
             "WHEN contains(CAST(attrs AS VARCHAR), '\"parties\"') THEN coalesce(list_contains("
-            f"json_extract_string(attrs, '$.parties[*]'), {_lit(party)}), false) ELSE false END)")
+            f"json_extract_string(attrs, '$.parties[*]'), {literal(party)}), false) "
+            "ELSE false END)")
 
 
 def selector_sql(selector: Selector | Undertaking) -> tuple[str, bool]:
     """SQL for ``selector.matches(event)`` and whether it is exact (else a superset: values of
     numeric or boolean attributes are checked in Python afterwards)."""
-    parts = [f"kind = {_lit(selector.kind.value)}"]
+    parts = [f"kind = {literal(selector.kind.value)}"]
     exact = True
     target = getattr(selector, "target", None)
     if target is not None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from detente.errors import OutputError, ParameterError
+from detente.sql import literal
 
 
 def check_target(path: str | Path, option: str = "path") -> Path:
@@ -86,8 +87,7 @@ def copy_partitioned(con, relation, folder: Path, partition_by) -> None:
         raise ParameterError.single("partition by year and/or month", field="partition_by",
                                     value=",".join(unknown))
     keys = ", ".join(f"{allowed[p]} AS {p}" for p in partition_by)
-    literal = "'" + str(folder).replace("'", "''") + "'"
-    con.execute(f"COPY (SELECT *, {keys} FROM ({relation.sql_query()})) TO {literal} "
+    con.execute(f"COPY (SELECT *, {keys} FROM ({relation.sql_query()})) TO {literal(folder)} "
                 f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({', '.join(partition_by)}))")
 
 

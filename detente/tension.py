@@ -49,6 +49,7 @@ from detente.errors import ParameterError
 from detente.events import coverage
 from detente.events.kinds import Kind
 from detente.events.store import Store
+from detente.sql import literal
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -77,10 +78,6 @@ PROVOCATION_KINDS: tuple[str, ...] = (Kind.NUCLEAR_TEST, Kind.MISSILE_TEST, Kind
 _DYAD_RE = re.compile(r"^\s*([A-Z][A-Z0-9_]{1,15})\s*-\s*([A-Z][A-Z0-9_]{1,15})\s*$")
 
 
-def _lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 @dataclass(frozen=True)
 class Dyad:
     """Two actors; events count in either direction."""
@@ -103,7 +100,7 @@ class Dyad:
     def sql(self, unilateral: bool = False) -> str:
         """Events from one side to the other; with ``unilateral`` also acts of either side
         with no target. A side is the actor or one of ``attrs.parties`` (joint acts)."""
-        a, b = _lit(self.a), _lit(self.b)
+        a, b = literal(self.a), literal(self.b)
 
         def side(code: str) -> str:
             return (f"(actor = {code} OR coalesce(list_contains(json_extract_string(attrs, "
@@ -124,8 +121,8 @@ def parse_halflife(text: str | float | None) -> float | None:
 
 def weight_sql(per_mention: bool = False) -> str:
     """SQL for an event's weight over the store's event columns (see the module docstring)."""
-    kinds = " ".join(f"WHEN {_lit(k)} THEN {w}" for k, w in KIND_WEIGHTS.items())
-    status = " ".join(f"WHEN {_lit(s)} THEN {w}" for s, w in EXERCISE_WEIGHTS.items())
+    kinds = " ".join(f"WHEN {literal(k)} THEN {w}" for k, w in KIND_WEIGHTS.items())
+    status = " ".join(f"WHEN {literal(s)} THEN {w}" for s, w in EXERCISE_WEIGHTS.items())
     weight = f"""coalesce(TRY_CAST(json_extract_string(attrs, '$.goldstein') AS DOUBLE),
         CASE WHEN kind = 'military_exercise' THEN
              CASE json_extract_string(attrs, '$.status') {status} ELSE {KIND_WEIGHTS[
@@ -145,7 +142,7 @@ def _filters(start: dt.date | None, end: dt.date | None,
     if end is not None:
         where.append(f"date <= DATE '{end.isoformat()}'")
     if sources:
-        where.append(f"source IN ({', '.join(_lit(s) for s in sources)})")
+        where.append(f"source IN ({', '.join(literal(s) for s in sources)})")
     return where
 
 
@@ -387,12 +384,12 @@ def windows(store: Store, *, min_days: int = 90, actors: Sequence[str] | None = 
     if span_end < span_start:
         raise ParameterError.single(f"the end {span_end} is before the start {span_start}",
                                     field="to", value=span_end.isoformat())
-    test = f"kind IN ({', '.join(_lit(k) for k in kinds)})"
+    test = f"kind IN ({', '.join(literal(k) for k in kinds)})"
     if max_weight is not None:
         test = f"({test} OR {weight_sql()} <= {float(max_weight)})"
     where = [test, *_filters(span_start, span_end, sources)]
     if actors:
-        where.append(f"actor IN ({', '.join(_lit(a) for a in actors)})")
+        where.append(f"actor IN ({', '.join(literal(a) for a in actors)})")
     if dyad is not None:
         where.append(dyad.sql(unilateral=True))
     rows = store.con.sql(f"""SELECT id, date, actor, target, kind, {weight_sql()} AS weight,

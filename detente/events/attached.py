@@ -74,10 +74,6 @@ class Dataset:
                 "attached_at": self.attached_at.isoformat() if self.attached_at else None}
 
 
-def _lit(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def parquet_sql(files: list[str] | tuple[str, ...], *, row_numbers: bool = False) -> str:
     """``read_parquet`` of exactly these files (a list of literal paths: no glob is
     expanded)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from detente.events.kinds import Kind
+from detente.sql import literal
 
 CAMEO_ROOTS: dict[str, str] = {
     "01": "make public statement", "02": "appeal", "03": "express intent to cooperate",
@@ -142,14 +143,10 @@ def plover_kind(event_type: str, mode: str | None = None) -> Kind:
     return Kind.OTHER
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def cameo_kind_sql(code: str) -> str:
     """SQL for ``cameo_kind(code)`` over the SQL expression ``code`` (longest prefix first)."""
     rules = sorted(CAMEO_RULES, key=lambda r: -len(r.prefix))
-    cases = " ".join(f"WHEN starts_with({code}, {_lit(r.prefix)}) THEN {_lit(r.kind.value)}"
+    cases = " ".join(f"WHEN starts_with({code}, {literal(r.prefix)}) THEN {literal(r.kind.value)}"
                      for r in rules)
     return f"(CASE {cases} ELSE 'other' END)"
 
@@ -158,10 +155,10 @@ def plover_kind_sql(event_type: str, mode: str) -> str:
     """SQL for ``plover_kind(type, mode)`` over SQL expressions (type upper, mode lower)."""
     cases = []
     for r in PLOVER_RULES:
-        test = f"{event_type} = {_lit(r.type)}"
+        test = f"{event_type} = {literal(r.type)}"
         if r.modes is not None:
-            test += f" AND coalesce({mode}, '') IN ({', '.join(_lit(m) for m in r.modes)})"
-        cases.append(f"WHEN {test} THEN {_lit(r.kind.value)}")
+            test += f" AND coalesce({mode}, '') IN ({', '.join(literal(m) for m in r.modes)})"
+        cases.append(f"WHEN {test} THEN {literal(r.kind.value)}")
     return f"(CASE {' '.join(cases)} ELSE 'other' END)"
 
 
@@ -172,7 +169,7 @@ def cameo_quad_sql(code: str) -> str:
 
 
 def plover_quad_sql(event_type: str) -> str:
-    cases = " ".join(f"WHEN {event_type} = {_lit(t)} THEN {q}" for t, q in PLOVER_TYPES.items())
+    cases = " ".join(f"WHEN {event_type} = {literal(t)} THEN {q}" for t, q in PLOVER_TYPES.items())
     return f"(CASE {cases} END)"
 
 

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from detente.events import actors
 from detente.events.kinds import Kind, attr_specs
+from detente.sql import literal
 
 Completeness = Literal["complete", "partial"]
 Level = Literal["none", "partial", "complete"]
@@ -339,17 +340,14 @@ def read_sources(path: Path) -> list[Coverage]:
 
 def scope_sql(declaration: Coverage) -> str:
     """SQL over ``events e`` for ``declaration.in_scope`` (kind, actors, attribute values)."""
-    def lit(value: str) -> str:
-        return "'" + str(value).replace("'", "''") + "'"
-
-    kinds = ", ".join(lit(k.value) for k in declaration.kinds)
+    kinds = ", ".join(literal(k.value) for k in declaration.kinds)
     parts = [f"e.kind IN ({kinds})"]
     if ANY_ACTOR not in declaration.actors:
-        codes = ", ".join(lit(a) for a in declaration.actors)
+        codes = ", ".join(literal(a) for a in declaration.actors)
         parts.append(f"(e.actor IN ({codes}) OR coalesce(list_has_any(json_extract_string("
                      f"e.attrs, '$.parties[*]'), [{codes}]), false))")
     for name, values in declaration.where.items():
-        listed = ", ".join(lit(v) for v in values)
+        listed = ", ".join(literal(v) for v in values)
         parts.append(f"coalesce(json_extract_string(e.attrs, '$.\"{name}\"') IN ({listed}), "
                      "false)")
     return "(" + " AND ".join(parts) + ")"

@@ -55,6 +55,7 @@ from detente.events.ingest.guard import (  # re-exported: the adapters' one impo
     prepare,
 )
 from detente.events.store import IngestResult, Progress, Store, file_sql
+from detente.sql import literal
 
 __all__ = ["REJECTS_SUFFIX", "Cast", "FileIngest", "FileState", "Layout", "Lookups", "Rule",
            "Summary", "cameo_code_rule", "compression_of", "discard", "first_line",
@@ -64,10 +65,6 @@ __all__ = ["REJECTS_SUFFIX", "Cast", "FileIngest", "FileState", "Layout", "Looku
 log = logging.getLogger("detente.ingest")
 
 _BUFFER = 1 << 25  # DuckDB CSV buffer: large buffers parse long files much faster
-
-
-def _s(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def header_index(plain: Path, file: str, wanted: Mapping[str, tuple[str, ...]],
@@ -273,7 +270,7 @@ def _read_csv(plain: Path, encoding: str, skip: int = 0) -> str:
     # compression='none': ``prepare`` decompressed it already (DuckDB would go by the name).
     return (f"read_csv({file_sql(plain)}, compression='none', columns={{'l': 'VARCHAR'}}, "
             "delim=chr(0), quote='', "
-            f"escape='', header=false, auto_detect=false, encoding={_s(encoding)}, "
+            f"escape='', header=false, auto_detect=false, encoding={literal(encoding)}, "
             f"buffer_size={_BUFFER}, skip={int(skip)})")
 
 
@@ -317,8 +314,8 @@ def event_columns_sql(sel: dict[str, str], good: str) -> str:
 
 def _err_sql(layout: Layout) -> str:
     cases = ["WHEN l IS NULL THEN 'blank'", f"WHEN {_width_bad(layout)} THEN 'columns'"]
-    cases += [f"WHEN {r.failing} THEN {_s(r.field)}" for r in layout.rules]
-    cases += [f"WHEN {sql} THEN {_s('skip:' + reason)}" for reason, sql in layout.skip]
+    cases += [f"WHEN {r.failing} THEN {literal(r.field)}" for r in layout.rules]
+    cases += [f"WHEN {sql} THEN {literal('skip:' + reason)}" for reason, sql in layout.skip]
     return "CASE " + " ".join(cases) + " END"
 
 
@@ -326,7 +323,7 @@ def _problems_sql(layout: Layout) -> str:
     """A list of every problem of a row (only evaluated for rejected rows)."""
     expected = " or ".join(str(w) for w in layout.widths)
     items = ", ".join(
-        f"CASE WHEN {r.failing} THEN {{'field': {_s(r.field)}, 'reason': {_s(r.reason)}, "
+        f"CASE WHEN {r.failing} THEN {{'field': {literal(r.field)}, 'reason': {literal(r.reason)}, "
         f"'value': CAST({r.value} AS VARCHAR)}} END" for r in layout.rules)
     return (f"CASE WHEN {_width_bad(layout)} THEN [{{'field': 'columns', "
             f"'reason': 'has ' || n || ' tab-separated fields, expected {expected} "
@@ -409,8 +406,8 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
                       blank=blank, rejected_by=rejected_by, skipped_by=skipped_by,
                       rejects_file=str(rejects_path) if rejects_path else None)
     relation = con.sql(f"""SELECT line AS _loc, date, CAST(NULL AS DATE) AS "end", actor, target,
-        kind, attrs, {_s(layout.source)} AS source, key AS source_ref,
-        {_s(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
+        kind, attrs, {literal(layout.source)} AS source, key AS source_ref,
+        {literal(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
         FROM {rows} WHERE err IS NULL""")
     batch = Batch(file=file, format=layout.format, data=relation, loc="line",
                   notes=(summary.describe(),), in_place=True)
@@ -455,7 +452,7 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, k
         return None
     typed = _typed_sql(layout, f"(SELECT line, text AS l FROM {keys} WHERE text IS NOT NULL "
                                "AND err <> 'duplicate')")
-    query = f"""SELECT {_s(str(path))} AS file, line, {_problems_sql(layout)} AS problems,
+    query = f"""SELECT {literal(str(path))} AS file, line, {_problems_sql(layout)} AS problems,
                       l AS text FROM {typed}"""
     if duplicates:
         # The first line of each repeated key, looked up for the repeats only.
@@ -463,7 +460,7 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, k
                  f"(SELECT key FROM {keys} WHERE err = 'duplicate') GROUP BY key)")
         query += f"""
         UNION ALL
-        SELECT {_s(str(path))}, k.line,
+        SELECT {literal(str(path))}, k.line,
                [{{'field': 'key', 'reason': 'duplicate: same {layout.label} key as line ' ||
                   f.first, 'value': CAST(k.key AS VARCHAR)}}], k.text
         FROM {keys} k JOIN {first} f ON f.key = k.key WHERE k.err = 'duplicate'"""
@@ -473,7 +470,8 @@ def _write_rejects(con: duckdb.DuckDBPyConnection, path: Path, layout: Layout, k
     try:
         # COPY takes no parameters: the rejects (few) go through a temp table first.
         execute(con, f"CREATE TEMP TABLE {table} AS {query}", layout.params)
-        con.execute(f"COPY (SELECT * FROM {table} ORDER BY line) TO {_s(str(tmp))} (FORMAT json)")
+        con.execute(f"COPY (SELECT * FROM {table} ORDER BY line) TO {literal(tmp)} "
+                    "(FORMAT json)")
         os.replace(tmp, target)
     except (OSError, duckdb.Error) as exc:
         tmp.unlink(missing_ok=True)

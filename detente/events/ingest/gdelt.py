@@ -40,7 +40,7 @@ import duckdb
 from detente.errors import IngestError
 from detente.events import codes
 from detente.events.ingest import Batch, coded, tabular
-from detente.events.ingest.tabular import q
+from detente.sql import identifier
 
 FORMAT = "gdelt"
 DESCRIPTION = ("GDELT 1.0 or 2.0 events: raw exports (*.export.CSV, tab-separated, no header; "
@@ -202,44 +202,44 @@ def layout(con: duckdb.DuckDBPyConnection, *, version: str | None = None, geo: b
     resolve = {code: code for code in known} | aliases
 
     def actor_sql(n: int) -> str:
-        code = q(f"Actor{n}CountryCode")
-        group = q(f"Actor{n}KnownGroupCode")
+        code = identifier(f"Actor{n}CountryCode")
+        group = identifier(f"Actor{n}KnownGroupCode")
         return (f"CASE WHEN {code} IS NOT NULL THEN {lookups.sql(code, resolve)} "
                 f"ELSE {lookups.sql(group, orgs)} END")
 
-    dateadded = q("DATEADDED")
+    dateadded = identifier("DATEADDED")
     widths = {"1": (8,), "2": (14,)}.get(version or "", (8, 14))
     added = " ".join(f"WHEN len({dateadded}) = {w} THEN CAST(TRY_STRPTIME({dateadded}, "
                      f"'{'%Y%m%d%H%M%S' if w == 14 else '%Y%m%d'}') AS DATE)" for w in widths)
     added_text = " or ".join("YYYYMMDDHHMMSS" if w == 14 else "YYYYMMDD" for w in widths)
-    sqldate = q("SQLDATE")
+    sqldate = identifier("SQLDATE")
     fields = {
-        "raw_id": f"CAST({q('GLOBALEVENTID')} AS VARCHAR)",
+        "raw_id": f"CAST({identifier('GLOBALEVENTID')} AS VARCHAR)",
         "day": f"CASE WHEN len({sqldate}) = 8 THEN "
                f"CAST(TRY_STRPTIME({sqldate}, '%Y%m%d') AS DATE) END",
         "added": f"CASE {added} END",
-        "code": q("EventCode"),
-        "kind": codes.cameo_kind_sql(q("EventCode")),
-        "quad": q("QuadClass"),
-        "goldstein": q("GoldsteinScale"),
-        "mentions": q("NumMentions"),
+        "code": identifier("EventCode"),
+        "kind": codes.cameo_kind_sql(identifier("EventCode")),
+        "quad": identifier("QuadClass"),
+        "goldstein": identifier("GoldsteinScale"),
+        "mentions": identifier("NumMentions"),
         "actor": actor_sql(1),
         "target": actor_sql(2),
-        "a1_name": q("Actor1Name"),
-        "a2_name": q("Actor2Name"),
-        "lat": q("ActionGeo_Lat"),
-        "lon": q("ActionGeo_Long"),
-        "place": q("ActionGeo_FullName"),
-        "url": q("SOURCEURL"),
+        "a1_name": identifier("Actor1Name"),
+        "a2_name": identifier("Actor2Name"),
+        "lat": identifier("ActionGeo_Lat"),
+        "lon": identifier("ActionGeo_Long"),
+        "place": identifier("ActionGeo_FullName"),
+        "url": identifier("SOURCEURL"),
     }
     last = coded.today().isoformat()
 
     def given(name: str, test: str) -> str:
         """``test``, and for a column the input has, also a missing value."""
-        return f"({q(name)} IS NULL OR {test})" if name in present else test
+        return f"({identifier(name)} IS NULL OR {test})" if name in present else test
 
     rules = (
-        coded.Rule("GLOBALEVENTID", "missing", f"{q('GLOBALEVENTID')} IS NULL", "raw_id"),
+        coded.Rule("GLOBALEVENTID", "missing", f"{identifier('GLOBALEVENTID')} IS NULL", "raw_id"),
         coded.Rule("SQLDATE", "not a date YYYYMMDD", "day IS NULL", sqldate),
         coded.Rule("DATEADDED", f"not a date {added_text}",
                    f"{dateadded} IS NOT NULL AND added IS NULL" if "DATEADDED" not in present
@@ -262,10 +262,12 @@ def layout(con: duckdb.DuckDBPyConnection, *, version: str | None = None, geo: b
                    "lat"),
         coded.Rule("ActionGeo_Long", "not a longitude (-180..180)",
                    "abs(lon) > 180 OR isnan(lon)", "lon"),
-        coded.Rule("Actor1CountryCode", unknown, f"{q('Actor1CountryCode')} IS NOT NULL AND "
-                   "actor IS NULL", q("Actor1CountryCode")),
-        coded.Rule("Actor2CountryCode", unknown, f"{q('Actor2CountryCode')} IS NOT NULL AND "
-                   "target IS NULL", q("Actor2CountryCode")),
+        coded.Rule("Actor1CountryCode", unknown,
+                   f"{identifier('Actor1CountryCode')} IS NOT NULL AND actor IS NULL",
+                   identifier("Actor1CountryCode")),
+        coded.Rule("Actor2CountryCode", unknown,
+                   f"{identifier('Actor2CountryCode')} IS NOT NULL AND target IS NULL",
+                   identifier("Actor2CountryCode")),
     )
     other = "kind = 'other'"
     attrs = ["'cameo': code", "'goldstein': goldstein", "'quad_class': quad",
@@ -389,8 +391,8 @@ def _read_columns(label: str, con: duckdb.DuckDBPyConnection, source: str,
             f"EventCode is {code_type} here: CAMEO codes are text that keeps its leading zeros "
             "('010'); read or export the column as text", file=label, field="EventCode")
     spec = layout(con, version=version, geo=geo, present=present)
-    rename = ", ".join(f"{q(old)} AS {q(new)}" for old, new in zip(names, renamed, strict=True)
-                       if new in present)
+    rename = ", ".join(f"{identifier(old)} AS {identifier(new)}"
+                       for old, new in zip(names, renamed, strict=True) if new in present)
     relation = f"(SELECT _pos, {rename} FROM {source})"
     typed = {new: types[old] for old, new in zip(names, renamed, strict=True) if new in present}
     return tabular.read_relation(label, con, spec, relation, typed, rejects=rejects,

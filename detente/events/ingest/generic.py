@@ -41,6 +41,7 @@ from detente.events.ingest.guard import FileState, open_text_head
 from detente.events.ingest.records import diagnose_csv, diagnose_json, frame
 from detente.events.kinds import COMMON_ATTRS, KIND_ATTRS
 from detente.events.store import file_sql
+from detente.sql import identifier, literal
 
 # Each attribute name has one type whatever the kind (checked by the tests).
 ATTRIBUTE_TYPES = {name: spec.type for specs in (COMMON_ATTRS, *KIND_ATTRS.values())
@@ -80,14 +81,6 @@ def detect(path: Path) -> bool:
     return _suffix(path) in _SUFFIXES
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _s(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
 def _is_parquet(path: Path) -> bool:
     return _suffix(path) in (".parquet", ".pq")
 
@@ -116,7 +109,7 @@ def _codec(file: str, encoding: str) -> str:
 
 def _check_date_format(con: duckdb.DuckDBPyConnection, file: str, date_format: str) -> None:
     try:
-        con.execute(f"SELECT try_strptime('2000-01-01', {_s(date_format)})").fetchall()
+        con.execute(f"SELECT try_strptime('2000-01-01', {literal(date_format)})").fetchall()
     except duckdb.Error as exc:
         detail = str(exc).split("\n", 1)[0].split(": ", 1)[-1]
         raise IngestError.single(f"not a valid strptime format ({detail})", file=file,
@@ -133,10 +126,10 @@ def _open_text(path: Path, codec: str):
 def _first_line(path: Path, con: duckdb.DuckDBPyConnection, codec: str) -> str:
     if path.suffix.lower() == ".zst":  # Python has no zstd: DuckDB reads the line
         rows = con.execute(
-            f"SELECT * FROM read_csv({file_sql(path)}, compression={_s(_compression(path))}, "
+            f"SELECT * FROM read_csv({file_sql(path)}, compression={literal(_compression(path))}, "
             f"header=false, auto_detect=false, "
             f"columns={{'l': 'VARCHAR'}}, delim=chr(31), quote='', escape='', "
-            f"encoding={_s(_CSV_ENCODINGS[codec])}, strict_mode=false, "
+            f"encoding={literal(_CSV_ENCODINGS[codec])}, strict_mode=false, "
             f"max_line_size={records.MAX_LINE_BYTES}) LIMIT 1").fetchall()
         return rows[0][0].lstrip("\ufeff") if rows and rows[0][0] else ""
     with _open_text(path, codec) as handle:
@@ -169,10 +162,11 @@ def _csv_source(path: Path, con: duckdb.DuckDBPyConnection, encoding: str, codec
     delim = delimiter or ("\t" if _suffix(path) == ".tsv" else _sniff_delimiter(first))
     header = next(csv.reader([first], delimiter=delim))
     names = _column_names(header)
-    columns = "{" + ", ".join(f"{_s(n)}: 'VARCHAR'" for n in names) + "}"
-    sql = (f"read_csv({file_sql(path)}, compression={_s(_compression(path))}, header=true, "
+    columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
+    sql = (f"read_csv({file_sql(path)}, compression={literal(_compression(path))}, header=true, "
            f"auto_detect=false, columns={columns}, "
-           f"delim={_s(delim)}, quote='\"', escape='\"', encoding={_s(_CSV_ENCODINGS[codec])}, "
+           f"delim={literal(delim)}, quote='\"', escape='\"', "
+           f"encoding={literal(_CSV_ENCODINGS[codec])}, "
            f"strict_mode=true, max_line_size={records.MAX_LINE_BYTES}) t")
     return _Source(sql, names, dict.fromkeys(names, "VARCHAR"),
                    "'md5:' || md5(CAST(to_json(t) AS VARCHAR))", delimiter=delim)
@@ -215,8 +209,8 @@ def _json_source(path: Path, con: duckdb.DuckDBPyConnection, encoding: str, code
     raw = f"_generic_json_{uuid.uuid4().hex[:12]}"
     try:
         con.execute(f"CREATE TEMP TABLE {raw} AS SELECT json FROM "
-                    f"read_json_objects({file_sql(path)}, format={_s(fmt)}, "
-                    f"compression={_s(_compression(path))})")
+                    f"read_json_objects({file_sql(path)}, format={literal(fmt)}, "
+                    f"compression={literal(_compression(path))})")
     except duckdb.Error as exc:
         problems = diagnose_json(path, lines) or [Problem(
             "not valid JSON: " + str(exc).split("\n", 1)[0].split(": ", 1)[-1], file=file)]
@@ -238,7 +232,7 @@ def _json_source(path: Path, con: duckdb.DuckDBPyConnection, encoding: str, code
         _drop(con, raw)
         raise
     structure = json.dumps(dict.fromkeys(keys, "JSON"))
-    sql = (f"(SELECT unnest(from_json(json, {_s(structure)})), json AS {_ROW} FROM {raw}) t"
+    sql = (f"(SELECT unnest(from_json(json, {literal(structure)})), json AS {_ROW} FROM {raw}) t"
            if keys else f"(SELECT json AS {_ROW} FROM {raw}) t")
     return _Source(sql, keys, dict.fromkeys(keys, "JSON"),
                    f"'md5:' || md5(CAST(json({_ROW}) AS VARCHAR))", table=raw), count
@@ -351,17 +345,17 @@ def _batch(path: Path, con: duckdb.DuckDBPyConnection, source: _Source, mapping:
 
     def column_text(column: str) -> str:
         if types.get(column) == "JSON":  # a JSON string's text, other values as JSON
-            return f"({_q(column)} ->> '$')"
+            return f"({identifier(column)} ->> '$')"
         if exported and source.delimiter is not None:
             # A CSV export defuses cells a spreadsheet would run (``event.defused``): undo it.
-            return (f"(CASE WHEN regexp_matches({_q(column)}, {_s(FORMULA_SQL)}) "
-                    f"THEN substr({_q(column)}, 2) ELSE {_q(column)} END)")
-        return f"CAST({_q(column)} AS VARCHAR)"
+            return (f"(CASE WHEN regexp_matches({identifier(column)}, {literal(FORMULA_SQL)}) "
+                    f"THEN substr({identifier(column)}, 2) ELSE {identifier(column)} END)")
+        return f"CAST({identifier(column)} AS VARCHAR)"
 
     def text_of(field: str) -> str:
         if field in constants:
             value = constants[field]
-            return "NULL" if value is None else _s(value)
+            return "NULL" if value is None else literal(value)
         if field in mapping:
             return column_text(mapping[field])
         return "NULL"
@@ -372,9 +366,9 @@ def _batch(path: Path, con: duckdb.DuckDBPyConnection, source: _Source, mapping:
         raw = text_of(field)
         column = mapping.get(field)
         if column and types.get(column, "").startswith(("DATE", "TIMESTAMP")):
-            return f"CAST({_q(column)} AS DATE)", raw
+            return f"CAST({identifier(column)} AS DATE)", raw
         if date_format:
-            return f"CAST(try_strptime(trim({raw}), {_s(date_format)}) AS DATE)", raw
+            return f"CAST(try_strptime(trim({raw}), {literal(date_format)}) AS DATE)", raw
         return f"TRY_CAST(trim({raw}) AS DATE)", raw
 
     attrs_sql = _attrs_sql(mapping, constants, types)
@@ -456,7 +450,7 @@ def _attrs_sql(mapping: dict[str, str], constants: dict[str, Any],
                       if k.startswith("attrs.")}
     base = None
     if "attrs" in mapping:
-        col = _q(mapping["attrs"])
+        col = identifier(mapping["attrs"])
         kind = types.get(mapping["attrs"], "")
         if kind == "JSON":  # an object, or a string holding one (null: none)
             base = (f"CASE json_type({col}) WHEN 'VARCHAR' THEN {col} ->> '$' WHEN 'NULL' "
@@ -467,9 +461,10 @@ def _attrs_sql(mapping: dict[str, str], constants: dict[str, Any],
             base = f"CAST(json_merge_patch('{{}}', to_json({col})) AS VARCHAR)"
     if not attr_columns and not attr_constants:
         return base
-    pairs = [f"{_s(name)}, {_attr_value(name, col, types.get(col, ''))}"
+    pairs = [f"{literal(name)}, {_attr_value(name, col, types.get(col, ''))}"
              for name, col in attr_columns.items()]
-    pairs += [f"{_s(name)}, {_s(json.dumps(v))}::JSON" for name, v in attr_constants.items()]
+    pairs += [f"{literal(name)}, {literal(json.dumps(v))}::JSON"
+              for name, v in attr_constants.items()]
     # Merging into {} drops null members (RFC 7396), so an empty cell means "absent":
     # a column mapped to attrs.class leaves no class on rows of other kinds.
     mapped = f"json_merge_patch('{{}}', json_object({', '.join(pairs)}))"
@@ -521,11 +516,11 @@ def _attr_value(name: str, column: str, column_type: str) -> str:
     no type is guessed from a sample) goes through ``_from_text``; typed columns keep their
     type; JSON values stay as they are, except a string given for a declared number or
     boolean, which is read like CSV text."""
-    col = _q(column)
+    col = identifier(column)
     if column_type == "JSON":
         if ATTRIBUTE_TYPES.get(name) in ("int", "float", "bool"):
             return (f"CASE WHEN json_type({col}) = 'VARCHAR' "
-                    f"THEN {_from_text(name, f'({col} ->> {_s(chr(36))})')} ELSE {col} END")
+                    f"THEN {_from_text(name, f'({col} ->> {literal(chr(36))})')} ELSE {col} END")
         return col
     if column_type != "VARCHAR":
         return f"to_json({col})"

@@ -21,15 +21,12 @@ import duckdb
 from detente.errors import IngestError, Problem
 from detente.events.ingest.coded import read_error
 from detente.events.store import file_sql
+from detente.sql import literal
 
 if TYPE_CHECKING:
     from detente.events.ingest.tabular import Text, _Read
 
 _ASCII_SUPERSETS = ("utf-8", "utf8", "latin-1", "latin1", "iso-8859-1")
-
-
-def _s(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 @contextlib.contextmanager
@@ -74,9 +71,9 @@ def locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
                        SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
     keys = [k for (k,) in con.execute(sql).fetchall() if k is not None]
     keys += [_field(t, text, key_at) for t in reader.values()]
-    delim = _s(text.delimiter)
+    delim = literal(text.delimiter)
     field = (f"left(l, strpos(l, {delim}) - 1)" if key_at == 0 and not text.quote else
-             f"trim(split_part(l, {delim}, {key_at + 1}), {_s(text.quote or ' ')})")
+             f"trim(split_part(l, {delim}, {key_at + 1}), {literal(text.quote or ' ')})")
     # Numbered by row_number() over the scan, not by the rowid of a table written from it:
     # DuckDB 2.0 stored such a table (of mostly NULL text) out of file order, so the lines
     # found were the wrong ones past the first 32 MB buffer (a rejected line's text came
@@ -87,7 +84,7 @@ def locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
                 SELECT row_number() OVER () AS line, l FROM read_csv(
                     {file_sql(plain)}, compression='none', columns={{'l': 'VARCHAR'}},
                     delim=chr(0), quote='', escape='', header=false, auto_detect=false,
-                    encoding={_s(text.encoding)}, buffer_size={int(buffer)}))
+                    encoding={literal(text.encoding)}, buffer_size={int(buffer)}))
                 WHERE l IS NULL OR list_contains(?, {field})""", [sorted(set(keys))]).fetchall()
     except duckdb.Error as exc:
         raise read_error(read.file, exc) from None

@@ -54,23 +54,15 @@ from detente.events.ingest.coded import (
     read_error,
 )
 from detente.events.store import file_sql
+from detente.sql import identifier, literal
 
 _BUFFER = 1 << 25  # DuckDB CSV buffer: large buffers parse long files much faster
 _WIDTH_ERRORS = ("MISSING COLUMNS", "TOO MANY COLUMNS")
 _ENCODING_ERRORS = ("INVALID ENCODING", "INVALID UNICODE")
 
 
-def _s(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def q(name: str) -> str:
-    """``name`` as a quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _raw(name: str) -> str:
-    return q("_raw_" + name)
+    return identifier("_raw_" + name)
 
 
 @dataclass(frozen=True)
@@ -83,9 +75,10 @@ class Text:
     encoding: str = "utf-8"
 
     def options(self) -> str:
-        return (f"delim={_s(self.delimiter)}, quote={_s(self.quote)}, escape={_s(self.quote)}, "
+        return (f"delim={literal(self.delimiter)}, quote={literal(self.quote)}, "
+                f"escape={literal(self.quote)}, "
                 f"header={'true' if self.header else 'false'}, auto_detect=false, "
-                f"encoding={_s(self.encoding)}")
+                f"encoding={literal(self.encoding)}")
 
 
 def _type_of(layout: Layout, name: str) -> str:
@@ -94,14 +87,14 @@ def _type_of(layout: Layout, name: str) -> str:
 
 
 def _columns(names: Sequence[str], layout: Layout | None) -> str:
-    return "{" + ", ".join(f"{_s(n)}: {_s(_type_of(layout, n) if layout else 'VARCHAR')}"
+    return "{" + ", ".join(f"{literal(n)}: {literal(_type_of(layout, n) if layout else 'VARCHAR')}"
                            for n in names) + "}"
 
 
 def _reader(plain: Path, names: Sequence[str], layout: Layout | None, text: Text,
             rejects: tuple[str, str] | None = None) -> str:
-    stored = (f", store_rejects=true, rejects_table={_s(rejects[0])}, "
-              f"rejects_scan={_s(rejects[1])}") if rejects else ""
+    stored = (f", store_rejects=true, rejects_table={literal(rejects[0])}, "
+              f"rejects_scan={literal(rejects[1])}") if rejects else ""
     # compression='none': the guard decompressed it already (DuckDB would go by the name).
     return (f"read_csv({file_sql(plain)}, compression='none', columns={_columns(names, layout)}, "
             f"{text.options()}, buffer_size={_BUFFER}{stored})")
@@ -114,23 +107,23 @@ def typed_sql(layout: Layout, source: str, present: dict[str, str], keep: Sequen
     """``source`` (columns ``present``: name -> DuckDB type, and ``keep``) with every input
     column cast to the layout's type (NULL when the source lacks it), and its text as
     ``_raw_<name>`` for the rejects of a value that does not cast."""
-    items = [q(k) for k in keep]
+    items = [identifier(k) for k in keep]
     for name, cast in layout.inputs.items():
         target = cast.type if cast is not None else "VARCHAR"
         if name not in present:
-            items += [f"CAST(NULL AS {target}) AS {q(name)}", f"CAST(NULL AS VARCHAR) AS "
+            items += [f"CAST(NULL AS {target}) AS {identifier(name)}", f"CAST(NULL AS VARCHAR) AS "
                       f"{_raw(name)}"]
             continue
-        text = f"nullif(trim(CAST({q(name)} AS VARCHAR)), '')"
+        text = f"nullif(trim(CAST({identifier(name)} AS VARCHAR)), '')"
         value = text if target == "VARCHAR" else f"TRY_CAST({text} AS {target})"
         if present[name] == target:
-            value = q(name) if target != "VARCHAR" else f"nullif({q(name)}, '')"
-        items += [f"{value} AS {q(name)}", f"{text} AS {_raw(name)}"]
+            value = identifier(name) if target != "VARCHAR" else f"nullif({identifier(name)}, '')"
+        items += [f"{value} AS {identifier(name)}", f"{text} AS {_raw(name)}"]
     return f"(SELECT {', '.join(items)} FROM {source})"
 
 
 def _cast_failing(name: str) -> str:
-    return f"({_raw(name)} IS NOT NULL AND {q(name)} IS NULL)"
+    return f"({_raw(name)} IS NOT NULL AND {identifier(name)} IS NULL)"
 
 
 def _casts(layout: Layout, casts: bool) -> list[tuple[str, Cast]]:
@@ -144,9 +137,9 @@ def _fields_sql(layout: Layout, source: str) -> str:
 
 def err_sql(layout: Layout, casts: bool) -> str:
     """The first failing check of a row (``skip:<reason>`` for a skipped row), or NULL."""
-    cases = [f"WHEN {_cast_failing(n)} THEN {_s(n)}" for n, _ in _casts(layout, casts)]
-    cases += [f"WHEN {r.failing} THEN {_s(r.field)}" for r in layout.rules]
-    cases += [f"WHEN {sql} THEN {_s('skip:' + reason)}" for reason, sql in layout.skip]
+    cases = [f"WHEN {_cast_failing(n)} THEN {literal(n)}" for n, _ in _casts(layout, casts)]
+    cases += [f"WHEN {r.failing} THEN {literal(r.field)}" for r in layout.rules]
+    cases += [f"WHEN {sql} THEN {literal('skip:' + reason)}" for reason, sql in layout.skip]
     return "CASE " + " ".join(cases) + " END"
 
 
@@ -154,12 +147,12 @@ def problems_sql(layout: Layout, casts: bool) -> str:
     """Every problem of a row, as a list of {field, reason, value}: a value that does not cast,
     then each broken rule (not repeating a field whose value did not cast)."""
     failed = {n: _cast_failing(n) for n, _ in _casts(layout, casts)}
-    items = [f"CASE WHEN {failed[n]} THEN {{'field': {_s(n)}, 'reason': {_s(c.reason)}, "
+    items = [f"CASE WHEN {failed[n]} THEN {{'field': {literal(n)}, 'reason': {literal(c.reason)}, "
              f"'value': {_raw(n)}}} END" for n, c in _casts(layout, casts)]
     for r in layout.rules:
         test = r.failing if r.field not in failed else f"{r.failing} AND NOT {failed[r.field]}"
-        items.append(f"CASE WHEN {test} THEN {{'field': {_s(r.field)}, 'reason': "
-                     f"{_s(r.reason)}, 'value': CAST({r.value} AS VARCHAR)}} END")
+        items.append(f"CASE WHEN {test} THEN {{'field': {literal(r.field)}, 'reason': "
+                     f"{literal(r.reason)}, 'value': CAST({r.value} AS VARCHAR)}} END")
     return f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)"
 
 
@@ -172,7 +165,8 @@ def _inputs_list(layout: Layout, casts: bool) -> str:
     """A rejected row's inputs as a list of text (``_inputs`` rebuilds their struct). A NULL
     list costs a good row its offsets only; a struct of the inputs stored every field's slot
     for every row (half the check table, which spills beyond the memory limit)."""
-    return "[" + ", ".join(f"CAST({q(n)} AS VARCHAR)" for n in _input_names(layout, casts)) + "]"
+    return "[" + ", ".join(f"CAST({identifier(n)} AS VARCHAR)"
+                           for n in _input_names(layout, casts)) + "]"
 
 
 def _inputs(layout: Layout, casts: bool) -> str:
@@ -180,7 +174,7 @@ def _inputs(layout: Layout, casts: bool) -> str:
     text casts back exactly (a DOUBLE's text is its shortest exact form)."""
     names = _input_names(layout, casts)
     types = ["VARCHAR" if n.startswith("_raw_") else _type_of(layout, n) for n in names]
-    items = [f"{_s(n)}: CAST(input[{i}] AS {t})"
+    items = [f"{literal(n)}: CAST(input[{i}] AS {t})"
              for i, (n, t) in enumerate(zip(names, types, strict=True), start=1)]
     return "{" + ", ".join(items) + "}"
 
@@ -192,7 +186,7 @@ def _check(con: duckdb.DuckDBPyConnection, layout: Layout, table: str, source: s
     """Write ``table``: per row its first problem (``err``), key, inputs (rejected rows) and
     normalised columns (good rows); ``position`` (SQL) is kept as ``pos`` when given."""
     sel, good = layout.select, "e IS NULL"
-    nul = [f"contains({q(n)}, chr(0))" for n, c in layout.inputs.items() if c is None]
+    nul = [f"contains({identifier(n)}, chr(0))" for n, c in layout.inputs.items() if c is None]
     err = err_sql(layout, casts)
     if nul:  # a NUL byte: a file still being filled; refused whole (``_refuse_nul``)
         err = f"CASE WHEN {' OR '.join(nul)} THEN 'nul' ELSE {err} END"
@@ -289,7 +283,7 @@ def _text_problems(con: duckdb.DuckDBPyConnection, layout: Layout, names: Sequen
             handle.write(header + "".join(lines[n] + "\n" for n in order))
         source = (f"(SELECT row_number() OVER () AS _n, * FROM "
                   f"{_reader(path, names, None, Text(text.delimiter, text.quote, text.header))})")
-        numbered = f"(SELECT ({_s(json.dumps(order))}::JSON->>(_n - 1)::INTEGER)::BIGINT AS " \
+        numbered = f"(SELECT ({literal(json.dumps(order))}::JSON->>(_n - 1)::INTEGER)::BIGINT AS " \
                    f"pos, * FROM {source})"
         return dict(_problem_rows(con, layout, numbered, casts=True, typed=False))
     finally:
@@ -340,8 +334,8 @@ def rejects_target(label: str, rejects: str | Path | bool | None,
 def _batch(read: _Read, summary: Summary) -> Batch:
     layout = read.layout
     relation = read.con.sql(f"""SELECT pos AS _loc, date, CAST(NULL AS DATE) AS "end", actor,
-        target, kind, attrs, {_s(layout.source)} AS source, key AS source_ref,
-        {_s(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
+        target, kind, attrs, {literal(layout.source)} AS source, key AS source_ref,
+        {literal(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
         FROM {read.rows} WHERE err IS NULL""")
     # The key is the text of an integer (GLOBALEVENTID read as BIGINT): as the store trims
     # it, so repeats are exactly those ``_mark_duplicates`` rejected.
@@ -427,7 +421,7 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
     read = _Read(file, con, layout, f"_tab_{tag}", f"_tab_rows_{tag}", "line")
     try:
         try:
-            absent = ", ".join(f"CAST(NULL AS {_type_of(layout, n)}) AS {q(n)}"
+            absent = ", ".join(f"CAST(NULL AS {_type_of(layout, n)}) AS {identifier(n)}"
                                for n in layout.inputs if n not in names)
             source = _reader(plain, names, layout, text, (errors, scans))
             if absent:  # the back files have no SOURCEURL; a headered file may lack more
