@@ -173,6 +173,11 @@ class TensionSeries:
     def periods(self) -> int:
         return len(self.frame)
 
+    @property
+    def events(self) -> int:
+        """The events the series counts (one side of the dyad acting on the other)."""
+        return int(self.frame["events"].sum())
+
     def to_json_dict(self) -> dict[str, Any]:
         rows = []
         row: Any  # pandas-stubs types every itertuples field as any scalar

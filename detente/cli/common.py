@@ -156,7 +156,8 @@ class Drawer:
             return
         if not self.interactive:
             if self.lines and stage != "done":
-                count = f" [{done:,}/{total:,} {self.unit}]".replace(" ]", "]") if total else ""
+                unit = f" {self.unit}" if self.unit else ""
+                count = f" [{done:,}/{total:,}{unit}]" if total else ""
                 err_console.print(f"{self.label}: {stage}{count}", markup=False,
                                   highlight=False)
             return

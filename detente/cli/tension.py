@@ -98,7 +98,7 @@ def tension(
     active = frame[frame["events"] > 0]
     console.print(f"[bold]{series.dyad.label}[/] tension, {len(frame):,} {unit} from "
                   f"{frame['date'].iloc[0]} to {frame['date'].iloc[-1]}; "
-                  f"{int(frame['events'].sum()):,} events in {len(active):,} {unit}"
+                  f"{series.events:,} events in {len(active):,} {unit}"
                   + (f"; EWMA half-life {series.halflife_days:g} days"
                      if series.halflife_days else ""))
     # pandas-stubs type idxmax's label as Hashable, which their .loc overloads refuse

@@ -92,7 +92,7 @@ def report_views(report, evidence_href: Callable[[str], str] = views.evidence_ha
     titles = figures.titles_of(report.agreements)
     out: dict[str, Any] = {"tension": None, "survival": None, "backtest": None,
                            "dialogue": None}
-    if report.tension is not None and int(report.tension.frame["events"].sum()):
+    if report.tension is not None and report.tension.events:
         windows = [(a.id, report.checks[a.id].start, report.checks[a.id].last_day)
                    for a in report.agreements if a.id in report.compared]
         out["tension"] = replace(views.view(report.tension, windows=windows), anchor="tension")

@@ -322,12 +322,12 @@ def _dialogue(report) -> list[str]:
 
 def _tension(report) -> list[str]:
     series = report.tension
-    if series is None or not int(series.frame["events"].sum()):
+    if series is None or not series.events:
         return []
     frame = series.frame
     column = "smoothed" if "smoothed" in frame else "tension"
     peak = frame.loc[frame[column].idxmax()]
-    return [f"The {series.dyad.label} tension index counts {int(frame['events'].sum()):,} "
+    return [f"The {series.dyad.label} tension index counts {series.events:,} "
             f"events in which one side acts on the other; it peaks in the week of "
             f"{peak['date']} ({column} {peak[column]:.1f})."]
 

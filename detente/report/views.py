@@ -132,7 +132,7 @@ def check_view(report, *, figure: bool = True, evidence: bool = True,
     to its evidence (the evidence table below by default)."""
     from detente.report.timeline import AgreementTrack, timeline_figure
 
-    cited = cited_records(report)
+    cited = cited_records(report) if evidence or (figure and record is None) else []
     sections: list[Section] = list(check_text(report))
     if figure:
         shown = cited if record is None else record
@@ -262,15 +262,14 @@ def evaluation_view(evaluation) -> View:
 
 def tension_view(series, *, windows: Sequence[tuple[str, Any, Any]] = ()) -> View:
     """A dyad's tension index, ``windows`` ``(label, start, last day)`` shaded."""
-    events = int(series.frame["events"].sum())
     smooth = (f"; the line is smoothed with a half-life of {series.halflife_days:g} days"
               if series.halflife_days else "")
     unit = "Weekly" if series.freq == "W" else "Daily"
     shaded = "; shaded: the agreements' windows" if windows else ""
     return View(f"Tension index {series.dyad.label}", (
         Text(f"{unit} sum of Goldstein-weighted events in which one side of the dyad acts on "
-             f"the other ({events:,} such events in the record): conflictual events count up, "
-             f"cooperative ones down{smooth}{shaded}.", "hint"),
+             f"the other ({series.events:,} such events in the record): conflictual events "
+             f"count up, cooperative ones down{smooth}{shaded}.", "hint"),
         Figure("tension", figures.tension_figure(series, windows))))
 
 

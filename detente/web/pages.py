@@ -162,7 +162,7 @@ def _dashboard_sections(st, spec, form: dict[str, Any], strategies: dict[str, st
     parts = [replace(views.view(report, record=records, record_note=note, evidence=False,
                                 href=href), title="The record around its window",
                      anchor="timeline")]
-    if tension is not None and int(tension.frame["events"].sum()):
+    if tension is not None and tension.events:
         parts.append(replace(views.view(tension, windows=[(spec.id, report.start,
                                                            report.last_day)]),
                              anchor="tension"))
