@@ -55,6 +55,19 @@ def set_dropped(read: _Read, first: int, lines: Iterable[int]) -> None:
         rowid + {int(first)}{shift} AS pos, * FROM {read.table}""")
 
 
+def _wanted(read: _Read, repeated: bool) -> str:
+    """SQL of the rows whose lines must be named, ``(pos, key)``: those the check pass
+    rejected (their GLOBALEVENTID as read) and, when ``repeated``, the good rows whose key
+    occurs twice."""
+    at = list(read.layout.inputs).index("GLOBALEVENTID") + 1  # in the list ``input``
+    sql = f"""SELECT pos, input[{at}] AS key FROM {read.rows}
+              WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')"""
+    if repeated:
+        sql += f"""UNION SELECT pos, key FROM {read.rows} WHERE key IN (
+                       SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
+    return sql
+
+
 def locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
            reader: dict[int, str], repeated: bool, *, buffer: int) -> dict[int, str]:
     """Number every line exactly (one more scan, only its line breaks and the lines holding a
@@ -63,13 +76,8 @@ def locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
     row was rejected on, by position (``repeated``: some key occurs twice among the good
     rows; their lines are wanted too)."""
     con = read.con
-    at = list(read.layout.inputs).index("GLOBALEVENTID") + 1  # in the list ``input``
-    sql = f"""SELECT DISTINCT input[{at}] FROM {read.table}
-              WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')"""
-    if repeated:
-        sql += f"""UNION SELECT key FROM {read.table} WHERE key IN (
-                       SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
-    keys = [k for (k,) in con.execute(sql).fetchall() if k is not None]
+    keys = [k for (k,) in con.execute(f"SELECT DISTINCT key FROM ({_wanted(read, repeated)})"
+                                      ).fetchall() if k is not None]
     keys += [_field(t, text, key_at) for t in reader.values()]
     delim = literal(text.delimiter)
     field = (f"left(l, strpos(l, {delim}) - 1)" if key_at == 0 and not text.quote else
@@ -120,13 +128,7 @@ def texts_by_count(read: _Read, plain: Path, text: Text, first: int, key_at: int
         return None
     con = read.con
     rows = con.execute(f"SELECT count(*) FROM {read.table}").fetchall()[0][0]
-    at_key = list(read.layout.inputs).index("GLOBALEVENTID") + 1  # in the list ``input``
-    sql = f"""SELECT pos, input[{at_key}] FROM {read.rows}
-              WHERE err IS NOT NULL AND NOT starts_with(err, 'skip:')"""
-    if repeated:
-        sql += f"""UNION SELECT pos, key FROM {read.rows} WHERE key IN (
-                       SELECT key FROM {read.table} GROUP BY key HAVING count(*) > 1)"""
-    keys = {int(p): k for p, k in con.execute(sql).fetchall()}
+    keys = {int(p): k for p, k in con.execute(_wanted(read, repeated)).fetchall()}
     wanted = sorted(keys)
     starts: dict[int, int] = {1: 0}  # line -> the offset where it starts
     breaks = offset = 0  # line breaks and bytes before the current chunk
