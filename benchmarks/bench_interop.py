@@ -16,18 +16,27 @@ printed after their range (on a shared machine the load changes between phases).
 the run also times DuckDB copying the 17 fields as they are, pyarrow's multithreaded reader
 parsing them, and pandas ``read_csv`` with the codebook's types in 1,000,000-row chunks.
 
+``--profile`` then runs detente's ingest and the floor once more with DuckDB's profiler on and
+prints, for every statement that took at least 2% of its run, its time, what it spilled to disk
+and its costliest operators (operator times are summed over DuckDB's threads): where the time
+goes, from the repository (docs/interop.md quotes it).
+
 Peak memory is the process's resident high-water mark (VmHWM in /proc/self/status, reset
 before each phase through /proc/self/clear_refs), which counts DuckDB's allocations too.
 
     .venv/bin/python benchmarks/bench_interop.py [--rows 10000000] [--memory-limit 1GB]
-                                                 [--repeat 3] [--data DIR]
+                                                 [--repeat 3] [--data DIR] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -179,6 +188,78 @@ def time_floor(path: Path, folder: Path, memory_limit: str) -> tuple[float, floa
         return time.perf_counter() - start, peak_mb()
 
 
+def profiles(path: Path) -> list[dict]:
+    """The JSON profiles DuckDB printed one after another into ``path``."""
+    text, found, at = path.read_text(), [], 0
+    decoder = json.JSONDecoder()
+    while (at := len(text) - len(text[at:].lstrip())) < len(text):
+        profile, end = decoder.raw_decode(text, at)
+        found.append(profile)
+        text, at = text[end:], 0
+    return found
+
+
+def operators(node: dict) -> list[tuple[str, float, int]]:
+    """(name, seconds, rows) of every operator under ``node``."""
+    found = [(node["name"], float(node.get("timing", 0.0)), int(node.get("intermediate_rows", 0)))]
+    for child in node.get("children", []):
+        found += operators(child)
+    return found
+
+
+def print_profiles(label: str, path: Path, top: int = 6) -> None:
+    done = profiles(path)
+    total = sum(p["query"]["total_time"] for p in done)
+    print(f"profile of {label}: {len(done)} statements, {total:.1f} s")
+    for p in done:
+        seconds = p["query"]["total_time"]
+        if seconds < 0.02 * total:
+            continue
+        sql = " ".join(p["query"]["sql"].split())
+        print(f"  {seconds:6.2f} s  spilled {p['system']['total_bytes_spilled'] / 1e9:.2f} GB  "
+              f"{sql[:90]}{'...' if len(sql) > 90 else ''}")
+        ops = sorted((o for root in p["operator"] for o in operators(root)),
+                     key=lambda o: -o[1])[:top]
+        print("          " + "; ".join(f"{name} {t:.2f} s ({rows:,} rows)"
+                                      for name, t, rows in ops))
+
+
+def profiled_run(which: str, path: Path, folder: Path, memory_limit: str) -> None:
+    """detente's ingest or the floor with DuckDB's profiler on: it prints each statement's
+    profile to standard error (from C++, so ``profile`` runs this in a child process)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if which == "detente":
+        with Store(folder / "events.duckdb", empty=True) as store:
+            store.con.execute(f"SET memory_limit = '{memory_limit}'")
+            store.con.execute(f"SET temp_directory = '{folder / 'spill'}'")
+            store.con.execute("PRAGMA enable_profiling = 'json'")
+            coded.ingest(store, path, rejects=folder / "rejects.jsonl")
+            store.con.execute("PRAGMA disable_profiling")
+        return
+    with duckdb.connect(str(folder / "layout.duckdb")) as con:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{folder / 'spill'}'")
+        con.execute("PRAGMA enable_profiling = 'json'")
+        con.execute(f"CREATE TABLE events AS {floor_layout(path)}")
+        con.execute("PRAGMA disable_profiling")
+
+
+def profile(path: Path, folder: Path, memory_limit: str) -> None:
+    """detente's ingest and the floor once more, each statement profiled by DuckDB."""
+    for which, label in (("detente", "detente's ingest"), ("floor", "the floor")):
+        out = folder / f"{which}.json"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(out, "w") as handle:
+            done = subprocess.run(
+                [sys.executable, __file__, "--profile-run", which, "--data", str(path.parent),
+                 "--memory-limit", memory_limit, "--rows", path.name.split(".")[0],
+                 "--profile-folder", str(folder / which)], stderr=handle, check=False,
+                env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+        if done.returncode:
+            raise RuntimeError(f"the profiled {which} run failed: {out.read_text()[-2000:]}")
+        print_profiles(label, out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -187,7 +268,15 @@ def main() -> None:
                         help="Pairs of detente and floor runs; the share is their median.")
     parser.add_argument("--data", type=Path, default=None,
                         help="Folder keeping the export between runs (written when missing).")
+    parser.add_argument("--profile", action="store_true",
+                        help="Then profile each statement of one more ingest and floor.")
+    parser.add_argument("--profile-run", choices=("detente", "floor"), help=argparse.SUPPRESS)
+    parser.add_argument("--profile-folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.profile_run:  # the child process of ``profile``
+        path = args.data / f"{args.rows}.export.CSV"
+        profiled_run(args.profile_run, path, args.profile_folder, args.memory_limit)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-interop-") as tmp:
         folder = Path(tmp)
         path = (args.data or folder) / f"{args.rows}.export.CSV"
@@ -244,6 +333,8 @@ def main() -> None:
             arrow_s = time.perf_counter() - start
             del parsed
 
+        if args.profile:
+            profile(path, folder / "profile", args.memory_limit)
         reset_peak()
         start = time.perf_counter()
         rows = pandas_read(path)

@@ -64,3 +64,19 @@ def test_benchmark_runs_and_prints_its_figures(script):
     # The headline figure is the last line, so runs can be compared by it (issue 7).
     last = FIGURE.match(done.stdout.strip().splitlines()[-1].strip())
     assert last is not None and last[1] == HEADLINES[script], done.stdout[-500:]
+
+
+def test_the_interop_profile_names_each_statements_costliest_operators():
+    """``bench_interop.py --profile``: DuckDB's profile of detente's ingest (its check pass and
+    its insert) and of the floor's one statement, read back from the profiler's output."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_interop.py"),
+                           "--rows", "20000", "--repeat", "1", "--profile"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = done.stdout
+    ours, floor = text.split("profile of detente's ingest:")[1].split("profile of the floor:")
+    assert "CREATE TEMP TABLE _tab_" in ours and "INSERT INTO stored_events" in ours
+    assert "READ_CSV" in ours and "ORDER_BY" in ours
+    assert "CREATE TABLE events AS" in floor and "READ_CSV" in floor
+    assert re.search(r"profile of the floor: 1 statements, \d+\.\d s", text)
