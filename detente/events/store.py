@@ -34,6 +34,7 @@ from detente.events.connection import rollback
 from detente.events.event import Event, id_sql, json_record
 from detente.events.query import EventFilter
 from detente.progress import silent
+from detente.sql import literal
 
 ENV_VAR = "DETENTE_DB"
 ATTRS_JSON = "attrs_json"  # store.query()'s column of attributes as JSON text
@@ -539,10 +540,6 @@ def _as_filter(flt: EventFilter | None, filters: dict[str, Any]) -> EventFilter:
     return flt if flt is not None else EventFilter(**filters)
 
 
-def _sql_str(path: Path | str) -> str:
-    return str(path).replace("'", "''")
-
-
 _GLOB_CHARS = re.compile(r"([*?\[\]])")
 
 
@@ -550,8 +547,7 @@ def file_sql(path: Path | str) -> str:
     """``path`` as the SQL string literal that makes DuckDB's file readers open exactly that
     file: they take ``*``, ``?`` and ``[...]`` as glob patterns (each is bracketed, ``[*]``,
     to stand for itself) and expand a leading ``~`` (the path is made absolute)."""
-    literal = _GLOB_CHARS.sub(r"[\1]", str(Path(path).absolute()))
-    return "'" + _sql_str(literal) + "'"
+    return literal(_GLOB_CHARS.sub(r"[\1]", str(Path(path).absolute())))
 
 
 # An attached event carries its further sources itself (``_also``); a stored one has them in
