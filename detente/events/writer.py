@@ -205,13 +205,19 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
             sql = f"""INSERT INTO stored_events SELECT {_EVENT_SELECT} FROM ({checked}) s
                       WHERE {new} ORDER BY date"""
         else:
-            # Typed attributes: sorted as the struct, and written as JSON text (and the ids
-            # hashed) after the sort, so the sort moves the narrower columns.
-            after = {"id": id_sql(), "attrs": attrs_json(typed, "_attrs")}
+            # Typed attributes: sorted as the struct and written as JSON text after the sort,
+            # so the sort moves the narrower columns; the ids likewise hashed after it, unless
+            # the test for known rows has hashed them already (a store with events).
+            after = {"attrs": attrs_json(typed, "_attrs")}
+            carried = _BEFORE_SORT
+            if new == _ALL_NEW:
+                after["id"] = id_sql()
+            else:
+                carried = f'"id", {carried}'
             select = ", ".join(f'{after[c]} AS "{c}"' if c in after else f'"{c}"'
                                for c in EVENT_COLUMNS)
             sql = f"""INSERT INTO stored_events SELECT {select} FROM (
-                SELECT {_BEFORE_SORT} FROM ({checked}) s WHERE {new} ORDER BY date)"""
+                SELECT {carried} FROM ({checked}) s WHERE {new} ORDER BY date)"""
         added = con.execute(sql, params).fetchall()[0][0]
         con.execute("DROP TABLE IF EXISTS temp.known_actors")
     except duckdb.InterruptException:
@@ -222,13 +228,16 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
     return IngestResult(file, rows, added, 0, 0, rows - added), span
 
 
+_ALL_NEW = "true"  # ``_new_rows`` of an empty store: no row's id needs looking up
+
+
 def _new_rows(con: duckdb.DuckDBPyConnection) -> str:
     """SQL true for a row of ``s`` whose id the store does not know (as an event or alias)."""
     known = con.execute("SELECT (SELECT count(*) FROM events) + "
                         "(SELECT count(*) FROM aliases)").fetchall()[0][0]
     return ("""NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.id)
                AND NOT EXISTS (SELECT 1 FROM aliases a WHERE a.id = s.id)"""
-            if known else "true")
+            if known else _ALL_NEW)
 
 
 def differing_known(con: duckdb.DuckDBPyConnection) -> tuple[int, int | None]:
