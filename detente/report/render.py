@@ -67,11 +67,7 @@ def figure_div(fig, name: str) -> Markup:
 def cited_events(report) -> list[dict[str, Any]]:
     """Every event the report's checks cite (breaches, responses, obligations met), once, by
     date."""
-    seen: dict[str, dict[str, Any]] = {}
-    for check in report.checks.values():
-        for record in views.cited_records(check):
-            seen.setdefault(record["id"], record)
-    return sorted(seen.values(), key=lambda e: (e["date"], e["id"]))
+    return views.cited_records(*report.checks.values())
 
 
 def timeline_fig(report):

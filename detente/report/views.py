@@ -84,14 +84,14 @@ def evidence_hash(event_id: str) -> str:
     return "#" + tables.evidence_anchor(event_id)
 
 
-def cited_records(report) -> list[dict[str, Any]]:
-    """The events a monitor ``Report`` cites (breaches, responses, obligations met), once,
-    by date, in their public JSON form."""
+def cited_records(*reports) -> list[dict[str, Any]]:
+    """The events monitor ``Report``s cite (breaches, responses, obligations met), once, by
+    date, in their public JSON form."""
     seen: dict[str, dict[str, Any]] = {}
-    acts = [*report.breaches, *report.responses, *report.obligations]
-    for act in acts:
-        if act.event is not None:
-            seen.setdefault(act.event.id, act.event.to_json_dict())
+    for report in reports:
+        for act in (*report.breaches, *report.responses, *report.obligations):
+            if act.event is not None:
+                seen.setdefault(act.event.id, act.event.to_json_dict())
     return sorted(seen.values(), key=lambda e: (e["date"], e["id"]))
 
 
