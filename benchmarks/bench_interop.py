@@ -190,13 +190,15 @@ def time_floor(path: Path, folder: Path, memory_limit: str) -> tuple[float, floa
 
 def profiles(path: Path) -> list[dict]:
     """The JSON profiles DuckDB printed one after another into ``path``."""
-    text, found, at = path.read_text(), [], 0
-    decoder = json.JSONDecoder()
-    while (at := len(text) - len(text[at:].lstrip())) < len(text):
-        profile, end = decoder.raw_decode(text, at)
+    text, decoder, at = path.read_text(), json.JSONDecoder(), 0
+    found: list[dict] = []
+    while True:
+        while at < len(text) and text[at].isspace():  # the line breaks between profiles
+            at += 1
+        if at == len(text):
+            return found
+        profile, at = decoder.raw_decode(text, at)
         found.append(profile)
-        text, at = text[end:], 0
-    return found
 
 
 def operators(node: dict) -> list[tuple[str, float, int]]:
