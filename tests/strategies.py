@@ -235,3 +235,47 @@ def sim_model(*parties, horizon: int = 104, discount: float = 0.9, releases=None
     releases = releases or tuple(tuple(i != j for j in range(n)) for i in range(n))
     return Model(agreement="test", parties=tuple(parties), releases=releases, period="week",
                  horizon=horizon, discount=discount)
+
+
+# --- GDELT raw exports ----------------------------------------------------------------------
+
+# How a row of a generated GDELT 2.0 export departs from a good one (``gdelt_exports``):
+# column (0-based in the 61) -> value, or a shape of its own.
+GDELT_ROW_CHANGES = {
+    "good": {},
+    "skipped": {7: "", 9: ""},            # no Actor1 country or known group
+    "bad_code": {26: "XX"},               # EventCode
+    "bad_date": {1: "20171345"},          # SQLDATE
+    "unknown_actor": {7: "ZZZ"},          # Actor1CountryCode
+    "short": "short",                     # 40 fields: the reader itself rejects it
+    "blank": "blank",                     # an empty line
+}
+
+
+@st.composite
+def gdelt_exports(draw, base: list[str], max_rows: int = 30) -> tuple[str, dict]:
+    """The text of a raw GDELT 2.0 export built from ``base`` (a good row's 61 fields) and
+    what it holds: rows of every kind in ``GDELT_ROW_CHANGES`` (mostly good), keys in
+    ascending order or shuffled, some keys repeated, LF or CRLF line ends."""
+    mostly_good = ["good"] * 6 + [k for k in GDELT_ROW_CHANGES if k != "good"]
+    kinds = draw(st.lists(st.sampled_from(mostly_good), min_size=1, max_size=max_rows))
+    keys = [680_000_000 + 3 * i for i in range(len(kinds))]
+    if draw(st.booleans()):
+        keys = draw(st.permutations(keys))
+    if len(keys) > 1 and draw(st.integers(0, 4)) == 0:  # a repeated key, now and then
+        keys[draw(st.integers(1, len(keys) - 1))] = keys[0]
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = []
+    for kind, key in zip(kinds, keys, strict=True):
+        change = GDELT_ROW_CHANGES[kind]
+        if change == "blank":
+            lines.append("")
+            continue
+        fields = [str(key), *base[1:]]
+        if change == "short":
+            fields = fields[:40]
+        else:
+            for at, value in change.items():  # type: ignore[union-attr]
+                fields[at] = value
+        lines.append("\t".join(fields))
+    return "".join(line + end for line in lines), {"kinds": kinds, "keys": keys}

@@ -567,7 +567,7 @@ def test_a_line_that_does_not_hold_its_rows_key_stops_the_ingest(tmp_path, empty
     con.execute("CREATE TEMP TABLE hand (err VARCHAR, key VARCHAR, input VARCHAR[])")
     con.execute("INSERT INTO hand VALUES (NULL, '700000000', NULL), (NULL, '700000001', NULL), "
                 "('EventCode', NULL, ?)", [rejected])
-    read = tabular._Read("f.CSV", con, spec, "hand", "hand_rows", "line")
+    read = tabular.Read("f.CSV", con, spec, "hand", "hand_rows", "line")
     lines.set_dropped(read, 1, [])
     good = (INTEROP / V2).read_text().split("\n")[0].split("\t")
     text = tabular.Text("\t", "", False)

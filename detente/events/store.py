@@ -12,6 +12,7 @@ Ingest runs in one transaction (all rows or none). Identity works at two levels:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -272,12 +273,50 @@ class Store:
         """Ingest a DuckDB relation with the normalised columns, in one transaction (see
         ``_ingest_relation``). A write the disk refuses (full, or over a file-size limit)
         is a ``StoreError`` naming the store and the cause; the store is unchanged."""
-        try:
+        with self._disk_errors(file):
             return self._ingest_relation(relation, file=file, fmt=fmt, loc=loc,
                                          progress=progress, prebuilt=prebuilt,
                                          in_place=in_place, unchanged=unchanged,
                                          unique_keys=unique_keys)
-        except (duckdb.IOException, duckdb.TransactionException) as exc:  # also a failed COMMIT
+
+    def ingest_stream(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
+                      loc: str, rows: Callable[[], int], finish: Callable[[], None],
+                      progress: Progress | None = None) -> IngestResult | None:
+        """Ingest a relation that may be read only once (a file parsed by the INSERT itself,
+        ``detente.events.ingest.stream``), in one transaction: its rows are single-day events
+        without match keys and with unique source keys; ``rows()`` gives their number after
+        the write, and ``finish()`` runs after it, before the commit (it may raise, and
+        nothing is ingested). None when a row breaks one of the store's rules (nothing is
+        ingested; the caller reads the input the ordinary way, which names it)."""
+        self._require_writable()
+        note = progress or silent
+        with self._disk_errors(file):
+            self._begin_ingest()
+            try:
+                note("reading", 0, None)
+                done = writer.write_direct(self.con, relation, file=file, loc=loc,
+                                           in_place=True, note=note, unique_keys=True,
+                                           streamed=rows)
+                if done is not None:
+                    finish()
+            except BaseException:
+                rollback(self.con)
+                writer.drop_staged(self.con)
+                raise
+            if done is None:
+                rollback(self.con)
+                writer.drop_staged(self.con)
+                return None
+            result, span = done
+            return self._finish(fmt, result, span, note, loc)
+
+    @contextlib.contextmanager
+    def _disk_errors(self, file: str) -> Iterator[None]:
+        """A write the disk refuses (full, or over a file-size limit; also a failed COMMIT) as
+        a ``StoreError`` naming the store and the cause."""
+        try:
+            yield
+        except (duckdb.IOException, duckdb.TransactionException) as exc:
             cause = re.sub(r"^(IO Error|TransactionContext Error): (Failed to commit: )?", "",
                            str(exc).split("\n", 1)[0])
             raise StoreError(f"cannot write the event store {self.path} ({cause}); nothing "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -174,18 +175,25 @@ def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, fil
 def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, *,
                  file: str, loc: str, in_place: bool = False,
                  note: Progress = silent, unique_keys: bool = False,
+                 streamed: Callable[[], int] | None = None,
                  ) -> tuple[IngestResult, int] | None:
     """Validate and insert a batch in one pass (see the module docstring): the result and the
     batch's longest event span in days, or None when the batch needs the full path (it has
     match keys, or breaks a rule). ``note`` hears the stages; ``in_place``: see ``stage``;
     ``unique_keys``: the caller guarantees no repeated source key (not counted again).
-    The caller rolls back on None."""
+    ``streamed``: the relation is read once, by the INSERT (a file parsed as it is written,
+    ``detente.events.ingest.stream``), so nothing is counted beforehand: its rows must be
+    single-day events without match keys (the INSERT aborts on one that is not), and the
+    callable gives their number afterwards. The caller rolls back on None."""
     typed = stage(con, relation, file, in_place=in_place)
-    rows, keyed, span = con.execute(
-        'SELECT count(*), count(match_key), coalesce(max("end" - date), 0) FROM staged'
-    ).fetchall()[0]
-    if keyed:
-        return None
+    if streamed is None:
+        rows, keyed, span = con.execute(
+            'SELECT count(*), count(match_key), coalesce(max("end" - date), 0) FROM staged'
+        ).fetchall()[0]
+        if keyed:
+            return None
+    else:
+        rows, span = None, 0
     note("validating", 0, rows)
     try:
         if typed is not None:  # names and types from the struct's type; its rows below
@@ -198,6 +206,8 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
             return None
         note("merging", 0, rows)
         guard, params = validation.row_guard(con, typed)
+        if streamed is not None:  # what the count beforehand would have found
+            guard += ' OR match_key IS NOT NULL OR "end" IS NOT NULL'
         new = _new_rows(con)
         checked = f"""SELECT * FROM staged WHERE CASE WHEN {guard} THEN error('{_ROW_BROKEN}')
                                                   ELSE true END"""
@@ -220,6 +230,8 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
                 SELECT {carried} FROM ({checked}) s WHERE {new} ORDER BY date)"""
         added = con.execute(sql, params).fetchall()[0][0]
         con.execute("DROP TABLE IF EXISTS temp.known_actors")
+        if streamed is not None:
+            rows = streamed()
     except duckdb.InterruptException:
         raise
     except duckdb.Error:

@@ -96,6 +96,12 @@ def detect(path: Path) -> str:
 def read(path: str | Path, con: duckdb.DuckDBPyConnection, fmt: str | None = None,
          **options: Any) -> Batch:
     """Read ``path`` with the adapter for ``fmt`` (detected when None)."""
+    return adapter_for(path, fmt).read(Path(path), con, **options)
+
+
+def adapter_for(path: str | Path, fmt: str | None = None) -> ModuleType:
+    """The adapter module for ``fmt`` (detected from the file when None), after checking that
+    ``path`` is a file with something in it."""
     path = Path(path)
     if not path.exists():
         raise IngestError.single("file not found", file=str(path))
@@ -109,7 +115,7 @@ def read(path: str | Path, con: duckdb.DuckDBPyConnection, fmt: str | None = Non
     if fmt not in registry:
         raise IngestError.single(f"unknown format; expected one of {', '.join(registry)}",
                                  file=str(path), field="format", value=fmt)
-    return registry[fmt].read(path, con, **options)
+    return registry[fmt]
 
 
 def refuse_the_store(store: Store, path: str | Path) -> None:
@@ -123,10 +129,13 @@ def refuse_the_store(store: Store, path: str | Path) -> None:
 
 def ingest_file(store: Store, path: str | Path, fmt: str | None = None, *,
                 progress: Progress | None = None, **options: Any) -> IngestResult:
-    """Read ``path`` and ingest it into ``store`` in one transaction."""
+    """Read ``path`` and ingest it into ``store`` in one transaction (an adapter that can
+    ingests as it reads: ``ingest_with_summary``)."""
     refuse_the_store(store, path)
-    batch = read(path, store.con, fmt, **options)
-    return ingest_batch(store, batch, progress=progress)
+    module = adapter_for(path, fmt)
+    if hasattr(module, "ingest_with_summary"):
+        return module.ingest_with_summary(store, Path(path), progress=progress, **options)[0]
+    return ingest_batch(store, module.read(Path(path), store.con, **options), progress=progress)
 
 
 def ingest_frame(store: Store, frame: Any, fmt: str, *, label: str = "<frame>",

@@ -545,12 +545,11 @@ def ingest(store: Store, path: str | Path, fmt: str | None = None, *,
     if not path.exists():
         raise IngestError.single("file not found", file=str(path))
     ingest_lib.refuse_the_store(store, path)
-    fmt = fmt or ingest_lib.detect(path)
-    registry = ingest_lib.adapters()
-    if fmt not in registry:
-        raise IngestError.single(f"unknown format; expected one of {', '.join(registry)}",
-                                 file=str(path), field="format", value=fmt)
-    module = registry[fmt]
+    module = ingest_lib.adapter_for(path, fmt)
+    fmt = module.FORMAT
+    if hasattr(module, "ingest_with_summary"):  # an adapter that may ingest as it reads
+        result, summary = module.ingest_with_summary(store, path, progress=progress, **options)
+        return FileIngest(file=str(path), format=fmt, result=result, summary=summary)
     if hasattr(module, "read_with_summary"):
         batch, summary = module.read_with_summary(path, store.con, **options)
     else:

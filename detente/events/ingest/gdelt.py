@@ -39,7 +39,8 @@ import duckdb
 
 from detente.errors import IngestError
 from detente.events import codes
-from detente.events.ingest import Batch, coded, tabular
+from detente.events.ingest import Batch, coded, ingest_batch, stream, tabular
+from detente.events.store import IngestResult, Progress, Store
 from detente.sql import identifier
 
 FORMAT = "gdelt"
@@ -319,13 +320,68 @@ def read_with_summary(path: Path, con: duckdb.DuckDBPyConnection, *, version: st
                       **_: Any) -> tuple[Batch, coded.Summary]:
     """Read a GDELT file of any shape (see the module docstring): the batch of good rows and
     the summary; bad rows go to ``rejects`` (default ``NAME.rejects.jsonl`` next to it)."""
-    path = Path(path)
+    path, version = Path(path), _version(path, version)
+    if _parquet_names(path) is not None:
+        return _read_parquet(path, con, version=version, geo=geo, rejects=rejects)
+    read = _text(path, con, version, geo, encoding, allow_unterminated)
+    return tabular.read_text(path, con, read.layout, plain=read.plain, workdir=read.workdir,
+                             before=read.before, text=read.text, names=read.names,
+                             rejects=rejects)
+
+
+def ingest_with_summary(store: Store, path: Path, *, version: str | None = None,
+                        rejects: str | Path | bool | None = None, encoding: str = "utf-8",
+                        allow_unterminated: bool = False, geo: bool = False,
+                        progress: Progress | None = None, **_: Any
+                        ) -> tuple[IngestResult, coded.Summary]:
+    """Ingest a GDELT file of any shape into ``store`` (one transaction): the store's result
+    and the read's summary. A text file is ingested in one statement where it can be
+    (``stream``), else read first (``read_with_summary``), with the same outcome."""
+    path, version = Path(path), _version(path, version)
+    if _parquet_names(path) is None:
+        read = _text(path, store.con, version, geo, encoding, allow_unterminated)
+        try:
+            done = stream.ingest_text(path, store, read.layout, plain=read.plain,
+                                      before=read.before, text=read.text, names=read.names,
+                                      rejects=rejects, progress=progress)
+        except BaseException:
+            coded.discard(read.workdir)
+            raise
+        if done is not None:
+            coded.discard(read.workdir)
+            return done
+        batch, summary = tabular.read_text(
+            path, store.con, read.layout, plain=read.plain, workdir=read.workdir,
+            before=read.before, text=read.text, names=read.names, rejects=rejects)
+    else:
+        batch, summary = _read_parquet(path, store.con, version=version, geo=geo,
+                                       rejects=rejects)
+    return ingest_batch(store, batch, progress=progress), summary
+
+
+def _version(path: Path, version: str | None) -> str | None:
     if version is not None and str(version) not in VERSIONS:
         raise IngestError.single("unknown GDELT version; expected 1 or 2", file=str(path),
                                  field="version", value=str(version))
-    version = str(version) if version is not None else None
-    if _parquet_names(path) is not None:
-        return _read_parquet(path, con, version=version, geo=geo, rejects=rejects)
+    return str(version) if version is not None else None
+
+
+@dataclasses.dataclass(frozen=True)
+class _TextRead:
+    """A text file made ready to read: its plain copy, state, layout and columns."""
+
+    plain: Path
+    workdir: Path | None
+    before: coded.FileState
+    layout: coded.Layout
+    text: tabular.Text
+    names: list[str]
+
+
+def _text(path: Path, con: duckdb.DuckDBPyConnection, version: str | None, geo: bool,
+          encoding: str, allow_unterminated: bool) -> _TextRead:
+    """Guard a text file (``coded.prepare``) and find its shape: a header's names, or the
+    raw export's version from its field count."""
     plain, workdir, before = coded.prepare(path, allow_unterminated=allow_unterminated)
     try:
         with open(plain, encoding=encoding, errors="replace") as handle:
@@ -346,8 +402,7 @@ def read_with_summary(path: Path, con: duckdb.DuckDBPyConnection, *, version: st
     except BaseException:
         coded.discard(workdir)
         raise
-    return tabular.read_text(path, con, spec, plain=plain, workdir=workdir, before=before,
-                             text=text, names=names, rejects=rejects)
+    return _TextRead(plain, workdir, before, spec, text, names)
 
 
 def _width(plain: Path, file: str, version: str | None) -> int:

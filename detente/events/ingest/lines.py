@@ -6,13 +6,18 @@ check pass (``tabular``) numbers its rows by rowid in file order, and these func
 the lines between: ``set_dropped`` numbers the rows given the lines the reader did not return;
 ``texts_by_count`` reads the wanted lines by position from the file's bytes when the reader
 kept every line; otherwise ``locate`` scans the file's line breaks once (in DuckDB) for the
-blank lines and the lines holding a wanted key.
+blank lines and the lines holding a wanted key. A read that keeps no positions at all (the
+one-statement ingest, ``stream``) finds its lines by key with ``by_key``.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+import itertools
+import mmap
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +29,7 @@ from detente.events.store import file_sql
 from detente.sql import literal
 
 if TYPE_CHECKING:
-    from detente.events.ingest.tabular import Text, _Read
+    from detente.events.ingest.tabular import Read, Text
 
 _ASCII_SUPERSETS = ("utf-8", "utf8", "latin-1", "latin1", "iso-8859-1")
 
@@ -43,7 +48,7 @@ def insertion_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("SET preserve_insertion_order = false")
 
 
-def set_dropped(read: _Read, first: int, lines: Iterable[int]) -> None:
+def set_dropped(read: Read, first: int, lines: Iterable[int]) -> None:
     """Number the reader's rows by line, given the lines it did not return (rejected or
     blank): row i is line ``first + i + #{j : t_j <= i}`` with t_j = d_j - first - j over the
     sorted lines d. (Inline thresholds: a correlated subquery would join every scan of the
@@ -55,7 +60,7 @@ def set_dropped(read: _Read, first: int, lines: Iterable[int]) -> None:
         rowid + {int(first)}{shift} AS pos, * FROM {read.table}""")
 
 
-def _wanted(read: _Read, repeated: bool) -> str:
+def _wanted(read: Read, repeated: bool) -> str:
     """SQL of the rows whose lines must be named, ``(pos, key)``: those the check pass
     rejected (their GLOBALEVENTID as read) and, when ``repeated``, the good rows whose key
     occurs twice."""
@@ -68,7 +73,7 @@ def _wanted(read: _Read, repeated: bool) -> str:
     return sql
 
 
-def locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
+def locate(read: Read, plain: Path, text: Text, first: int, key_at: int,
            reader: dict[int, str], repeated: bool, *, buffer: int) -> dict[int, str]:
     """Number every line exactly (one more scan, only its line breaks and the lines holding a
     wanted key): the blank lines the reader skipped, the true lines of the reader's rejects
@@ -111,7 +116,7 @@ def locate(read: _Read, plain: Path, text: Text, first: int, key_at: int,
     return found
 
 
-def texts_by_count(read: _Read, plain: Path, text: Text, first: int, key_at: int,
+def texts_by_count(read: Read, plain: Path, text: Text, first: int, key_at: int,
                    repeated: bool) -> dict[int, str] | None:
     """The text of every rejected line (and of every line holding a repeated key), read by
     position in one pass over the file's bytes, when the reader kept every line: then a
@@ -187,3 +192,158 @@ def _field(line: str, text: Text, at: int) -> str:
     """Field ``at`` of a line of the file (quotes and spaces trimmed), "" past its end."""
     parts = line.split(text.delimiter)
     return parts[at].strip().strip(text.quote or " ") if at < len(parts) else ""
+
+
+def by_key(plain: Path, text: Text, first: int, key_at: int, keys: Sequence[int],
+           breaks: LineBreaks | None = None) -> tuple[dict[int, tuple[int, str]], int] | None:
+    """The line (number, text) holding each of ``keys`` (integers, field ``key_at``) and the
+    file's line count, or None when a key is not found this way.
+
+    Each key is found by binary search over the file's bytes, which holds for a file whose
+    rows are in ascending key order (GDELT's raw exports, numbered as they are written); a
+    line found holds the key (it is read back), so a file in another order gives None, never a
+    wrong line. The caller makes sure no other line holds the same key. The line breaks before
+    each line found, and all of them, are counted in one pass, or taken from ``breaks`` (counted
+    meanwhile)."""
+    if text.encoding.lower() not in _ASCII_SUPERSETS or text.quote:
+        return None  # a quoted field may hold the delimiter or a line break
+    with open(plain, "rb") as handle:
+        found: dict[int, int] = {}
+        if keys:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                searched = _search(data, text, first, key_at, sorted(set(keys)))
+            if searched is None:
+                return None
+            found = searched
+        counts = breaks.counts() if breaks is not None else None
+        numbers, total = _count_lines(handle, sorted(found.values()), counts)
+        lines: dict[int, tuple[int, str]] = {}
+        for key, start in found.items():
+            handle.seek(start)
+            lines[key] = (numbers[start], handle.readline().decode(
+                text.encoding, errors="replace").rstrip("\r\n"))
+    return lines, total
+
+
+class LineBreaks:
+    """A file's line breaks counted per 1 MB chunk in a background thread, started on demand
+    (by the one-statement ingest at its first rejected row, so the count runs beside DuckDB's
+    INSERT instead of after it). ``counts`` waits for it; ``stop`` ends it early."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._counts: list[int] = []
+        self._thread: threading.Thread | None = None
+        self._error: OSError | None = None
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(target=self._count, daemon=True,
+                                                name="detente-line-breaks")
+                self._thread.start()
+
+    def _count(self) -> None:
+        try:
+            with open(self.path, "rb") as handle:
+                while not self._stopped and (chunk := handle.read(_CHUNK)):
+                    self._counts.append(chunk.count(b"\n"))
+        except OSError as exc:
+            self._error = exc
+
+    def counts(self) -> list[int]:
+        """The line breaks of each 1 MB chunk of the file, in order."""
+        self.start()
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._counts
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+        if self._thread is not None:
+            self._thread.join()
+
+
+_CHUNK = 1 << 20
+
+
+def _search(data: mmap.mmap, text: Text, first: int, key_at: int,
+            keys: list[int]) -> dict[int, int] | None:
+    """The offset of the line holding each key (binary search, see ``by_key``), or None."""
+    size, begin = len(data), 0
+    for _ in range(first - 1):  # past the header
+        begin = data.find(b"\n", begin) + 1
+        if begin == 0:
+            return None
+
+    def line_at(offset: int) -> tuple[int, int] | None:
+        """(start, end) of the first non-blank line starting at or after ``offset``."""
+        start = begin
+        if offset > begin:
+            start = data.find(b"\n", offset - 1) + 1
+            if start == 0:
+                return None
+        while start < size:
+            end = data.find(b"\n", start)
+            end = size if end < 0 else end
+            if data[start:end].strip(b"\r"):
+                return start, end
+            start = end + 1
+        return None
+
+    def key_of(span: tuple[int, int]) -> int:
+        held = data[span[0]:span[1]].decode(text.encoding, errors="replace").rstrip("\r")
+        return int(_field(held, text, key_at))
+
+    found: dict[int, int] = {}
+    try:
+        for key in keys:
+            low, high = begin, size
+            while low < high:
+                middle = (low + high) // 2
+                span = line_at(middle)
+                if span is not None and key_of(span) < key:
+                    low = span[1] + 1
+                else:
+                    high = middle
+            span = line_at(low)
+            if span is None or key_of(span) != key:
+                return None
+            found[key] = span[0]
+    except ValueError:  # a key field that is not an integer: not a file in key order
+        return None
+    return found
+
+
+def _count_lines(handle, starts: list[int], counts: list[int] | None = None
+                 ) -> tuple[dict[int, int], int]:
+    """The line number of each offset in ``starts`` (sorted) and the file's line count: in one
+    pass of 1 MB chunks, or from each chunk's count of line breaks (``counts``) and the part
+    of a chunk before each offset."""
+    numbers: dict[int, int] = {}
+    if counts is not None:
+        before = list(itertools.accumulate(counts, initial=0))
+        for start in starts:
+            chunk = start // _CHUNK
+            handle.seek(chunk * _CHUNK)
+            numbers[start] = before[chunk] + handle.read(start - chunk * _CHUNK).count(b"\n") + 1
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        if size:
+            handle.seek(size - 1)
+        return numbers, before[-1] + (size > 0 and handle.read(1) != b"\n")
+    breaks = offset = at = 0
+    last = b"\n"
+    while chunk := handle.read(_CHUNK):
+        while at < len(starts) and starts[at] < offset + len(chunk):
+            numbers[starts[at]] = breaks + chunk.count(b"\n", 0, starts[at] - offset) + 1
+            at += 1
+        breaks += chunk.count(b"\n")
+        offset += len(chunk)
+        last = chunk[-1:]
+    return numbers, breaks + (last != b"\n")

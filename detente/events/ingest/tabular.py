@@ -20,6 +20,10 @@ temporary table, which the store ingests where it is (``Batch.in_place``): no se
 Rejected rows go to the JSON-lines rejects file with every problem: a rejected line's fields
 are read again from its text (few lines), so DuckDB's rejects and the layout's rules are
 reported alike.
+
+Ingested into a store, a GDELT text file first tries the one-statement path (``stream``: the
+store's INSERT parses and checks it, with the same outcome) and comes here when that path
+cannot name something (a line the reader refuses, a repeated key, a file not in key order).
 """
 
 from __future__ import annotations
@@ -100,6 +104,18 @@ def _reader(plain: Path, names: Sequence[str], layout: Layout | None, text: Text
             f"{text.options()}, buffer_size={_BUFFER}{stored})")
 
 
+def text_source(plain: Path, names: Sequence[str], layout: Layout, text: Text,
+                rejects: tuple[str, str] | None) -> str:
+    """The reader of a text file with every input column of the layout (NULL for those the
+    file lacks), its rejects kept in the tables ``rejects`` (errors, scans), or (None) an
+    error at the first line it cannot read."""
+    source = _reader(plain, names, layout, text, rejects)
+    absent = ", ".join(f"CAST(NULL AS {_type_of(layout, n)}) AS {identifier(n)}"
+                       for n in layout.inputs if n not in names)
+    # The back files have no SOURCEURL; a headered file may lack more.
+    return f"(SELECT *, {absent} FROM {source})" if absent else source
+
+
 # --- SQL over the layout ------------------------------------------------------------------------
 
 def typed_sql(layout: Layout, source: str, present: dict[str, str], keep: Sequence[str] = ()
@@ -130,7 +146,7 @@ def _casts(layout: Layout, casts: bool) -> list[tuple[str, Cast]]:
     return [(n, c) for n, c in layout.inputs.items() if c is not None] if casts else []
 
 
-def _fields_sql(layout: Layout, source: str) -> str:
+def fields_sql(layout: Layout, source: str) -> str:
     fields = ", ".join(f"{sql} AS {name}" for name, sql in layout.fields.items())
     return f"(SELECT *, {fields} FROM {source})"
 
@@ -141,6 +157,14 @@ def err_sql(layout: Layout, casts: bool) -> str:
     cases += [f"WHEN {r.failing} THEN {literal(r.field)}" for r in layout.rules]
     cases += [f"WHEN {sql} THEN {literal('skip:' + reason)}" for reason, sql in layout.skip]
     return "CASE " + " ".join(cases) + " END"
+
+
+def verdict_sql(layout: Layout, casts: bool) -> str:
+    """``err_sql``, with 'nul' first for a NUL byte in a text field (a file still being
+    filled, refused whole)."""
+    nul = [f"contains({identifier(n)}, chr(0))" for n, c in layout.inputs.items() if c is None]
+    err = err_sql(layout, casts)
+    return f"CASE WHEN {' OR '.join(nul)} THEN 'nul' ELSE {err} END" if nul else err
 
 
 def problems_sql(layout: Layout, casts: bool) -> str:
@@ -185,22 +209,18 @@ def _check(con: duckdb.DuckDBPyConnection, layout: Layout, table: str, source: s
            casts: bool, position: str | None) -> None:
     """Write ``table``: per row its first problem (``err``), key, inputs (rejected rows) and
     normalised columns (good rows); ``position`` (SQL) is kept as ``pos`` when given."""
-    sel, good = layout.select, "e IS NULL"
-    nul = [f"contains({identifier(n)}, chr(0))" for n, c in layout.inputs.items() if c is None]
-    err = err_sql(layout, casts)
-    if nul:  # a NUL byte: a file still being filled; refused whole (``_refuse_nul``)
-        err = f"CASE WHEN {' OR '.join(nul)} THEN 'nul' ELSE {err} END"
+    sel, good, err = layout.select, "e IS NULL", verdict_sql(layout, casts)
     execute(con, f"""CREATE TEMP TABLE {table} AS
         SELECT {f'{position} AS pos, ' if position else ''}e AS err,
                CASE WHEN {good} THEN CAST({layout.key} AS VARCHAR) END AS key,
                CASE WHEN e IS NOT NULL AND NOT starts_with(e, 'skip:') THEN
                     {_inputs_list(layout, casts)} END AS input,
                {event_columns_sql(sel, good)}
-        FROM (SELECT *, {err} AS e FROM {_fields_sql(layout, source)})""", layout.params)
+        FROM (SELECT *, {err} AS e FROM {fields_sql(layout, source)})""", layout.params)
 
 
 @dataclass
-class _Read:
+class Read:
     """One read in progress: its temp objects, what the reader rejected, and positions."""
 
     file: str
@@ -229,7 +249,7 @@ def _repeated(con: duckdb.DuckDBPyConnection, table: str) -> bool:
                             ).fetchall()[0][0])
 
 
-def _mark_duplicates(read: _Read, repeated: bool) -> dict[int, int]:
+def _mark_duplicates(read: Read, repeated: bool) -> dict[int, int]:
     """Reject repeats of a key seen earlier in the input (``repeated``: ``_repeated`` found
     some): {position: first position}."""
     con, table = read.con, read.table
@@ -243,7 +263,7 @@ def _mark_duplicates(read: _Read, repeated: bool) -> dict[int, int]:
     return {int(pos): int(first) for _, pos, first in repeats}
 
 
-def _refuse(read: _Read, err: str, message: str) -> None:
+def _refuse(read: Read, err: str, message: str) -> None:
     found = read.con.execute(f"SELECT min(pos) FROM {read.rows} WHERE err = ?",
                              [err]).fetchall()[0][0]
     if found is not None:
@@ -266,12 +286,13 @@ def _problem_rows(con: duckdb.DuckDBPyConnection, layout: Layout, source: str, *
         present = {n: "VARCHAR" for n in layout.inputs}
         source = typed_sql(layout, source, present, keep=("pos",))
     return execute(con, f"SELECT pos, {problems_sql(layout, casts)} FROM "
-                   f"{_fields_sql(layout, source)} ORDER BY pos", layout.params).fetchall()
+                   f"{fields_sql(layout, source)} ORDER BY pos", layout.params).fetchall()
 
 
-def _text_problems(con: duckdb.DuckDBPyConnection, layout: Layout, names: Sequence[str],
-                   text: Text, lines: dict[int, str]) -> dict[int, list[dict]]:
-    """Every problem of lines the reader rejected for a value, read again as text."""
+def text_problems(con: duckdb.DuckDBPyConnection, layout: Layout, names: Sequence[str],
+                  text: Text, lines: dict[int, str]) -> dict[int, list[dict]]:
+    """Every problem of some lines (line -> text; those the reader rejected for a value, or
+    that the one-statement ingest set aside), read again as text."""
     if not lines:
         return {}
     order = sorted(lines)
@@ -331,7 +352,7 @@ def rejects_target(label: str, rejects: str | Path | bool | None,
 
 # --- reads --------------------------------------------------------------------------------------
 
-def _batch(read: _Read, summary: Summary) -> Batch:
+def _batch(read: Read, summary: Summary) -> Batch:
     layout = read.layout
     relation = read.con.sql(f"""SELECT pos AS _loc, date, CAST(NULL AS DATE) AS "end", actor,
         target, kind, attrs, {literal(layout.source)} AS source, key AS source_ref,
@@ -346,10 +367,16 @@ def _batch(read: _Read, summary: Summary) -> Batch:
     return batch
 
 
-def _summary(read: _Read, extra: Counter, target: Path | None, written: bool) -> Summary:
+def _summary(read: Read, extra: Counter, target: Path | None, written: bool) -> Summary:
     counts = Counter(dict(read.con.execute(
         f"SELECT coalesce(err, ''), count(*) FROM {read.table} GROUP BY ALL").fetchall()))
-    counts.update(extra)
+    return summary_of(read, counts + extra, target, written)
+
+
+def summary_of(read: Read, counts: Counter, target: Path | None, written: bool) -> Summary:
+    """The summary of a read from its rows' count by first problem ('' for a good row,
+    ``skip:<reason>`` for a skipped one) and where its rejects went."""
+    counts = Counter(counts)
     accepted = counts.pop("", 0)
     rejected_by = {e: c for e, c in counts.items() if not e.startswith("skip:")}
     skipped_by = {e.removeprefix("skip:"): c for e, c in counts.items() if e.startswith("skip:")}
@@ -361,8 +388,8 @@ def _summary(read: _Read, extra: Counter, target: Path | None, written: bool) ->
                    unit="data lines" if read.loc == "line" else "rows")
 
 
-def _finish_rejects(read: _Read, records: list[dict[str, Any]], target: Path | None,
-                    default: bool) -> bool:
+def finish_rejects(records: list[dict[str, Any]], target: Path | None,
+                   default: bool) -> bool:
     """Write the records (sorted) to ``target``; none: remove a stale default rejects file."""
     if target is None:
         return False
@@ -375,7 +402,7 @@ def _finish_rejects(read: _Read, records: list[dict[str, Any]], target: Path | N
     return True
 
 
-def _kept_rejects(read: _Read, casts: bool, repeats: dict[int, int],
+def _kept_rejects(read: Read, casts: bool, repeats: dict[int, int],
                   texts: dict[int, str] | None) -> list[dict[str, Any]]:
     """Records of the rows the check pass rejected (rules, values that did not cast, repeated
     keys): with the line's text (``texts``), or the row's values."""
@@ -418,14 +445,10 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
     tag = uuid.uuid4().hex[:12]
     errors, scans = f"_tab_errors_{tag}", f"_tab_scans_{tag}"
     first = 2 if text.header else 1
-    read = _Read(file, con, layout, f"_tab_{tag}", f"_tab_rows_{tag}", "line")
+    read = Read(file, con, layout, f"_tab_{tag}", f"_tab_rows_{tag}", "line")
     try:
         try:
-            absent = ", ".join(f"CAST(NULL AS {_type_of(layout, n)}) AS {identifier(n)}"
-                               for n in layout.inputs if n not in names)
-            source = _reader(plain, names, layout, text, (errors, scans))
-            if absent:  # the back files have no SOURCEURL; a headered file may lack more
-                source = f"(SELECT *, {absent} FROM {source})"
+            source = text_source(plain, names, layout, text, (errors, scans))
             with lines.insertion_order(con):  # rows in file order: row i is a line (docstring)
                 _check(con, layout, read.table, source, casts=False, position=None)
         except duckdb.Error as exc:
@@ -452,7 +475,7 @@ def read_text(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *, pla
         records, extra = _reader_records(con, layout, file, names, text, errors, reader)
         if target is not None:
             records += _kept_rejects(read, False, repeats, texts)
-        written = _finish_rejects(read, records, target, rejects in (None, True))
+        written = finish_rejects(records, target, rejects in (None, True))
         summary = _summary(read, extra, target, written)
     except BaseException:
         read.drop()
@@ -493,7 +516,7 @@ def _reader_records(con: duckdb.DuckDBPyConnection, layout: Layout, file: str,
                             FROM {errors} GROUP BY line""").fetchall()}
     widths = {n for n, t in lines.items()
               if any(e in _WIDTH_ERRORS for e in rows[t.rstrip("\r")][0])}
-    again = _text_problems(con, layout, names, text,
+    again = text_problems(con, layout, names, text,
                            {n: t for n, t in lines.items() if n not in widths})
     records: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
@@ -520,7 +543,7 @@ def read_relation(label: str, con: duckdb.DuckDBPyConnection, layout: Layout, so
     the summary; rejected rows go to ``rejects`` (by default next to the file, none for a
     frame) with their row number and values."""
     tag = uuid.uuid4().hex[:12]
-    read = _Read(label, con, layout, f"_tab_{tag}", f"_tab_rows_{tag}", "row")
+    read = Read(label, con, layout, f"_tab_{tag}", f"_tab_rows_{tag}", "row")
     try:
         try:
             _check(con, layout, read.table, typed_sql(layout, source, present, keep=("_pos",)),
@@ -533,7 +556,7 @@ def read_relation(label: str, con: duckdb.DuckDBPyConnection, layout: Layout, so
         repeats = _mark_duplicates(read, _repeated(con, read.table))
         target = rejects_target(label, rejects, default_dir)
         records = _kept_rejects(read, True, repeats, None) if target is not None else []
-        written = _finish_rejects(read, records, target, rejects in (None, True))
+        written = finish_rejects(records, target, rejects in (None, True))
         summary = _summary(read, Counter(), target, written)
     except BaseException:
         read.drop()
