@@ -206,8 +206,8 @@ def test_verdicts_prove_unique_keys_from_ascending_chunks():
 
 
 def test_by_key_numbers_lines_alike_with_breaks_counted_beside(tmp_path):
-    """Across 1 MB chunks, with a blank line now and then: the background count of line
-    breaks gives the numbers a single pass gives, and both are the lines' true numbers."""
+    """Across 1 MB chunks, with a blank line now and then: line breaks counted on demand and
+    counted by a thread started beforehand give the same numbers, the lines' true ones."""
     path = tmp_path / "big.tsv"
     rows = [f"{1000 + 7 * i}\t{'x' * (i % 97)}" if i % 501 else "" for i in range(60_000)]
     path.write_text("".join(r + "\n" for r in rows))

@@ -289,26 +289,35 @@ class Store:
         nothing is ingested). None when a row breaks one of the store's rules (nothing is
         ingested; the caller reads the input the ordinary way, which names it)."""
         self._require_writable()
-        note = progress or silent
         with self._disk_errors(file):
-            self._begin_ingest()
-            try:
-                note("reading", 0, None)
-                done = writer.write_direct(self.con, relation, file=file, loc=loc,
-                                           in_place=True, note=note, unique_keys=True,
-                                           streamed=rows)
-                if done is not None:
-                    finish()
-            except BaseException:
-                rollback(self.con)
-                writer.drop_staged(self.con)
-                raise
-            if done is None:
-                rollback(self.con)
-                writer.drop_staged(self.con)
-                return None
-            result, span = done
-            return self._finish(fmt, result, span, note, loc)
+            return self._write_direct(relation, file=file, fmt=fmt, loc=loc,
+                                      note=progress or silent,
+                                      after=lambda written: finish() if written else None,
+                                      in_place=True, unique_keys=True, streamed=rows)
+
+    def _write_direct(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
+                      loc: str, note: Progress, after: Callable[[bool], None],
+                      **direct: Any) -> IngestResult | None:
+        """The direct path (``writer.write_direct`` with the options ``direct``) in a
+        transaction of its own: the result, committed, or None, rolled back (the batch needs
+        the full path). ``after(written)`` runs after the write, before the commit; what it
+        raises rolls the transaction back."""
+        self._begin_ingest()
+        try:
+            note("reading", 0, None)
+            done = writer.write_direct(self.con, relation, file=file, loc=loc, note=note,
+                                       **direct)
+            after(done is not None)
+        except BaseException:
+            rollback(self.con)
+            writer.drop_staged(self.con)
+            raise
+        if done is None:
+            rollback(self.con)
+            writer.drop_staged(self.con)
+            return None
+        result, span = done
+        return self._finish(fmt, result, span, note, loc)
 
     @contextlib.contextmanager
     def _disk_errors(self, file: str) -> Iterator[None]:
@@ -341,25 +350,18 @@ class Store:
         self._require_writable()
         note = progress or silent
         if not prebuilt:
-            self._begin_ingest()
-            try:
-                note("reading", 0, None)
-                done = writer.write_direct(self.con, relation, file=file, loc=loc,
-                                           in_place=in_place, note=note,
-                                           unique_keys=unique_keys)
+            def still_unchanged(_written: bool) -> None:
                 if in_place and unchanged is not None and not unchanged():
                     raise IngestError.single(
                         "the file changed while it was being ingested; nothing was ingested; "
                         "retry when it is complete", file=file)
-            except BaseException:
-                rollback(self.con)
-                writer.drop_staged(self.con)
-                raise
+
+            done = self._write_direct(relation, file=file, fmt=fmt, loc=loc, note=note,
+                                      after=still_unchanged, in_place=in_place,
+                                      unique_keys=unique_keys)
             if done is not None:
-                result, span = done
-                return self._finish(fmt, result, span, note, loc)
-            rollback(self.con)  # the full path below names the problem, or merges match keys
-            writer.drop_staged(self.con)
+                return done
+            # Rolled back: the full path below names the problem, or merges match keys.
         self._begin_ingest()
         try:
             note("reading", 0, None)

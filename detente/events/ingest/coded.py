@@ -542,10 +542,8 @@ def ingest(store: Store, path: str | Path, fmt: str | None = None, *,
     from detente.events import ingest as ingest_lib
 
     path = Path(path)
-    if not path.exists():
-        raise IngestError.single("file not found", file=str(path))
     ingest_lib.refuse_the_store(store, path)
-    module = ingest_lib.adapter_for(path, fmt)
+    module = ingest_lib.adapter_for(path, fmt)  # also: the file exists, is a file, not empty
     fmt = module.FORMAT
     if hasattr(module, "ingest_with_summary"):  # an adapter that may ingest as it reads
         result, summary = module.ingest_with_summary(store, path, progress=progress, **options)

@@ -202,9 +202,8 @@ def by_key(plain: Path, text: Text, first: int, key_at: int, keys: Sequence[int]
     Each key is found by binary search over the file's bytes, which holds for a file whose
     rows are in ascending key order (GDELT's raw exports, numbered as they are written); a
     line found holds the key (it is read back), so a file in another order gives None, never a
-    wrong line. The caller makes sure no other line holds the same key. The line breaks before
-    each line found, and all of them, are counted in one pass, or taken from ``breaks`` (counted
-    meanwhile)."""
+    wrong line. The caller makes sure no other line holds the same key. The line breaks are
+    counted by ``breaks`` (perhaps already, beside other work), or here."""
     if text.encoding.lower() not in _ASCII_SUPERSETS or text.quote:
         return None  # a quoted field may hold the delimiter or a line break
     with open(plain, "rb") as handle:
@@ -215,7 +214,7 @@ def by_key(plain: Path, text: Text, first: int, key_at: int, keys: Sequence[int]
             if searched is None:
                 return None
             found = searched
-        counts = breaks.counts() if breaks is not None else None
+        counts = (breaks or LineBreaks(plain)).counts()
         numbers, total = _count_lines(handle, sorted(found.values()), counts)
         lines: dict[int, tuple[int, str]] = {}
         for key, start in found.items():
@@ -320,30 +319,17 @@ def _search(data: mmap.mmap, text: Text, first: int, key_at: int,
     return found
 
 
-def _count_lines(handle, starts: list[int], counts: list[int] | None = None
-                 ) -> tuple[dict[int, int], int]:
-    """The line number of each offset in ``starts`` (sorted) and the file's line count: in one
-    pass of 1 MB chunks, or from each chunk's count of line breaks (``counts``) and the part
-    of a chunk before each offset."""
+def _count_lines(handle, starts: list[int], counts: list[int]) -> tuple[dict[int, int], int]:
+    """The line number of each offset in ``starts`` and the file's line count, from each 1 MB
+    chunk's count of line breaks (``counts``) and the part of a chunk before each offset."""
+    before = list(itertools.accumulate(counts, initial=0))
     numbers: dict[int, int] = {}
-    if counts is not None:
-        before = list(itertools.accumulate(counts, initial=0))
-        for start in starts:
-            chunk = start // _CHUNK
-            handle.seek(chunk * _CHUNK)
-            numbers[start] = before[chunk] + handle.read(start - chunk * _CHUNK).count(b"\n") + 1
-        handle.seek(0, os.SEEK_END)
-        size = handle.tell()
-        if size:
-            handle.seek(size - 1)
-        return numbers, before[-1] + (size > 0 and handle.read(1) != b"\n")
-    breaks = offset = at = 0
-    last = b"\n"
-    while chunk := handle.read(_CHUNK):
-        while at < len(starts) and starts[at] < offset + len(chunk):
-            numbers[starts[at]] = breaks + chunk.count(b"\n", 0, starts[at] - offset) + 1
-            at += 1
-        breaks += chunk.count(b"\n")
-        offset += len(chunk)
-        last = chunk[-1:]
-    return numbers, breaks + (last != b"\n")
+    for start in starts:
+        chunk = start // _CHUNK
+        handle.seek(chunk * _CHUNK)
+        numbers[start] = before[chunk] + handle.read(start - chunk * _CHUNK).count(b"\n") + 1
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    if size:
+        handle.seek(size - 1)
+    return numbers, before[-1] + (size > 0 and handle.read(1) != b"\n")

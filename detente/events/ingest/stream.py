@@ -4,15 +4,15 @@ writes the file, and sets the rejected lines aside as it goes.
 The ordinary read (``tabular.read_text``) writes every checked row to a temporary table and
 the store then writes that table: two passes over ten million rows, where DuckDB's own copy
 of the same fields (the floor of ``benchmarks/bench_interop.py``) makes one. Here the
-INSERT reads the file itself, and the layout's verdict of each row (its first failing rule,
-``skip:<reason>``, or none) goes through a Python function (a DuckDB UDF, called once per
-chunk of rows) that lets the good rows through and keeps, on the side, each row's key hash
-and the inputs of the rejected rows; skipped rows are only counted.
+INSERT reads the file itself, and the layout's verdict of each row (good, rejected, or
+skipped for a reason) and its key go, as numbers, through a Python function (a DuckDB UDF,
+``Verdicts``, called once per chunk of rows) that lets the good rows through and keeps, on
+the side, the counts, the rejected rows' keys and a proof that no key repeats.
 
 After the INSERT, inside the store's transaction, the read is finished as the ordinary one
-would: the file must be unchanged; the good rows' keys must not repeat; the rejected lines
-are found by key (``lines.by_key``) and written to the rejects file with every problem; the
-summary counts every line. When a step needs what only the ordinary read keeps (a repeated
+would: the file must be unchanged; no key may repeat; the rejected lines are found by key
+(``lines.by_key``), their problems read again from their text, and written to the rejects
+file; the summary counts every line. When a step needs what only the ordinary read keeps (a repeated
 key, lines the reader itself rejected, a NUL byte, a rejected row whose line its key does not
 find, a store rule broken), the transaction is rolled back and the caller reads the file the
 ordinary way, which names every problem: the same outcome, only slower.
@@ -215,11 +215,12 @@ def _finish(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, verdicts
     if verdicts.counts[NUL]:
         raise _Fallback  # the ordinary read refuses the file, naming the line
     keys = verdicts.rejected_keys()
-    if None in keys or not verdicts.unique_keys():
+    found = [k for k in keys if k is not None]
+    if len(found) < len(keys) or not verdicts.unique_keys():
         raise _Fallback  # a key missing or repeated: the ordinary read names the lines
     first = 2 if text.header else 1
-    counted = lines.by_key(plain, text, first, names.index(KEY_COLUMN),
-                           [k for k in keys if k is not None], breaks) if keys else ({}, None)
+    counted = lines.by_key(plain, text, first, names.index(KEY_COLUMN), found, breaks) \
+        if found else ({}, None)
     if counted is None:
         raise _Fallback  # not in key order: the ordinary read finds them by position
     located, total = counted
