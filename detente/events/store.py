@@ -283,17 +283,18 @@ class Store:
                       loc: str, rows: Callable[[], int], finish: Callable[[], None],
                       progress: Progress | None = None) -> IngestResult | None:
         """Ingest a relation that may be read only once (a file parsed by the INSERT itself,
-        ``detente.events.ingest.stream``), in one transaction: its rows are single-day events
-        without match keys and with unique source keys; ``rows()`` gives their number after
-        the write, and ``finish()`` runs after it, before the commit (it may raise, and
-        nothing is ingested). None when a row breaks one of the store's rules (nothing is
-        ingested; the caller reads the input the ordinary way, which names it)."""
+        ``detente.events.ingest.stream``), in one transaction: single-day events without
+        match keys, with unique source keys, their text trimmed (not trimmed again); ``rows()``
+        gives their number after the write, ``finish()`` runs after it, before the commit (it
+        may raise: nothing is ingested). None when a row breaks one of the store's rules
+        (nothing is ingested; the caller reads the input the ordinary way, which names it)."""
         self._require_writable()
         with self._disk_errors(file):
             return self._write_direct(relation, file=file, fmt=fmt, loc=loc,
                                       note=progress or silent,
                                       after=lambda written: finish() if written else None,
-                                      in_place=True, unique_keys=True, streamed=rows)
+                                      in_place=True, unique_keys=True, streamed=rows,
+                                      trimmed=True)
 
     def _write_direct(self, relation: duckdb.DuckDBPyRelation, *, file: str, fmt: str,
                       loc: str, note: Progress, after: Callable[[bool], None],

@@ -96,14 +96,18 @@ def attrs_json(fields: list[tuple[str, str]], struct: str) -> str:
 
 
 def _normalised(columns: set[str], prebuilt: bool,
-                typed_fields: list[tuple[str, str]] | None = None) -> list[str]:
+                typed_fields: list[tuple[str, str]] | None = None,
+                trimmed: bool = False) -> list[str]:
     """The select list giving a relation with ``columns`` the staged names and types (typed
-    attributes stay a struct, ``_attrs``, beside their JSON text)."""
+    attributes stay a struct, ``_attrs``, beside their JSON text). ``trimmed``: the text
+    columns hold no surrounding spaces and no empty text already (an adapter's layout made
+    them), so they are not trimmed again."""
     typed = list(_STAGED_TYPES)
     if prebuilt:
         typed += [("id", "VARCHAR"), ("also", _ALSO_TYPE)]
-    trimmed = ("actor", "target", "kind", "source", "source_ref", "confidence", "match_key")
-    select = [(f"nullif({_trim(_text(c))}, '') AS \"{c}\"" if c in trimmed
+    texts = () if trimmed else ("actor", "target", "kind", "source", "source_ref",
+                                "confidence", "match_key")
+    select = [(f"nullif({_trim(_text(c))}, '') AS \"{c}\"" if c in texts
                else f'CAST("{c}" AS {t}) AS "{c}"')
               for c, t in typed if c in columns and c != "attrs"]
     # Minified on insert (_EVENT_SELECT), so equal attributes compare equal whatever their
@@ -137,14 +141,16 @@ def _trim(text: str) -> str:
 
 
 def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, file: str,
-          prebuilt: bool = False, *, in_place: bool = False) -> list[tuple[str, str]] | None:
+          prebuilt: bool = False, *, in_place: bool = False,
+          trimmed: bool = False) -> list[tuple[str, str]] | None:
     """Make temp ``staged`` hold the incoming rows with the normalised types: a copy, or with
     ``in_place`` (a relation with ``_loc`` over a DuckDB table) a view over them. Returns the
-    fields of typed attributes (``typed_attrs``), if the relation has them."""
+    fields of typed attributes (``typed_attrs``), if the relation has them. ``trimmed``: see
+    ``_normalised``."""
     drop_staged(con)
     columns = set(relation.columns)
     fields = typed_attrs(relation)
-    select = ", ".join(_normalised(columns, prebuilt, fields))
+    select = ", ".join(_normalised(columns, prebuilt, fields, trimmed))
     in_place = in_place and "_loc" in columns
     con.register("incoming_relation", relation)
     try:
@@ -175,7 +181,7 @@ def stage(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, fil
 def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, *,
                  file: str, loc: str, in_place: bool = False,
                  note: Progress = silent, unique_keys: bool = False,
-                 streamed: Callable[[], int] | None = None,
+                 streamed: Callable[[], int] | None = None, trimmed: bool = False,
                  ) -> tuple[IngestResult, int] | None:
     """Validate and insert a batch in one pass (see the module docstring): the result and the
     batch's longest event span in days, or None when the batch needs the full path (it has
@@ -184,8 +190,9 @@ def write_direct(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
     ``streamed``: the relation is read once, by the INSERT (a file parsed as it is written,
     ``detente.events.ingest.stream``), so nothing is counted beforehand: its rows must be
     single-day events without match keys (the INSERT aborts on one that is not), and the
-    callable gives their number afterwards. The caller rolls back on None."""
-    typed = stage(con, relation, file, in_place=in_place)
+    callable gives their number afterwards. ``trimmed``: see ``_normalised``. The caller rolls
+    back on None."""
+    typed = stage(con, relation, file, in_place=in_place, trimmed=trimmed)
     if streamed is None:
         rows, keyed, span = con.execute(
             'SELECT count(*), count(match_key), coalesce(max("end" - date), 0) FROM staged'

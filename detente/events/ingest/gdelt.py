@@ -78,7 +78,8 @@ BY_WIDTH: dict[int, tuple[str, str, tuple[str, ...]]] = {
     61: ("2", "GDELT 2.0", V2_COLUMNS)}
 assert (len(V1_COLUMNS), len(V1_DAILY_COLUMNS), len(V2_COLUMNS)) == (57, 58, 61)
 
-# The columns the layout reads (the 17 fields detente uses), and those a file read by column
+# The columns the layout reads (the 17 fields detente uses; ActionGeo_FullName only with
+# geo=True, for the location it adds), and those a file read by column
 # name must have.
 USED = ("GLOBALEVENTID", "SQLDATE", "Actor1Name", "Actor1CountryCode", "Actor1KnownGroupCode",
         "Actor2Name", "Actor2CountryCode", "Actor2KnownGroupCode", "EventCode", "QuadClass",
@@ -197,7 +198,8 @@ def layout(con: duckdb.DuckDBPyConnection, *, version: str | None = None, geo: b
         "ActionGeo_Lat": coded.Cast("DOUBLE", "not a latitude (-90..90)"),
         "ActionGeo_Long": coded.Cast("DOUBLE", "not a longitude (-180..180)"),
     }
-    inputs = {name: casts.get(name) for name in USED}
+    # The location's name only for the attributes (a column not read costs the reader nothing).
+    inputs = {name: casts.get(name) for name in USED if geo or name != "ActionGeo_FullName"}
     lookups = coded.Lookups(con)
 
     resolve = {code: code for code in known} | aliases
@@ -230,7 +232,6 @@ def layout(con: duckdb.DuckDBPyConnection, *, version: str | None = None, geo: b
         "a2_name": identifier("Actor2Name"),
         "lat": identifier("ActionGeo_Lat"),
         "lon": identifier("ActionGeo_Long"),
-        "place": identifier("ActionGeo_FullName"),
         "url": identifier("SOURCEURL"),
     }
     last = coded.today().isoformat()
@@ -274,6 +275,7 @@ def layout(con: duckdb.DuckDBPyConnection, *, version: str | None = None, geo: b
     attrs = ["'cameo': code", "'goldstein': goldstein", "'quad_class': quad",
              "'mentions': mentions", "'url': url"]
     if geo:
+        fields["place"] = identifier("ActionGeo_FullName")
         attrs += ["'lat': lat", "'lon': lon", "'location': place"]
     attrs += [f"'code_system': CASE WHEN {other} THEN 'CAMEO' END",
               f"'code': CASE WHEN {other} THEN code END"]
