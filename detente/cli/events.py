@@ -111,9 +111,9 @@ def ingest_command(
     with Store(db) as store:
         if declared:
             store.declare_coverage(declared, with_next_ingest=True)
-        for code, _, name in (d.partition("=") for d in declare or []):
+        for code, _, label in (d.partition("=") for d in declare or []):
             # Declared with the first file that goes in: a refused file leaves none behind.
-            store.declare_actor(code.strip(), name.strip() or None, with_next_ingest=True)
+            store.declare_actor(code.strip(), label.strip() or None, with_next_ingest=True)
         try:
             for path in paths:
                 with progress(f"ingest {path.name}") as bar:
@@ -370,57 +370,66 @@ def attach_command(
     declare: Annotated[list[str] | None, typer.Option(
         "--declare-actor", help="Allow a non-ISO actor code the dataset uses: CODE or "
         "CODE=Name.")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="The dataset's name, unique in the store (by default the folder's name "
+        "or the file's stem): letters, digits, '-', '_' and '.'.")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Read a Parquet dataset in place beside the store: every query, check, what-if,
     tension index and watch then counts its events as stored ones. It is checked once (every
-    row against the store's rules, no event twice); attaching it again checks it anew.
+    row against the store's rules, no event twice); attaching it again checks it anew, and
+    with --name renames it. A name another dataset holds is refused.
 
     Example:
 
         detente events export world-events --partition-by year,month --db big.duckdb
         detente events attach world-events --coverage gdelt-coverage.yaml
+        detente events attach /data/gdelt/2024 --name gdelt-2024
     """
     from detente.events import coverage
 
     declared = coverage.read(coverage_file) if coverage_file else []
     with Store(db, verify_datasets=False) as store:
-        for code, _, name in (d.partition("=") for d in declare or []):
-            store.declare_actor(code.strip(), name.strip() or None)
+        for code, _, label in (d.partition("=") for d in declare or []):
+            store.declare_actor(code.strip(), label.strip() or None)
         with progress(f"attach {path.name}") as bar:
             bar("checking")
-            dataset = store.attach(path, declared)
+            dataset = store.attach(path, declared, name=name)
     if as_json:
         emit_json(dataset.to_json_dict())
         return
-    console.print(f"attached {dataset.path}: {dataset.events:,} events in {len(dataset.files):,} "
-                  f"files, {dataset.first} to {dataset.last}"
+    console.print(f"attached {dataset.name} ({dataset.path}): {dataset.events:,} events in "
+                  f"{len(dataset.files):,} files, {dataset.first} to {dataset.last}"
                   + (f"; {len(declared)} coverage declaration(s)" if declared else ""))
 
 
 @app.command("detach")
 def detach_command(
-    path: Annotated[Path, typer.Argument(help="An attached dataset's folder or file.")],
+    dataset: Annotated[str, typer.Argument(
+        metavar="NAME_OR_PATH", help="An attached dataset's name, or its folder or file (a "
+        "name is tried first).")],
     db: DbOption = None,
 ) -> None:
     """Stop reading an attached dataset (its files are left as they are).
 
     Example:
 
-        detente events detach world-events
+        detente events detach gdelt-2024
+        detente events detach /data/gdelt/2024
     """
     with Store(db, verify_datasets=False) as store:
-        found = store.detach(path)
-    if not found:
-        raise NotFoundError(f"{path} is not attached to this store (see detente events "
-                            "datasets)")
-    console.print(f"detached {path}")
+        found = store.detach(dataset)
+    if found is None:
+        raise NotFoundError(f"no dataset named {dataset!r}, or attached from "
+                            f"{Path(dataset).expanduser().absolute()}, in this store (see "
+                            "detente events datasets)")
+    console.print(f"detached {found.name} ({found.path})")
 
 
 @app.command("datasets")
 def datasets_command(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List the datasets read in place beside the store.
+    """List the datasets read in place beside the store, with their names.
 
     Example:
 
@@ -435,9 +444,11 @@ def datasets_command(db: DbOption = None, as_json: JsonOption = False) -> None:
         console.print("no datasets attached (detente events attach PATH reads one in place)")
         return
     table = Table()
-    for c in ("path", "files", "events", "from", "to"):
-        table.add_column(c, justify="right" if c in ("files", "events") else "left")
+    for c in ("name", "path", "files", "events", "from", "to"):
+        # A path folds onto more lines rather than lose its end to a narrow terminal.
+        table.add_column(c, justify="right" if c in ("files", "events") else "left",
+                         overflow="fold" if c == "path" else "ellipsis")
     for d in found:
-        table.add_row(str(d.path), f"{len(d.files):,}", f"{d.events:,}", str(d.first),
+        table.add_row(d.name, str(d.path), f"{len(d.files):,}", f"{d.events:,}", str(d.first),
                       str(d.last))
     console.print(table)

@@ -1,4 +1,4 @@
-"""Event datasets read in place beside the store: ``detente events attach PATH``.
+"""Event datasets read in place beside the store: ``detente events attach PATH [--name NAME]``.
 
 A world-scale record does not belong in one store file. A dataset is a folder of Parquet files
 in detente's event layout, as ``detente events export --partition-by year,month`` writes it
@@ -6,13 +6,18 @@ in detente's event layout, as ``detente events export --partition-by year,month`
 
 **Attaching** checks it once (its columns; every row against the store's rules, as an ingest
 of an export would; no id repeated, in it or among the events already there) and records it in
-the store (table ``datasets``: its files with their sizes and modification times, its events,
-dates and longest span), in one transaction with the coverage declared for it. The store's
-view ``events`` then reads the stored events (table ``stored_events``) and every attached
+the store (table ``datasets``: its name, its files with their sizes and modification times, its
+events, dates and longest span), in one transaction with the coverage declared for it. The
+store's view ``events`` then reads the stored events (table ``stored_events``) and every attached
 dataset, in place. Everything that reads events (queries, check, what-if, rates, tension,
 windows, watch, the web API) reads that view, so attached events count exactly as stored ones,
 with the same filters; a date filter skips the row groups whose dates it excludes, by their
 Parquet statistics.
+
+A dataset has a **name**, unique in the store (``--name``; by default its folder's name or its
+file's stem, ``detente.events.dataset_names``); ``events detach`` takes the name or the path.
+Attaching a path again keeps its name, or gives it the one asked for; a name another path
+holds is refused, naming that path.
 
 A dataset's files are those found when it was attached: a file added later is not read, and a
 store whose attached files changed or went missing refuses to open until the dataset is
@@ -30,7 +35,8 @@ from typing import Any
 
 import duckdb
 
-from detente.errors import IngestError, Problem, StoreError
+from detente.errors import IngestError, ParameterError, Problem, StoreError
+from detente.events import dataset_names
 
 EVENT_COLUMNS = ("id", "date", "end", "actor", "target", "kind", "attrs", "source",
                  "source_ref", "confidence", "summary", "match_key")
@@ -55,8 +61,9 @@ MIGRATION = [
 
 @dataclass(frozen=True)
 class Dataset:
-    """An attached dataset: its folder (or file), its files, events and dates."""
+    """An attached dataset: its name, its folder (or file), its files, events and dates."""
 
+    name: str
     path: Path
     files: tuple[tuple[str, int, int], ...]   # (path, size, mtime_ns)
     events: int
@@ -67,8 +74,8 @@ class Dataset:
     attached_at: dt.datetime | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "files": len(self.files), "events": self.events,
-                "first": self.first.isoformat() if self.first else None,
+        return {"name": self.name, "path": str(self.path), "files": len(self.files),
+                "events": self.events, "first": self.first.isoformat() if self.first else None,
                 "last": self.last.isoformat() if self.last else None,
                 "span_days": self.span_days,
                 "attached_at": self.attached_at.isoformat() if self.attached_at else None}
@@ -106,9 +113,10 @@ def _stat(files: list[Path]) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def check(con: duckdb.DuckDBPyConnection, path: Path) -> Dataset:
-    """Check a dataset for attaching (see the module docstring); ``IngestError`` naming the
-    file, row and field otherwise. ``con``: the store's connection, in its transaction."""
+def check(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> Dataset:
+    """Check a dataset for attaching as ``name`` (see the module docstring); ``IngestError``
+    naming the file, row and field otherwise. ``con``: the store's connection, in its
+    transaction."""
     from detente.events import validation, writer
 
     path = Path(path).expanduser().absolute()
@@ -162,16 +170,18 @@ def check(con: duckdb.DuckDBPyConnection, path: Path) -> Dataset:
     events, first, last, span = con.execute(
         f'SELECT count(*), min(date), max(coalesce("end", date)), '
         f'coalesce(max("end" - date), 0) FROM {source}').fetchall()[0]
-    return Dataset(path, state, int(events), first, last, int(span), has_also)
+    return Dataset(name, path, state, int(events), first, last, int(span), has_also)
 
 
 def record(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
     """Store ``dataset`` (replacing an earlier attach of the same path) and redefine the view
     ``events`` over every attached dataset."""
     con.execute("DELETE FROM datasets WHERE path = ?", [str(dataset.path)])
-    con.execute("INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+    con.execute("""INSERT INTO datasets (path, files, events, first, last, span_days, has_also,
+                                         attached_at, name)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?)""",
                 [str(dataset.path), json.dumps(dataset.files), dataset.events, dataset.first,
-                 dataset.last, dataset.span_days, dataset.has_also])
+                 dataset.last, dataset.span_days, dataset.has_also, dataset.name])
     define_view(con)
 
 
@@ -187,10 +197,22 @@ def define_view(con: duckdb.DuckDBPyConnection) -> None:
 
 def datasets(con: duckdb.DuckDBPyConnection) -> list[Dataset]:
     """The attached datasets, by path."""
-    rows = con.execute("""SELECT path, files, events, first, last, span_days, has_also,
+    rows = con.execute("""SELECT name, path, files, events, first, last, span_days, has_also,
                                  attached_at FROM datasets ORDER BY path""").fetchall()
-    return [Dataset(Path(p), tuple(tuple(x) for x in json.loads(f)), int(n), a, b, int(s),
-                    bool(h), t) for p, f, n, a, b, s, h, t in rows]
+    return [Dataset(m, Path(p), tuple(tuple(x) for x in json.loads(f)), int(n), a, b, int(s),
+                    bool(h), t) for m, p, f, n, a, b, s, h, t in rows]
+
+
+def find(con: duckdb.DuckDBPyConnection, name_or_path: str | Path) -> Dataset | None:
+    """The dataset named ``name_or_path`` (a ``str``: names first), else the one attached from
+    that path, else None."""
+    found = datasets(con)
+    if isinstance(name_or_path, str):
+        for d in found:
+            if d.name == name_or_path:
+                return d
+    path = Path(name_or_path).expanduser().absolute()
+    return next((d for d in found if d.path == path), None)
 
 
 def verify(store_path: Path, found: list[Dataset]) -> None:
@@ -207,24 +229,36 @@ def verify(store_path: Path, found: list[Dataset]) -> None:
                     continue
                 problem = "changed"
             raise StoreError(
-                f"the event store {store_path} reads the dataset {d.path} in place, and its file "
-                f"{name} {problem} since it was attached; attach it again to check it anew "
-                f"(detente events attach {d.path}) or detach it (detente events detach "
-                f"{d.path})")
+                f"the event store {store_path} reads the dataset {d.name} ({d.path}) in place, "
+                f"and its file {name} {problem} since it was attached; attach it again to check "
+                f"it anew (detente events attach {d.path}) or detach it (detente events detach "
+                f"{d.name})")
 
 
-def attach(store: Any, path: Path, coverage: Any = ()) -> Dataset:
-    """``Store.attach``: check and record the dataset, and declare its coverage, in one
-    transaction (an earlier attach of the same path is replaced)."""
+def attach(store: Any, path: Path, coverage: Any = (), name: str | None = None) -> Dataset:
+    """``Store.attach``: check and record the dataset as ``name``, and declare its coverage, in
+    one transaction (an earlier attach of the same path is replaced, and its name kept unless
+    ``name`` is given); ``ParameterError`` for a name against the rule or held by another
+    path."""
     from detente.events.store import rollback
 
+    if name is not None:
+        dataset_names.check(name)
+    path = Path(path).expanduser().absolute()
     con = store.con
     con.begin()
     try:
-        con.execute("DELETE FROM datasets WHERE path = ?",
-                    [str(Path(path).expanduser().absolute())])
+        earlier = find(con, path)
+        name = name or (earlier.name if earlier else dataset_names.default(path))
+        holder = next((d for d in datasets(con) if d.name == name), None)
+        if holder is not None and holder.path != path:
+            raise ParameterError.single(
+                f"the name {name!r} is taken by the dataset attached from {holder.path}; a "
+                "dataset's name is unique in the store: give this one another (--name), or "
+                f"detach that one (detente events detach {name})", field="name", value=name)
+        con.execute("DELETE FROM datasets WHERE path = ?", [str(path)])
         define_view(con)
-        dataset = check(con, path)
+        dataset = check(con, path, name)
         record(con, dataset)
         store._insert_coverage(coverage)
         if coverage:
@@ -236,21 +270,22 @@ def attach(store: Any, path: Path, coverage: Any = ()) -> Dataset:
     return dataset
 
 
-def detach(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
-    """``Store.detach``: forget the dataset at ``path``; whether it was attached."""
+def detach(con: duckdb.DuckDBPyConnection, name_or_path: str | Path) -> Dataset | None:
+    """``Store.detach``: forget the dataset ``find`` gives; that dataset, or None if none was
+    attached by that name or path."""
     from detente.events.store import rollback
 
-    key = str(Path(path).expanduser().absolute())
     con.begin()
     try:
-        found = con.execute("SELECT count(*) FROM datasets WHERE path = ?", [key]).fetchall()
-        con.execute("DELETE FROM datasets WHERE path = ?", [key])
-        define_view(con)
+        found = find(con, name_or_path)
+        if found is not None:
+            con.execute("DELETE FROM datasets WHERE path = ?", [str(found.path)])
+            define_view(con)
         con.commit()
     except BaseException:
         rollback(con)
         raise
-    return bool(found[0][0])
+    return found
 
 
 def span_days(con: duckdb.DuckDBPyConnection) -> int:

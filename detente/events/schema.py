@@ -3,16 +3,22 @@ a store is not newer than this detente (``Store`` runs them when it opens a file
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
 
 from detente.errors import SchemaVersionError
 from detente.events import attached as attached_model
+from detente.events import dataset_names
 from detente.events.connection import rollback
 
+# A step of a migration: a statement, or a function of the connection for what SQL alone does
+# not say plainly (filling a new column row by row).
+Step = str | Callable[[duckdb.DuckDBPyConnection], None]
+
 # Each migration brings the schema from version i to i + 1. Append, never edit.
-MIGRATIONS: list[list[str]] = [
+MIGRATIONS: list[Sequence[Step]] = [
     [
         """CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
         """CREATE TABLE events (
@@ -53,6 +59,9 @@ MIGRATIONS: list[list[str]] = [
     # Datasets read in place (detente/events/attached.py): the stored events become table
     # stored_events, and events a view over it and every attached dataset.
     attached_model.MIGRATION,
+    # Names of the attached datasets (detente/events/dataset_names.py): a column, unique, each
+    # existing dataset named after its path.
+    dataset_names.MIGRATION,
 ]
 
 
@@ -85,8 +94,11 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.begin()
     try:
         for statements in MIGRATIONS[found:]:
-            for statement in statements:
-                con.execute(statement)
+            for step in statements:
+                if callable(step):
+                    step(con)
+                else:
+                    con.execute(step)
         con.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(len(MIGRATIONS))])
         con.commit()

@@ -541,19 +541,19 @@ class Store:
 
     # --- datasets read in place (detente/events/attached.py) ----------------------------------
 
-    def attach(self, path: str | Path,
-               coverage: Sequence[coverage_model.Coverage] = ()) -> attached_model.Dataset:
-        """Read the Parquet dataset at ``path`` in place beside the stored events, checked
-        once, with the ``coverage`` declared for its sources, in one transaction
-        (``attached.attach``). Attaching a path again checks it anew."""
+    def attach(self, path: str | Path, coverage: Sequence[coverage_model.Coverage] = (), *,
+               name: str | None = None) -> attached_model.Dataset:
+        """Read the Parquet dataset at ``path`` in place as ``name`` (by default its folder's
+        name), checked once, with the ``coverage`` of its sources, in one transaction
+        (``attached.attach``); a path attached again is checked anew (renamed, given a name)."""
         self._require_writable()
-        return attached_model.attach(self, Path(path), coverage)
+        return attached_model.attach(self, Path(path), coverage, name)
 
-    def detach(self, path: str | Path) -> bool:
-        """Stop reading the dataset at ``path``; whether it was attached. Its coverage
-        declarations stay (they are about sources)."""
+    def detach(self, name_or_path: str | Path) -> attached_model.Dataset | None:
+        """Stop reading the dataset of that name (a ``str``; names first) or path; the dataset,
+        or None if none was attached. Its coverage declarations stay (they are about sources)."""
         self._require_writable()
-        return attached_model.detach(self.con, Path(path))
+        return attached_model.detach(self.con, name_or_path)
 
     def datasets(self) -> list[attached_model.Dataset]:
         """The attached datasets."""
