@@ -13,4 +13,3 @@ def literal(value: object) -> str:
 def identifier(name: str) -> str:
     """``name`` as a quoted SQL identifier (double quotes doubled)."""
     return '"' + name.replace('"', '""') + '"'
-

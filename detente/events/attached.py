@@ -248,9 +248,10 @@ def attach(store: Any, path: Path, coverage: Any = (), name: str | None = None) 
     con = store.con
     con.begin()
     try:
-        earlier = find(con, path)
+        known = datasets(con)
+        earlier = next((d for d in known if d.path == path), None)
         name = name or (earlier.name if earlier else dataset_names.default(path))
-        holder = next((d for d in datasets(con) if d.name == name), None)
+        holder = next((d for d in known if d.name == name), None)
         if holder is not None and holder.path != path:
             raise ParameterError.single(
                 f"the name {name!r} is taken by the dataset attached from {holder.path}; a "

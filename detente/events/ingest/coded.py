@@ -309,6 +309,15 @@ def check_unchanged(path: Path, before: FileState, file: str) -> None:
 EVENT_FIELDS = ("date", "actor", "target", "kind", "attrs", "summary")
 
 
+def store_columns_sql(layout: Layout, loc: str) -> str:
+    """The store's columns of a layout's checked rows (columns ``EVENT_FIELDS`` and ``key``),
+    with ``loc`` (SQL) as the row's place in its input."""
+    return (f'{loc} AS _loc, date, CAST(NULL AS DATE) AS "end", actor, target, kind, attrs, '
+            f"{literal(layout.source)} AS source, key AS source_ref, "
+            f"{literal(layout.confidence)} AS confidence, summary, "
+            "CAST(NULL AS VARCHAR) AS match_key")
+
+
 def event_columns_sql(sel: dict[str, str], good: str) -> str:
     """The event's fields of a checked row, NULL for a rejected one (``good`` false)."""
     return ",\n".join(f"CASE WHEN {good} THEN {sel[c]} END AS {c}" for c in EVENT_FIELDS)
@@ -407,10 +416,8 @@ def read_coded(path: Path, con: duckdb.DuckDBPyConnection, layout: Layout, *,
                       rejected=sum(rejected_by.values()), skipped=sum(skipped_by.values()),
                       blank=blank, rejected_by=rejected_by, skipped_by=skipped_by,
                       rejects_file=str(rejects_path) if rejects_path else None)
-    relation = con.sql(f"""SELECT line AS _loc, date, CAST(NULL AS DATE) AS "end", actor, target,
-        kind, attrs, {literal(layout.source)} AS source, key AS source_ref,
-        {literal(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
-        FROM {rows} WHERE err IS NULL""")
+    relation = con.sql(f"SELECT {store_columns_sql(layout, 'line')} FROM {rows} "
+                       "WHERE err IS NULL")
     batch = Batch(file=file, format=layout.format, data=relation, loc="line",
                   notes=(summary.describe(),), in_place=True)
     weakref.finalize(batch, _drop, con, rows, table)

@@ -325,10 +325,7 @@ def read_with_summary(path: Path, con: duckdb.DuckDBPyConnection, *, version: st
     path, version = Path(path), _version(path, version)
     if _parquet_names(path) is not None:
         return _read_parquet(path, con, version=version, geo=geo, rejects=rejects)
-    read = _text(path, con, version, geo, encoding, allow_unterminated)
-    return tabular.read_text(path, con, read.layout, plain=read.plain, workdir=read.workdir,
-                             before=read.before, text=read.text, names=read.names,
-                             rejects=rejects)
+    return _text(path, con, version, geo, encoding, allow_unterminated).read(path, con, rejects)
 
 
 def ingest_with_summary(store: Store, path: Path, *, version: str | None = None,
@@ -352,9 +349,7 @@ def ingest_with_summary(store: Store, path: Path, *, version: str | None = None,
         if done is not None:
             coded.discard(read.workdir)
             return done
-        batch, summary = tabular.read_text(
-            path, store.con, read.layout, plain=read.plain, workdir=read.workdir,
-            before=read.before, text=read.text, names=read.names, rejects=rejects)
+        batch, summary = read.read(path, store.con, rejects)
     else:
         batch, summary = _read_parquet(path, store.con, version=version, geo=geo,
                                        rejects=rejects)
@@ -378,6 +373,13 @@ class _TextRead:
     layout: coded.Layout
     text: tabular.Text
     names: list[str]
+
+    def read(self, path: Path, con: duckdb.DuckDBPyConnection,
+             rejects: str | Path | bool | None) -> tuple[Batch, coded.Summary]:
+        """The ordinary read of the file (``tabular.read_text``), which discards the copy."""
+        return tabular.read_text(path, con, self.layout, plain=self.plain, workdir=self.workdir,
+                                 before=self.before, text=self.text, names=self.names,
+                                 rejects=rejects)
 
 
 def _text(path: Path, con: duckdb.DuckDBPyConnection, version: str | None, geo: bool,

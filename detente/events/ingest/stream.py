@@ -44,6 +44,7 @@ from detente.events.ingest.coded import (
     Summary,
     check_unchanged,
     log,
+    store_columns_sql,
 )
 from detente.events.store import IngestResult, Progress, Store
 from detente.sql import identifier, literal
@@ -183,9 +184,7 @@ def _insert_source(layout: Layout, source: str, udf: str) -> str:
     skips = " ".join(f"WHEN e = {literal('skip:' + reason)} THEN {SKIPPED + k}"
                      for k, (reason, _) in enumerate(layout.skip))
     code = f"CASE WHEN e IS NULL THEN {GOOD} {skips} WHEN e = 'nul' THEN {NUL} ELSE {REJECTED} END"
-    return f"""SELECT CAST(NULL AS BIGINT) AS _loc, date, CAST(NULL AS DATE) AS "end",
-        actor, target, kind, attrs, {literal(layout.source)} AS source, key AS source_ref,
-        {literal(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
+    return f"""SELECT {store_columns_sql(layout, 'CAST(NULL AS BIGINT)')}
         FROM (SELECT {columns}, CAST({layout.key} AS VARCHAR) AS key
               FROM (SELECT *, {tabular.verdict_sql(layout, False)} AS e
                     FROM {tabular.fields_sql(layout, source)})

@@ -56,6 +56,7 @@ from detente.events.ingest.coded import (
     execute,
     log,
     read_error,
+    store_columns_sql,
 )
 from detente.events.store import file_sql
 from detente.sql import identifier, literal
@@ -354,10 +355,8 @@ def rejects_target(label: str, rejects: str | Path | bool | None,
 
 def _batch(read: Read, summary: Summary) -> Batch:
     layout = read.layout
-    relation = read.con.sql(f"""SELECT pos AS _loc, date, CAST(NULL AS DATE) AS "end", actor,
-        target, kind, attrs, {literal(layout.source)} AS source, key AS source_ref,
-        {literal(layout.confidence)} AS confidence, summary, CAST(NULL AS VARCHAR) AS match_key
-        FROM {read.rows} WHERE err IS NULL""")
+    relation = read.con.sql(f"SELECT {store_columns_sql(layout, 'pos')} FROM {read.rows} "
+                            "WHERE err IS NULL")
     # The key is the text of an integer (GLOBALEVENTID read as BIGINT): as the store trims
     # it, so repeats are exactly those ``_mark_duplicates`` rejected.
     batch = Batch(file=read.file, format=layout.format, data=relation, loc=read.loc,
